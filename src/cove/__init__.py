@@ -1,0 +1,1 @@
+"""Cove: a self-hosted SageMaker inference stack."""

@@ -1,0 +1,84 @@
+"""The `cove` command."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from cove.config import Settings, default_data_dir
+from cove.iam.credentials import load_or_create_admin
+
+PORT_FILE = "server.port"
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    return Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    from cove.server import run
+
+    data_dir = _data_dir(args)
+    settings = Settings(data_dir=data_dir, host=args.host, port=args.port)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # `cove env` reads where the server listens from here.
+    (data_dir / PORT_FILE).write_text(f"{settings.public_url}\n")
+    run(settings)
+    return 0
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    data_dir = _data_dir(args)
+    settings = Settings(data_dir=data_dir)
+    access_key, secret = load_or_create_admin(data_dir)
+    port_file = data_dir / PORT_FILE
+    url = port_file.read_text().strip() if port_file.exists() else settings.public_url
+    values = {
+        "AWS_ENDPOINT_URL": url,
+        "AWS_ACCESS_KEY_ID": access_key,
+        "AWS_SECRET_ACCESS_KEY": secret,
+        "AWS_DEFAULT_REGION": settings.region,
+    }
+    for key, value in values.items():
+        print(f"export {key}={shlex.quote(value)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cove",
+        description="Cove: a self-hosted SageMaker inference stack that really serves models.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    data_help = "data directory (default: $COVE_HOME or ~/.cove)"
+
+    server = sub.add_parser(
+        "server",
+        help="run the Cove server in the foreground",
+        description="Run the Cove server in the foreground until SIGINT/SIGTERM. "
+        "Creates admin credentials in the data dir on first start.",
+    )
+    server.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    server.add_argument("--port", type=int, default=8443, help="port to listen on")
+    server.add_argument("--data-dir", help=data_help)
+    server.set_defaults(func=cmd_server)
+
+    env = sub.add_parser(
+        "env",
+        help="print shell exports that point the AWS CLI and boto3 at Cove",
+        description='Print export lines; use as: eval "$(cove env)"',
+    )
+    env.add_argument("--data-dir", help=data_help)
+    env.set_defaults(func=cmd_env)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

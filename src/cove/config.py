@@ -1,0 +1,53 @@
+"""Settings: every knob comes from the command line or a COVE_* environment variable."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("COVE_HOME") or Path.home() / ".cove")
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=default_data_dir)
+    host: str = "127.0.0.1"
+    port: int = 8443
+    region: str = field(default_factory=lambda: os.environ.get("COVE_REGION", "us-east-1"))
+    account_id: str = field(
+        default_factory=lambda: os.environ.get("COVE_ACCOUNT_ID", "000000000000")
+    )
+    # SQLAlchemy URL for metadata; SQLite inside the data dir unless told otherwise.
+    database_url: str | None = field(
+        default_factory=lambda: os.environ.get("COVE_DATABASE_URL") or None
+    )
+    # External S3-compatible service for s3:// artifacts; the embedded store when unset.
+    s3_endpoint_url: str | None = field(
+        default_factory=lambda: os.environ.get("COVE_S3_ENDPOINT_URL") or None
+    )
+    # How long InvokeEndpoint waits for a model before answering ModelError (AWS: 60 s).
+    model_timeout: float = field(
+        default_factory=lambda: float(os.environ.get("COVE_MODEL_TIMEOUT", "60"))
+    )
+    # How long an instance may take to pass its first /ping before the endpoint fails.
+    startup_timeout: float = field(
+        default_factory=lambda: float(os.environ.get("COVE_STARTUP_TIMEOUT", "600"))
+    )
+    # Seconds between health checks of a running instance.
+    health_interval: float = field(
+        default_factory=lambda: float(os.environ.get("COVE_HEALTH_INTERVAL", "5"))
+    )
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'cove.db'}"
+
+    @property
+    def public_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.region}:{self.account_id}:{resource}"

@@ -1,0 +1,202 @@
+"""A lean HTTP/1.1 server protocol on httptools: keep-alive, pipelining, 100-continue.
+
+The gateway and the model workers both serve through it; it hands each complete
+request to an async `app(request) -> Response` and writes the answer in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+
+import httptools
+
+from cove.gateway.messages import Listener, Request, RequestContext, Response
+
+log = logging.getLogger(__name__)
+
+App = Callable[[Request], Awaitable[Response]]
+# Called with (headers, path) once headers are in; returns a Response to answer
+# early (e.g. a body that is too large) or None to read the body.
+EarlyCheck = Callable[[dict[str, str], str], Response | None]
+
+_REASONS = {s.value: s.phrase for s in HTTPStatus}
+_REASONS[424] = "Failed Dependency"
+
+
+def encode_response(resp: Response, keep_alive: bool, head: bool = False) -> bytes:
+    reason = _REASONS.get(resp.status, "Unknown")
+    length = resp.content_length if resp.content_length is not None else len(resp.body)
+    lines = [f"HTTP/1.1 {resp.status} {reason}"]
+    lines.extend(f"{k}: {v}" for k, v in resp.headers)
+    lines.append(f"Content-Length: {length}")
+    if not keep_alive:
+        lines.append("Connection: close")
+    head_bytes = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    if head or resp.content_length is not None:
+        return head_bytes
+    return head_bytes + resp.body
+
+
+class HttpProtocol(asyncio.Protocol):
+    """One client connection. Requests are answered strictly in arrival order."""
+
+    def __init__(
+        self,
+        app: App,
+        listener: Listener,
+        early_check: EarlyCheck | None = None,
+        max_body: int = 6 * 1024**3,
+    ) -> None:
+        self.app = app
+        self.listener = listener
+        self.early_check = early_check
+        self.max_body = max_body
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.peer = ""
+        self._url = b""
+        self._headers: dict[str, str] = {}
+        self._body: list[bytes] = []
+        self._body_size = 0
+        self._early: Response | None = None
+        self._queue: asyncio.Queue[tuple[Request | Response, bool, bool] | None] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._closing = False
+        self._last_header = ""
+
+    # -- asyncio.Protocol ---------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer = peer[0] if isinstance(peer, tuple) else "unix"
+        self._worker = asyncio.get_running_loop().create_task(self._serve())
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(400, "Upgrade is not supported")
+        except httptools.HttpParserError as exc:
+            self._fail(400, f"Malformed HTTP request: {exc}")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closing = True
+        if self._worker is not None:
+            self._worker.cancel()
+
+    # -- httptools callbacks ------------------------------------------------------
+    def on_message_begin(self) -> None:
+        self._url = b""
+        self._headers = {}
+        self._body = []
+        self._body_size = 0
+        self._early = None
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        key = name.decode("latin-1").lower()
+        val = value.decode("latin-1")
+        if key in self._headers:
+            self._headers[key] += "," + val
+        else:
+            self._headers[key] = val
+
+    def on_headers_complete(self) -> None:
+        path = self._url.decode("latin-1").split("?", 1)[0]
+        if self.early_check is not None:
+            self._early = self.early_check(self._headers, path)
+        if self._early is None and self._headers.get("expect", "").lower() == "100-continue":
+            assert self.transport is not None
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def on_body(self, body: bytes) -> None:
+        if self._early is not None:
+            return  # answered already; discard what the client sends anyway
+        self._body_size += len(body)
+        if self._body_size > self.max_body:
+            self._fail(413, "Request body is too large")
+            return
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        keep_alive = self.parser.should_keep_alive()
+        head = self.parser.get_method() == b"HEAD"
+        if self._early is not None:
+            self._queue.put_nowait((self._early, keep_alive, head))
+            return
+        raw = self._url.decode("latin-1")
+        path, _, query = raw.partition("?")
+        ctx = RequestContext(listener=self.listener, source_ip=self.peer)
+        req = Request(
+            method=self.parser.get_method().decode("ascii"),
+            path=path,
+            query=query,
+            headers=self._headers,
+            body=b"".join(self._body),
+            context=ctx,
+        )
+        self._queue.put_nowait((req, keep_alive, head))
+
+    # -- answering ----------------------------------------------------------------
+    async def _serve(self) -> None:
+        transport = self.transport
+        assert transport is not None
+        while True:
+            item = await self._queue.get()
+            if item is None:
+                transport.close()
+                return
+            msg, keep_alive, head = item
+            if isinstance(msg, Response):
+                resp = msg
+            else:
+                try:
+                    resp = await self.app(msg)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # the app serializes its own errors; this is a bug
+                    log.exception("unhandled error serving %s %s", msg.method, msg.path)
+                    resp = Response(500, [("Content-Type", "text/plain")], b"Internal error")
+            if transport.is_closing():
+                return
+            transport.write(encode_response(resp, keep_alive, head))
+            if not keep_alive:
+                transport.close()
+                return
+
+    def _fail(self, status: int, message: str) -> None:
+        if self._closing or self.transport is None:
+            return
+        self._closing = True
+        body = message.encode()
+        resp = Response(status, [("Content-Type", "text/plain")], body)
+        self._queue.put_nowait((resp, False, False))
+        self.transport.pause_reading()
+
+
+async def serve_tcp(
+    app: App,
+    host: str,
+    port: int,
+    listener: Listener,
+    early_check: EarlyCheck | None = None,
+) -> asyncio.Server:
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(
+        lambda: HttpProtocol(app, listener, early_check),
+        host,
+        port,
+        reuse_address=True,
+        backlog=1024,
+    )
+
+
+async def serve_unix(app: App, path: str, listener: Listener) -> asyncio.Server:
+    loop = asyncio.get_running_loop()
+    return await loop.create_unix_server(lambda: HttpProtocol(app, listener), path, backlog=1024)

@@ -1,0 +1,1 @@
+"""Identity and access: principals, credentials, and IAM-style policy evaluation."""

@@ -1,0 +1,4 @@
+"""AWS wire protocols driven by botocore's service models.
+
+Request parsing and validation, response serialization, errors and SigV4.
+"""

@@ -1,0 +1,233 @@
+"""SigV4 verification: the expected signature is computed by botocore's own signer.
+
+Each failure is an `AuthFailure` with a kind; the protocol that received the request
+turns the kind into the error code that service uses (see `auth_error`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from botocore.auth import S3SigV4Auth, SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from cove.gateway.messages import Request
+from cove.iam.credentials import Credential, CredentialStore
+from cove.protocol.errors import AwsError
+
+MAX_SKEW = dt.timedelta(minutes=15)
+TIMESTAMP_FORMAT = "%Y%m%dT%H%M%SZ"
+
+
+class AuthFailure(Exception):
+    """kind: missing | malformed | unknown_key | bad_signature | expired | presign_expired."""
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class SignatureParts:
+    access_key: str
+    date: str
+    region: str
+    service: str
+    signed_headers: tuple[str, ...]
+    signature: str
+    timestamp: str
+    presigned: bool = False
+    expires: int = 0
+
+
+def scope_service(req: Request) -> str | None:
+    """The signing name from the credential scope, without verifying anything."""
+    try:
+        return parse_signature(req).service
+    except AuthFailure:
+        return None
+
+
+def parse_signature(req: Request) -> SignatureParts:
+    auth = req.headers.get("authorization")
+    if auth:
+        return _parse_header(auth, req)
+    if "X-Amz-Signature=" in req.query:
+        return _parse_presigned(req.query)
+    raise AuthFailure("missing")
+
+
+def _parse_header(auth: str, req: Request) -> SignatureParts:
+    algorithm, _, rest = auth.partition(" ")
+    if algorithm != "AWS4-HMAC-SHA256":
+        raise AuthFailure("malformed", f"Unsupported authorization type: {algorithm}")
+    fields: dict[str, str] = {}
+    for item in rest.split(","):
+        key, _, value = item.strip().partition("=")
+        fields[key] = value
+    try:
+        access_key, date, region, service, terminator = fields["Credential"].split("/")
+        signed = tuple(fields["SignedHeaders"].split(";"))
+        signature = fields["Signature"]
+    except (KeyError, ValueError) as exc:
+        raise AuthFailure("malformed", "Authorization header is malformed") from exc
+    if terminator != "aws4_request":
+        raise AuthFailure("malformed", "Credential scope must end in aws4_request")
+    timestamp = req.headers.get("x-amz-date") or ""
+    if not timestamp:
+        raise AuthFailure("malformed", "X-Amz-Date header is missing")
+    return SignatureParts(access_key, date, region, service, signed, signature, timestamp)
+
+
+def _parse_presigned(query: str) -> SignatureParts:
+    params = dict(parse_qsl(query, keep_blank_values=True))
+    try:
+        access_key, date, region, service, _ = params["X-Amz-Credential"].split("/")
+        return SignatureParts(
+            access_key,
+            date,
+            region,
+            service,
+            tuple(params["X-Amz-SignedHeaders"].split(";")),
+            params["X-Amz-Signature"],
+            params["X-Amz-Date"],
+            presigned=True,
+            expires=int(params.get("X-Amz-Expires", "604800")),
+        )
+    except (KeyError, ValueError) as exc:
+        raise AuthFailure("malformed", "Presigned URL is malformed") from exc
+
+
+def _check_time(parts: SignatureParts, now: dt.datetime) -> None:
+    try:
+        when = dt.datetime.strptime(parts.timestamp, TIMESTAMP_FORMAT).replace(tzinfo=dt.UTC)
+    except ValueError as exc:
+        raise AuthFailure("malformed", f"Invalid X-Amz-Date: {parts.timestamp}") from exc
+    if parts.presigned:
+        if now > when + dt.timedelta(seconds=parts.expires):
+            raise AuthFailure("presign_expired", parts.timestamp)
+        return
+    if abs(now - when) > MAX_SKEW:
+        earliest = (now - MAX_SKEW).strftime(TIMESTAMP_FORMAT)
+        latest = (now + MAX_SKEW).strftime(TIMESTAMP_FORMAT)
+        if when < now:
+            detail = (
+                f"Signature expired: {parts.timestamp} is now earlier than {earliest} "
+                f"({now.strftime(TIMESTAMP_FORMAT)} - 15 min.)"
+            )
+        else:
+            detail = (
+                f"Signature not yet current: {parts.timestamp} is still later than {latest} "
+                f"({now.strftime(TIMESTAMP_FORMAT)} + 15 min.)"
+            )
+        raise AuthFailure("expired", detail)
+
+
+def expected_signature(req: Request, parts: SignatureParts, secret: str) -> str:
+    """Rebuild the request as the client signed it and let botocore sign it again."""
+    host = req.headers.get("host", "")
+    query = req.query
+    if parts.presigned:
+        query = "&".join(p for p in query.split("&") if not p.startswith("X-Amz-Signature="))
+    url = f"http://{host}{req.path}" + (f"?{query}" if query else "")
+    headers = {name: req.headers.get(name, "") for name in parts.signed_headers}
+    if parts.presigned:
+        headers["X-Amz-Content-SHA256"] = "UNSIGNED-PAYLOAD"
+    aws_req = AWSRequest(method=req.method, url=url, headers=headers, data=req.body)
+    aws_req.context["timestamp"] = parts.timestamp
+    signer_cls = S3SigV4Auth if parts.service == "s3" else SigV4Auth
+    signer = signer_cls(Credentials(parts.access_key, secret), parts.service, parts.region)
+    canonical = signer.canonical_request(aws_req)
+    if parts.presigned:
+        # botocore puts the payload hash last; presigned URLs never sign the payload
+        canonical = canonical.rsplit("\n", 1)[0] + "\nUNSIGNED-PAYLOAD"
+        canonical = _drop_header_line(canonical, "x-amz-content-sha256", parts.signed_headers)
+    string_to_sign = signer.string_to_sign(aws_req, canonical)
+    return signer.signature(string_to_sign, aws_req)
+
+
+def _drop_header_line(canonical: str, name: str, signed: tuple[str, ...]) -> str:
+    if name in signed:
+        return canonical
+    lines = canonical.split("\n")
+    lines = [ln for ln in lines if not ln.startswith(name + ":")]
+    lines = [";".join(h for h in ln.split(";") if h != name) if ";" in ln else ln for ln in lines]
+    return "\n".join(lines)
+
+
+def verify(req: Request, store: CredentialStore, now: dt.datetime | None = None) -> Credential:
+    """Return the credential that signed `req`, or raise AuthFailure."""
+    parts = parse_signature(req)
+    cred = store.get(parts.access_key)
+    if cred is None:
+        raise AuthFailure("unknown_key", parts.access_key)
+    _check_time(parts, now or dt.datetime.now(dt.UTC))
+    expected = expected_signature(req, parts, cred.secret_key)
+    if not hmac.compare_digest(expected, parts.signature):
+        raise AuthFailure("bad_signature")
+    req.context.service = parts.service
+    req.context.region = parts.region
+    return cred
+
+
+_BAD_SIG = (
+    "The request signature we calculated does not match the signature you provided. "
+    "Check your AWS Secret Access Key and signing method. "
+    "Consult the service documentation for details."
+)
+
+# kind -> (code, message) for services on the json and rest-json protocols
+_JSON_ERRORS = {
+    "missing": ("MissingAuthenticationTokenException", "Missing Authentication Token"),
+    "malformed": ("IncompleteSignatureException", "{detail}"),
+    "unknown_key": (
+        "UnrecognizedClientException",
+        "The security token included in the request is invalid.",
+    ),
+    "bad_signature": ("InvalidSignatureException", _BAD_SIG),
+    "expired": ("InvalidSignatureException", "{detail}"),
+    "presign_expired": ("InvalidSignatureException", "Signature expired"),
+}
+
+_S3_ERRORS = {
+    "missing": ("AccessDenied", "Access Denied"),
+    "malformed": ("AuthorizationHeaderMalformed", "{detail}"),
+    "unknown_key": (
+        "InvalidAccessKeyId",
+        "The AWS Access Key Id you provided does not exist in our records.",
+    ),
+    "bad_signature": (
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your key and signing method.",
+    ),
+    "expired": (
+        "RequestTimeTooSkewed",
+        "The difference between the request time and the current time is too large.",
+    ),
+    "presign_expired": ("AccessDenied", "Request has expired"),
+}
+
+_QUERY_ERRORS = {
+    "missing": ("MissingAuthenticationToken", "Request is missing Authentication Token"),
+    "malformed": ("IncompleteSignature", "{detail}"),
+    "unknown_key": ("InvalidClientTokenId", "The security token included in the request is invalid."),
+    "bad_signature": ("SignatureDoesNotMatch", _BAD_SIG),
+    "expired": ("SignatureDoesNotMatch", "{detail}"),
+    "presign_expired": ("SignatureDoesNotMatch", "Signature expired"),
+}
+
+_TABLES = {"json": _JSON_ERRORS, "rest-json": _JSON_ERRORS, "rest-xml": _S3_ERRORS,
+           "query": _QUERY_ERRORS, "ec2": _QUERY_ERRORS}
+
+
+def auth_error(failure: AuthFailure, protocol: str) -> AwsError:
+    code, message = _TABLES[protocol][failure.kind]
+    status = 400 if code in ("AuthorizationHeaderMalformed", "IncompleteSignatureException",
+                             "IncompleteSignature") else 403
+    return AwsError(code, message.format(detail=failure.detail), status)

@@ -1,0 +1,1 @@
+"""The data plane: instance processes, serving images, the router, and InvokeEndpoint."""

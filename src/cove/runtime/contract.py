@@ -1,0 +1,65 @@
+"""What the control plane asks of the data plane, and what it gets back.
+
+The control plane turns an endpoint config into `VariantSpec`s and asks the `Runtime`
+for a `Fleet`; a fleet is healthy or raises `FleetFailed` with a reason a person can
+act on. The router sends invocations to the fleet installed for an endpoint; an update
+installs a new fleet only after it is healthy, then stops the old one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class VariantSpec:
+    variant_name: str
+    model_name: str
+    image: str  # PrimaryContainer.Image: a SageMaker image URI, an alias, or a local command
+    model_data_url: str | None  # s3://... or file://... model.tar.gz (or a directory)
+    environment: dict[str, str] = field(default_factory=dict)
+    instance_type: str = "ml.m5.large"
+    instance_count: int = 1
+    weight: float = 1.0
+
+
+class FleetFailed(Exception):
+    """A fleet could not become healthy; str(exc) is the endpoint's FailureReason."""
+
+
+@dataclass
+class InvokeResult:
+    body: bytes
+    content_type: str
+    variant_name: str
+    custom_attributes: str | None = None
+
+
+class Fleet(Protocol):
+    """The instances serving one endpoint (one generation of it)."""
+
+    variants: dict[str, VariantSpec]
+
+    async def start(self) -> None:
+        """Start every instance and return once all are healthy; raise FleetFailed."""
+
+    async def stop(self) -> None:
+        """Let in-flight requests finish, then stop every instance process."""
+
+    def set_weight(self, variant_name: str, weight: float) -> None: ...
+
+    async def set_instance_count(self, variant_name: str, count: int) -> None:
+        """Grow or shrink a variant; new instances serve only once healthy."""
+
+
+class Runtime(Protocol):
+    def create_fleet(self, endpoint_name: str, specs: list[VariantSpec]) -> Fleet: ...
+
+    def install(self, endpoint_name: str, fleet: Fleet) -> Fleet | None:
+        """Route `endpoint_name` to `fleet`; returns the fleet it replaces."""
+
+    def uninstall(self, endpoint_name: str) -> Fleet | None: ...
+
+    async def shutdown(self) -> None:
+        """Stop every fleet and leave no child process behind."""

@@ -1,0 +1,106 @@
+"""Process wiring: build every component on the data dir, listen, and shut down cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvloop
+from sqlalchemy import Engine
+
+from cove.config import Settings
+from cove.gateway.dispatch import Gateway, Service
+from cove.gateway.http import serve_tcp
+from cove.gateway.messages import PUBLIC_LISTENER
+from cove.iam.credentials import CredentialStore, load_or_create_admin
+from cove.storage.db import open_engine
+from cove.storage.resources import ResourceStore
+
+log = logging.getLogger("cove.server")
+
+
+@dataclass
+class Cove:
+    """Every long-lived component of one running server."""
+
+    settings: Settings
+    engine: Engine
+    resources: ResourceStore
+    credentials: CredentialStore
+    services: list[Service] = field(default_factory=list)
+    # Subsystems register here what must run after listeners start and stop at shutdown.
+    components: dict[str, Any] = field(default_factory=dict)
+
+
+def build(settings: Settings) -> Cove:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = open_engine(settings.db_url)
+    credentials = CredentialStore(settings.account_id)
+    credentials.add_admin(*load_or_create_admin(settings.data_dir))
+    cove = Cove(settings, engine, ResourceStore(engine), credentials)
+    _build_subsystems(cove)
+    return cove
+
+
+def _build_subsystems(cove: Cove) -> None:
+    """Storage first, then the data plane, then the control plane that drives it."""
+    from cove.control.api import build_control_plane
+    from cove.protocol.s3 import S3Service
+    from cove.runtime.api import RuntimeService
+    from cove.runtime.manager import LocalRuntime
+    from cove.storage.artifacts import ArtifactStore
+    from cove.storage.objects import ObjectStore
+
+    objects = ObjectStore(cove.settings.data_dir / "objects", cove.engine)
+    artifacts = ArtifactStore(cove.settings, objects)
+    runtime = LocalRuntime(cove.settings, artifacts)
+    control = build_control_plane(cove.settings, cove.resources, runtime, artifacts)
+    cove.components.update(objects=objects, artifacts=artifacts, runtime=runtime, control=control)
+    # Order matters: the most specific wire shapes are matched first; S3 takes the rest.
+    cove.services += [
+        RuntimeService(cove.settings, runtime, cove.resources),
+        control.service,
+        S3Service(objects),
+    ]
+
+
+async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
+    cove = build(settings)
+    gateway = Gateway(cove.credentials, cove.services)
+    runtime = cove.components["runtime"]
+    early_check = getattr(cove.services[0], "early_check", None)
+    server = await serve_tcp(gateway, settings.host, settings.port, PUBLIC_LISTENER, early_check)
+    control = cove.components["control"]
+    await control.start()  # reconcile: bring back what was InService before a restart
+    log.info("Cove listening on %s (data dir %s)", settings.public_url, settings.data_dir)
+    print(f"Cove is serving on {settings.public_url} (data dir {settings.data_dir})", flush=True)
+    if ready is not None:
+        ready.set()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        server.close()
+        await control.stop()
+        await runtime.shutdown()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(server.wait_closed(), 5)
+        cove.engine.dispose()
+        print("Cove stopped", flush=True)
+
+
+def run(settings: Settings) -> None:
+    logging.basicConfig(
+        level=os.environ.get("COVE_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    uvloop.run(serve(settings))
