@@ -1,0 +1,1 @@
+"""Serving stacks: how an instance loads a model directory and answers invocations."""
