@@ -60,7 +60,9 @@ class JsonRpcService:
         try:
             params = json.loads(req.body or b"{}")
         except ValueError as exc:
-            raise AwsError("SerializationException", f"Request body is not valid JSON: {exc}")
+            raise AwsError(
+                "SerializationException", f"Request body is not valid JSON: {exc}"
+            ) from None
         if not isinstance(params, dict):
             raise AwsError("SerializationException", "Request body must be a JSON object")
         operation = self.model.operation_model(op_name)

@@ -25,6 +25,7 @@ def service_model(name: str) -> ServiceModel:
 
 
 # Java-style regex pieces used by AWS patterns, translated for Python's `re`.
+# AWS applies patterns to the whole value (Java's matches()), hence fullmatch below.
 _PATTERN_FIXES = [
     (r"\p{ASCII}", r"\x00-\x7F"),
     (r"\p{Print}", r"\x20-\x7E"),
@@ -129,7 +130,7 @@ class _Validator:
             pattern = shape.metadata.get("pattern")
             if pattern:
                 rx = _compiled(pattern)
-                if rx is not None and not rx.match(value):
+                if rx is not None and not rx.fullmatch(value):
                     self.fail(
                         value, path, f"Member must satisfy regular expression pattern: {pattern}"
                     )
@@ -144,9 +145,8 @@ class _Validator:
         elif kind == "boolean":
             if not isinstance(value, bool):
                 raise AwsError("SerializationException", f"Expected a boolean at '{path}'")
-        elif kind == "timestamp":
-            if not isinstance(value, (int, float, str)):
-                raise AwsError("SerializationException", f"Expected a timestamp at '{path}'")
+        elif kind == "timestamp" and not isinstance(value, (int, float, str)):
+            raise AwsError("SerializationException", f"Expected a timestamp at '{path}'")
 
     def _length(self, shape: Shape, value: Any, path: str) -> None:
         lo, hi = shape.metadata.get("min"), shape.metadata.get("max")

@@ -216,7 +216,10 @@ _S3_ERRORS = {
 _QUERY_ERRORS = {
     "missing": ("MissingAuthenticationToken", "Request is missing Authentication Token"),
     "malformed": ("IncompleteSignature", "{detail}"),
-    "unknown_key": ("InvalidClientTokenId", "The security token included in the request is invalid."),
+    "unknown_key": (
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+    ),
     "bad_signature": ("SignatureDoesNotMatch", _BAD_SIG),
     "expired": ("SignatureDoesNotMatch", "{detail}"),
     "presign_expired": ("SignatureDoesNotMatch", "Signature expired"),
