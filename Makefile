@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lint demo server clean
+.PHONY: setup test lint demo server bench clean
 
 setup: $(STAMP)
 
@@ -21,8 +21,18 @@ test: setup
 lint: setup
 	$(BIN)/ruff check src tests examples benchmarks
 
+# Train, deploy and invoke the breast-cancer model on a fresh server (data in .cove-demo/).
+demo: setup
+	scripts/demo.sh
+
 server: setup
 	$(BIN)/cove server
+
+# Performance comparison (never part of `make test`/CI): see benchmarks/README.md.
+bench: setup
+	command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk; }
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

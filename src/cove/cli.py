@@ -46,6 +46,12 @@ def cmd_env(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_logs(args: argparse.Namespace) -> int:
+    from cove.jobs.logs import show
+
+    return show(_data_dir(args), args.job_name, follow=args.follow)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cove",
@@ -72,6 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     env.add_argument("--data-dir", help=data_help)
     env.set_defaults(func=cmd_env)
+
+    logs = sub.add_parser(
+        "logs",
+        help="print a training job's log",
+        description="Print the log a training job wrote (kept in the data dir).",
+    )
+    logs.add_argument("job_name", help="the TrainingJobName")
+    logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
+    logs.add_argument("--data-dir", help=data_help)
+    logs.set_defaults(func=cmd_logs)
     return parser
 
 

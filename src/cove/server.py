@@ -65,7 +65,7 @@ def _build_subsystems(cove: Cove) -> None:
     cove.services += [
         RuntimeService(cove.settings, runtime, cove.resources),
         control.service,
-        S3Service(objects),
+        S3Service(objects, cove.credentials),
     ]
 
 

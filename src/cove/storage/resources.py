@@ -94,6 +94,12 @@ class ResourceStore:
             ).first()
         return _row(row) if row else None
 
+    def get_by_arn(self, arn: str) -> Resource | None:
+        t = resources_table
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t).where(t.c.arn == arn)).first()
+        return _row(row) if row else None
+
     def save(self, res: Resource) -> Resource:
         """Write back `res.doc` and `res.status`; bumps `modified`."""
         t = resources_table

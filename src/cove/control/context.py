@@ -1,0 +1,27 @@
+"""What every handler provider of the control plane is built from."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cove.config import Settings
+from cove.runtime.contract import Runtime
+from cove.storage.resources import ResourceStore
+
+if TYPE_CHECKING:
+    from cove.control.deployments import Deployments
+
+
+@dataclass
+class ControlContext:
+    settings: Settings
+    resources: ResourceStore
+    runtime: Runtime
+    artifacts: Any  # cove.storage.artifacts.ArtifactStore (s3:// and file:// reader)
+    deployments: Deployments
+    # Providers with long-running work of their own (e.g. a job runner) register here:
+    # `on_start` runs after the endpoints are reconciled, `on_stop` before the runtime stops.
+    on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

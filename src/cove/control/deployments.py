@@ -1,0 +1,261 @@
+"""Endpoint state machines, driven against the data plane.
+
+    Creating -> InService | Failed
+    InService -> Updating -> InService   (a failed update keeps the old fleet serving and
+                                          sets FailureReason, as SageMaker does)
+    InService | Failed -> Deleting -> gone
+
+The database row is the source of truth. A handler persists the target (status plus the
+variant records to deploy) and submits a transition; the transition reads the row, drives
+the runtime and persists the outcome. Transitions of one endpoint run one after another.
+`start()` reconciles after a restart: InService endpoints are brought back (start() waits
+for them, so a restarted server serves them once it says it is serving), Creating and
+Updating ones are resumed, Deleting ones are finished. `stop()` cancels transitions
+without persisting anything, so the next start picks them up where they were.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from cove.control.kinds import ENDPOINT
+from cove.control.variants import Record, fleet_specs, mark_deployed
+from cove.runtime.contract import Fleet, FleetFailed, Runtime
+from cove.storage.resources import Resource, ResourceStore
+
+log = logging.getLogger(__name__)
+
+CREATING, IN_SERVICE, UPDATING = "Creating", "InService", "Updating"
+DELETING, FAILED = "Deleting", "Failed"
+IN_PROGRESS = {CREATING, UPDATING, DELETING, "SystemUpdating", "RollingBack"}
+
+Step = Callable[[str], Awaitable[None]]
+
+
+class Deployments:
+    def __init__(self, store: ResourceStore, runtime: Runtime) -> None:
+        self.store = store
+        self.runtime = runtime
+        self._fleets: dict[str, Fleet] = {}  # the fleet installed per endpoint (lower name)
+        self._tasks: dict[str, asyncio.Task[None]] = {}  # the latest transition per endpoint
+
+    # -- what handlers submit once they persisted the target state
+
+    def create(self, name: str) -> None:
+        self._submit(name, self._create)
+
+    def update(self, name: str) -> None:
+        self._submit(name, self._update)
+
+    def apply_weights(self, name: str) -> None:
+        self._submit(name, self._apply_weights)
+
+    def delete(self, name: str) -> None:
+        self._submit(name, self._delete)
+
+    # -- lifecycle
+
+    async def start(self) -> None:
+        """Reconcile every endpoint row with the (empty) data plane after a start."""
+        awaited = []
+        for res in self.store.list(ENDPOINT.store_kind):
+            name, status, doc = res.name, res.status, res.doc
+            if status == IN_SERVICE:
+                awaited.append(self._submit(name, self._restore))
+            elif status == CREATING:
+                self._submit(name, self._create)
+            elif status == UPDATING and doc.get("Pending"):
+                if doc.get("Variants"):  # the old config serves while the update resumes
+                    awaited.append(self._submit(name, self._restore))
+                self._submit(name, self._update)
+            elif status == UPDATING:  # weights and capacities: start at the desired values
+                awaited.append(self._submit(name, self._apply_weights))
+            elif status == DELETING:
+                self._submit(name, self._delete)
+        if awaited:
+            log.info("bringing back %d endpoint(s)", len(awaited))
+            await asyncio.gather(*awaited, return_exceptions=True)
+
+    async def stop(self) -> None:
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- plumbing
+
+    def _submit(self, name: str, step: Step) -> asyncio.Task[None]:
+        key = name.lower()
+        before = self._tasks.get(key)
+        task = asyncio.get_running_loop().create_task(
+            self._run_after(before, step, name), name=f"endpoint {name}: {step.__name__}"
+        )
+        self._tasks[key] = task
+        task.add_done_callback(lambda t: self._forget(key, t))
+        return task
+
+    def _forget(self, key: str, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(key) is task:
+            del self._tasks[key]
+
+    async def _run_after(self, before: asyncio.Task[None] | None, step: Step, name: str) -> None:
+        if before is not None:
+            with contextlib.suppress(Exception):  # its outcome is persisted already
+                await before
+        try:
+            await step(name)
+        except Exception:
+            log.exception("endpoint %s: %s failed", name, step.__name__)
+
+    def _persist(self, name: str, change: Callable[[Resource], None]) -> None:
+        """Re-read the row (tags may have changed meanwhile), apply `change`, save."""
+        res = self.store.get(ENDPOINT.store_kind, name)
+        if res is not None:
+            change(res)
+            self.store.save(res)
+
+    async def _start_fleet(self, name: str, records: list[Record]) -> Fleet:
+        """A healthy fleet for `records`, or FleetFailed; nothing is left running on failure."""
+        fleet: Fleet | None = None
+        try:
+            fleet = self.runtime.create_fleet(name, fleet_specs(records))
+            await fleet.start()
+            return fleet
+        except BaseException as exc:
+            if fleet is not None:
+                await _stop_quietly(fleet)
+            if isinstance(exc, FleetFailed) or not isinstance(exc, Exception):
+                raise
+            log.exception("endpoint %s: starting its fleet failed", name)
+            raise FleetFailed(f"Cove could not start the endpoint's instances: {exc}") from exc
+
+    def _install(self, name: str, fleet: Fleet) -> Fleet | None:
+        replaced = self.runtime.install(name, fleet)
+        previous = self._fleets.get(name.lower())
+        self._fleets[name.lower()] = fleet
+        return replaced or previous
+
+    # -- transitions
+
+    async def _create(self, name: str) -> None:
+        res = self.store.get(ENDPOINT.store_kind, name)
+        if res is None or res.status != CREATING:
+            return
+        records = res.doc["Pending"]["Variants"]
+        try:
+            fleet = await self._start_fleet(name, records)
+        except FleetFailed as exc:
+            reason = str(exc)
+            self._persist(name, lambda r: _settle(r, FAILED, reason))
+            return
+        self._install(name, fleet)
+
+        def done(r: Resource) -> None:
+            r.doc["Variants"] = mark_deployed(records, time.time())
+            _settle(r, IN_SERVICE, None)
+
+        self._persist(name, done)
+
+    async def _update(self, name: str) -> None:
+        res = self.store.get(ENDPOINT.store_kind, name)
+        if res is None or res.status != UPDATING or not res.doc.get("Pending"):
+            return
+        pending = res.doc["Pending"]
+        try:
+            fleet = await self._start_fleet(name, pending["Variants"])
+        except FleetFailed as exc:
+            serving = name.lower() in self._fleets
+            old = res.doc["EndpointConfigName"]
+            reason = (
+                f"{exc} (the endpoint still serves endpoint configuration {old})"
+                if serving
+                else str(exc)
+            )
+            self._persist(name, lambda r: _settle(r, IN_SERVICE if serving else FAILED, reason))
+            return
+        old_fleet = self._install(name, fleet)  # traffic moves only to a healthy fleet
+
+        def done(r: Resource) -> None:
+            r.doc["Variants"] = mark_deployed(pending["Variants"], time.time())
+            r.doc["EndpointConfigName"] = pending["EndpointConfigName"]
+            _settle(r, IN_SERVICE, None)
+
+        self._persist(name, done)
+        if old_fleet is not None and old_fleet is not fleet:
+            await old_fleet.stop()  # lets its in-flight requests finish
+
+    async def _apply_weights(self, name: str) -> None:
+        res = self.store.get(ENDPOINT.store_kind, name)
+        if res is None or res.status != UPDATING or res.doc.get("Pending"):
+            return
+        records: list[Record] = res.doc["Variants"]
+        fleet = self._fleets.get(name.lower())
+        try:
+            if fleet is None:  # after a restart: start straight at the desired values
+                self._install(name, await self._start_fleet(name, records))
+            else:
+                for rec in records:
+                    fleet.set_weight(rec["VariantName"], rec["DesiredWeight"])
+                    await fleet.set_instance_count(rec["VariantName"], rec["DesiredInstanceCount"])
+        except Exception as exc:
+            reason = str(exc) if isinstance(exc, FleetFailed) else f"Scaling failed: {exc}"
+            serving = name.lower() in self._fleets
+
+            def failed(r: Resource) -> None:
+                for rec in r.doc["Variants"]:  # what runs is still the current values
+                    rec["DesiredWeight"] = rec.get("CurrentWeight", rec["DesiredWeight"])
+                    rec["DesiredInstanceCount"] = rec.get(
+                        "CurrentInstanceCount", rec["DesiredInstanceCount"]
+                    )
+                _settle(r, IN_SERVICE if serving else FAILED, reason)
+
+            self._persist(name, failed)
+            return
+
+        def done(r: Resource) -> None:
+            r.doc["Variants"] = mark_deployed(records, time.time())
+            _settle(r, IN_SERVICE, None)
+
+        self._persist(name, done)
+
+    async def _delete(self, name: str) -> None:
+        res = self.store.get(ENDPOINT.store_kind, name)
+        if res is None or res.status != DELETING:
+            return
+        fleet = self.runtime.uninstall(name) or self._fleets.get(name.lower())
+        self._fleets.pop(name.lower(), None)
+        if fleet is not None:
+            await fleet.stop()
+        self.store.delete(ENDPOINT.store_kind, name)
+
+    async def _restore(self, name: str) -> None:
+        """Start the deployed variants again after a restart, keeping the status."""
+        res = self.store.get(ENDPOINT.store_kind, name)
+        if res is None or not res.doc.get("Variants"):
+            return
+        try:
+            fleet = await self._start_fleet(name, res.doc["Variants"])
+        except FleetFailed as exc:
+            reason = f"The endpoint could not be brought back after a restart: {exc}"
+            log.warning("endpoint %s: %s", name, reason)
+            if res.status == IN_SERVICE:
+                self._persist(name, lambda r: _settle(r, FAILED, reason))
+            return
+        self._install(name, fleet)
+
+
+def _settle(res: Resource, status: str, reason: str | None) -> None:
+    res.status = status
+    res.doc["FailureReason"] = reason
+    res.doc["Pending"] = None
+
+
+async def _stop_quietly(fleet: Fleet) -> None:
+    try:
+        await fleet.stop()
+    except Exception:
+        log.exception("stopping a fleet that failed to start")

@@ -1,0 +1,195 @@
+"""From an endpoint config and its models to what the data plane runs (VariantSpecs),
+and back to what DescribeEndpoint shows (ProductionVariantSummary).
+
+An endpoint keeps a snapshot of its variants ("variant records") taken when it was
+created or updated, because SageMaker lets the config and models be deleted while the
+endpoint keeps serving them, and a restart must bring back exactly what was deployed.
+
+Mapping: image = the model's container Image, model_data_url = ModelDataUrl (or
+ModelDataSource.S3DataSource.S3Uri), environment = Environment, instance_type,
+instance_count = InitialInstanceCount, weight = InitialVariantWeight (default 1.0).
+A serverless variant (ServerlessConfig) runs as one instance of SERVERLESS_INSTANCE_TYPE.
+What Cove cannot run yet (inference pipelines, multi-model containers, model packages,
+VPC configs, network isolation) is refused with a ValidationException that says so,
+rather than deployed without it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from cove.config import Settings
+from cove.control.kinds import MODEL
+from cove.control.models import containers
+from cove.protocol.errors import validation_error
+from cove.runtime.contract import VariantSpec
+from cove.storage.resources import ResourceStore
+
+SERVERLESS_INSTANCE_TYPE = "ml.m5.large"
+
+Record = dict[str, Any]
+
+
+def check_variants(variants: list[dict[str, Any]]) -> None:
+    """Config-level rules SageMaker enforces beyond the shapes."""
+    names = [v["VariantName"] for v in variants]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise validation_error(
+            f"The production variant name(s) {', '.join(duplicated)} are duplicated. "
+            "Variant names must be unique within an endpoint configuration."
+        )
+    serverless = [v for v in variants if v.get("ServerlessConfig")]
+    if serverless and len(serverless) != len(variants):
+        raise validation_error(
+            "An endpoint configuration cannot mix serverless and instance-based "
+            "production variants."
+        )
+    for v in variants:
+        name = v["VariantName"]
+        if not v.get("ModelName"):
+            raise validation_error(f"ModelName is required for production variant {name}.")
+        if v.get("ServerlessConfig"):
+            if v.get("InstanceType") or v.get("InitialInstanceCount"):
+                raise validation_error(
+                    f"Production variant {name} specifies ServerlessConfig together with "
+                    "InstanceType or InitialInstanceCount; specify one or the other."
+                )
+        elif not v.get("InstanceType") or not v.get("InitialInstanceCount"):
+            raise validation_error(
+                f"Production variant {name} must specify InstanceType and "
+                "InitialInstanceCount, or ServerlessConfig."
+            )
+    if sum(v.get("InitialVariantWeight", 1.0) for v in variants) <= 0:
+        raise validation_error("At least one production variant must have a weight above 0.")
+
+
+def build_records(
+    store: ResourceStore, settings: Settings, config_doc: dict[str, Any]
+) -> list[Record]:
+    """Resolve the config's models now; raise what SageMaker would for a dangling one."""
+    return [_record(store, settings, config_doc, v) for v in config_doc["ProductionVariants"]]
+
+
+def _record(
+    store: ResourceStore, settings: Settings, config_doc: dict[str, Any], pv: dict[str, Any]
+) -> Record:
+    model = MODEL.get(store, settings, pv["ModelName"])
+    found = containers(model.doc)
+    _refuse_unsupported(model.name, model.doc, config_doc, found)
+    container = found[0]
+    serverless = pv.get("ServerlessConfig")
+    spec = VariantSpec(
+        variant_name=pv["VariantName"],
+        model_name=model.name,
+        image=container["Image"],
+        model_data_url=_model_data_url(container),
+        environment=dict(container.get("Environment") or {}),
+        instance_type=SERVERLESS_INSTANCE_TYPE if serverless else pv["InstanceType"],
+        instance_count=1 if serverless else pv["InitialInstanceCount"],
+        weight=float(pv.get("InitialVariantWeight", 1.0)),
+    )
+    return {
+        "VariantName": spec.variant_name,
+        "Spec": dataclasses.asdict(spec),
+        "ServerlessConfig": serverless,
+        "DesiredWeight": spec.weight,
+        "DesiredInstanceCount": spec.instance_count,
+    }
+
+
+def _refuse_unsupported(
+    model_name: str,
+    model_doc: dict[str, Any],
+    config_doc: dict[str, Any],
+    found: list[dict[str, Any]],
+) -> None:
+    def refuse(what: str) -> None:
+        raise validation_error(f'Cove cannot deploy model "{model_name}" yet: {what}.')
+
+    if len(found) > 1:
+        refuse(f"it has {len(found)} containers and inference pipelines are not supported")
+    container = found[0]
+    if not container.get("Image"):
+        refuse("deploying from a ModelPackageName is not supported; give the container an Image")
+    if container.get("Mode") == "MultiModel":
+        refuse("multi-model containers (Mode MultiModel) are not supported")
+    if model_doc.get("VpcConfig") or config_doc.get("VpcConfig"):
+        refuse("VpcConfig is not supported")
+    if model_doc.get("EnableNetworkIsolation") or config_doc.get("EnableNetworkIsolation"):
+        refuse("EnableNetworkIsolation is not supported on this host")
+
+
+def _model_data_url(container: dict[str, Any]) -> str | None:
+    if container.get("ModelDataUrl"):
+        return container["ModelDataUrl"]
+    source = (container.get("ModelDataSource") or {}).get("S3DataSource") or {}
+    return source.get("S3Uri")
+
+
+def retain_properties(new: list[Record], current: list[Record], excluded: set[str]) -> list[Record]:
+    """UpdateEndpoint's RetainAllVariantProperties: same-named variants keep their live
+    weight and instance count unless that property is in ExcludeRetainedVariantProperties."""
+    live = {r["VariantName"]: r for r in current}
+    for rec in new:
+        old = live.get(rec["VariantName"])
+        if old is None:
+            continue
+        if "DesiredWeight" not in excluded:
+            rec["DesiredWeight"] = old["CurrentWeight"]
+        if "DesiredInstanceCount" not in excluded and not rec["ServerlessConfig"]:
+            rec["DesiredInstanceCount"] = old["CurrentInstanceCount"]
+    return new
+
+
+def fleet_specs(records: list[Record]) -> list[VariantSpec]:
+    """What to start: each variant at its desired weight and instance count."""
+    return [
+        dataclasses.replace(
+            VariantSpec(**r["Spec"]),
+            weight=r["DesiredWeight"],
+            instance_count=r["DesiredInstanceCount"],
+        )
+        for r in records
+    ]
+
+
+def mark_deployed(records: list[Record], at: float) -> list[Record]:
+    """The records once a fleet runs them: current values catch up with desired ones."""
+    for r in records:
+        r["CurrentWeight"] = r["DesiredWeight"]
+        r["CurrentInstanceCount"] = r["DesiredInstanceCount"]
+        r.setdefault("ResolutionTime", at)
+    return records
+
+
+def summary(rec: Record, status: str | None = None, since: float | None = None) -> dict[str, Any]:
+    """A ProductionVariantSummary (or PendingProductionVariantSummary)."""
+    deployed = "CurrentWeight" in rec
+    out: dict[str, Any] = {
+        "VariantName": rec["VariantName"],
+        "DesiredWeight": rec["DesiredWeight"],
+        "InstanceType": None if rec["ServerlessConfig"] else rec["Spec"]["instance_type"],
+    }
+    if rec["ServerlessConfig"]:
+        out["DesiredServerlessConfig"] = rec["ServerlessConfig"]
+    else:
+        out["DesiredInstanceCount"] = rec["DesiredInstanceCount"]
+    if deployed:
+        image = rec["Spec"]["image"]
+        out["CurrentWeight"] = rec["CurrentWeight"]
+        out["DeployedImages"] = [
+            {
+                "SpecifiedImage": image,
+                "ResolvedImage": image,
+                "ResolutionTime": rec["ResolutionTime"],
+            }
+        ]
+        if rec["ServerlessConfig"]:
+            out["CurrentServerlessConfig"] = rec["ServerlessConfig"]
+        else:
+            out["CurrentInstanceCount"] = rec["CurrentInstanceCount"]
+    if status:
+        out["VariantStatus"] = [{"Status": status, "StartTime": since}]
+    return out

@@ -1,0 +1,2 @@
+"""Training jobs: the SageMaker CreateTrainingJob family and the built-in algorithms
+(linear-learner, xgboost) they run."""

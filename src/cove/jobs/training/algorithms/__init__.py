@@ -1,0 +1,1 @@
+"""Built-in training algorithms, each a module with HYPERPARAMETERS, CHANNELS and train()."""

@@ -1,0 +1,108 @@
+"""Moving a job's data through the artifact store (server side): each channel's S3
+objects into input/data/<channel>/ before training, model/ as model.tar.gz after."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+from typing import Any
+
+from cove.jobs.training.errors import ClientError
+from cove.storage.artifacts import ArtifactError, ArtifactNotFound
+
+
+class NoObjects(ClientError):
+    """A channel's S3 location holds no objects (CreateTrainingJob rejects it)."""
+
+
+def _split(uri: str) -> tuple[str, str]:
+    scheme, _, rest = uri.partition("://")
+    bucket, _, key = rest.partition("/")
+    return f"{scheme}://{bucket}", key
+
+
+def channel_sources(artifacts: Any, channel: dict[str, Any], region: str) -> list[tuple[str, str]]:
+    """(object URI, path relative to the channel dir) for every object of a channel."""
+    source = channel["DataSource"]["S3DataSource"]
+    uri, data_type = source["S3Uri"], source.get("S3DataType", "S3Prefix")
+    try:
+        if data_type == "ManifestFile":
+            found = _manifest(artifacts, uri, channel["ChannelName"])
+        else:
+            found = _prefix(artifacts, uri)
+    except ArtifactNotFound:
+        found = []  # a missing bucket reads like an empty prefix, as in SageMaker
+    except ArtifactError as exc:
+        raise ClientError(f"Unable to read the {channel['ChannelName']} channel: {exc}") from None
+    if not found:
+        bucket = _split(uri)[0].split("://", 1)[-1]
+        raise NoObjects(
+            f'No S3 objects found under S3 URL "{uri}" given in input data source. Please '
+            f"ensure that the bucket exists in the selected region ({region}), that objects "
+            f'exist under that S3 prefix, and that bucket "{bucket}" is readable.'
+        )
+    return found
+
+
+def _prefix(artifacts: Any, uri: str) -> list[tuple[str, str]]:
+    base, prefix = _split(uri)
+    out = []
+    for key in artifacts.list(uri):
+        key = _split(key)[1] if "://" in key else key
+        if key.endswith("/"):
+            continue  # "folder" marker objects
+        rel = key[len(prefix) :].lstrip("/") if key != prefix else key.rsplit("/", 1)[-1]
+        out.append((f"{base}/{key}", rel or key.rsplit("/", 1)[-1]))
+    return out
+
+
+def _manifest(artifacts: Any, uri: str, channel: str) -> list[tuple[str, str]]:
+    """A manifest is a JSON list: {"prefix": "s3://bucket/path/"} then relative keys."""
+    try:
+        entries = json.loads(artifacts.read_bytes(uri))
+        prefix = entries[0]["prefix"]
+        keys = [str(k) for k in entries[1:]]
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        raise ClientError(
+            f"The {channel} channel's manifest {uri} is not a valid manifest file "
+            f'([{{"prefix": "s3://bucket/path/"}}, "relative/key", ...]): {exc}'
+        ) from None
+    return [(prefix.rstrip("/") + "/" + k, k) for k in keys]
+
+
+def download(artifacts: Any, sources: list[tuple[str, str]], dest: Path) -> int:
+    """Copy every source into `dest`; returns the bytes fetched."""
+    total = 0
+    for uri, rel in sources:
+        target = (dest / rel).resolve()
+        if dest.resolve() not in target.parents:
+            raise ClientError(f"Object key {uri} escapes the channel directory")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            artifacts.download(uri, target)
+        except ArtifactError as exc:
+            raise ClientError(f"Data download failed: {exc}") from None
+        total += target.stat().st_size
+    return total
+
+
+def package_model(model_dir: Path, archive: Path) -> Path:
+    """model/ as model.tar.gz with the files at the archive's root, like SageMaker."""
+    with tarfile.open(archive, "w:gz") as tar:
+        for path in sorted(model_dir.rglob("*")):
+            tar.add(path, arcname=str(path.relative_to(model_dir)), recursive=False)
+    return archive
+
+
+def upload_model(artifacts: Any, archive: Path, uri: str) -> None:
+    try:
+        artifacts.upload(archive, uri)
+    except ArtifactError as exc:
+        raise ClientError(
+            f"Unable to upload the model to {uri}: {exc}. Check OutputDataConfig.S3OutputPath"
+        ) from None
+
+
+def model_artifact_uri(output_path: str, job_name: str) -> str:
+    return f"{output_path.rstrip('/')}/{job_name}/output/model.tar.gz"

@@ -1,0 +1,285 @@
+"""The training-job state machine: InProgress (Starting -> Downloading -> Training ->
+Uploading) -> Completed | Failed | Stopped, one asyncio task per job driving one
+subprocess. Every transition is persisted at once, so DescribeTrainingJob always tells
+the truth, and a server restart never leaves a job claiming to run."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from cove.config import Settings
+from cove.jobs.runner import LOG_FILE, JobProcess, job_dir
+from cove.jobs.training import channels
+from cove.jobs.training.environment import (
+    MODEL,
+    TrainingEnv,
+    read_failure,
+    read_metrics,
+)
+from cove.jobs.training.errors import ClientError, failure_reason
+from cove.storage.resources import Resource, ResourceStore
+
+log = logging.getLogger(__name__)
+
+STORE_KIND = "training-job"
+JOB_KIND = "training"  # directory under <data dir>/jobs
+WORKER_MODULE = "cove.jobs.training.worker"
+DEFAULT_MAX_RUNTIME = 86400
+
+IN_PROGRESS, COMPLETED, FAILED, STOPPING, STOPPED = (
+    "InProgress", "Completed", "Failed", "Stopping", "Stopped",
+)
+ACTIVE = (IN_PROGRESS, STOPPING)
+
+# SecondaryStatus -> the StatusMessage SageMaker shows for it
+MESSAGES = {
+    "Starting": "Preparing the instances for training",
+    "Downloading": "Downloading input data",
+    "Training": "Training image download completed. Training in progress.",
+    "Uploading": "Uploading generated training model",
+    "Completed": "Training job completed",
+    "Stopping": "Stopping the training job",
+    "Stopped": "Training job stopped",
+    "MaxRuntimeExceeded": "Training job exceeded the MaxRuntimeInSeconds of its StoppingCondition",
+}
+RESTART_REASON = (
+    "InternalServerError: the Cove server stopped while this job was running, so it did not "
+    "finish. Create a new training job to train again."
+)
+
+
+class _Stop(Exception):
+    """Raised inside a job's task when it must end as Stopped (or, at shutdown, Failed)."""
+
+
+def initial_state(doc: dict[str, Any], now: float) -> dict[str, Any]:
+    return {
+        **doc,
+        "TrainingJobStatus": IN_PROGRESS,
+        "SecondaryStatus": "Starting",
+        "SecondaryStatusTransitions": [
+            {"Status": "Starting", "StartTime": now, "StatusMessage": MESSAGES["Starting"]}
+        ],
+    }
+
+
+class TrainingJobs:
+    """Runs every training job of one server and keeps their records current."""
+
+    def __init__(self, settings: Settings, store: ResourceStore, artifacts: Any) -> None:
+        self.settings = settings
+        self.store = store
+        self.artifacts = artifacts
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.procs: dict[str, JobProcess] = {}
+        self._stoppers: set[asyncio.Task[None]] = set()
+        self.closing = False
+        self.launched = 0
+
+    # ------------------------------------------------------------------ records
+
+    def _get(self, name: str) -> Resource:
+        res = self.store.get(STORE_KIND, name)
+        assert res is not None, name
+        return res
+
+    def _update(self, name: str, **fields: Any) -> Resource:
+        res = self._get(name)
+        res.doc.update(fields)
+        res.status = res.doc["TrainingJobStatus"]
+        return self.store.save(res)
+
+    def _secondary(self, name: str, status: str, message: str | None = None, **fields: Any
+                   ) -> None:
+        """Close the current SecondaryStatusTransitions entry and open `status`."""
+        now = time.time()
+        doc = self._get(name).doc
+        history = list(doc.get("SecondaryStatusTransitions", []))
+        if history and "EndTime" not in history[-1]:
+            history[-1] = {**history[-1], "EndTime": now}
+        entry = {"Status": status, "StartTime": now, "StatusMessage": message or MESSAGES[status]}
+        if status in ("Completed", "Failed", "Stopped", "MaxRuntimeExceeded"):
+            entry["EndTime"] = now
+        history.append(entry)
+        self._update(name, SecondaryStatus=status, SecondaryStatusTransitions=history, **fields)
+
+    def _finish(self, name: str, status: str, secondary: str, message: str,
+                end: float | None = None, **fields: Any) -> None:
+        doc = self._get(name).doc
+        end = end or time.time()
+        start = doc.get("TrainingStartTime") or end
+        seconds = max(1, math.ceil(end - start))
+        count = doc.get("ResourceConfig", {}).get("InstanceCount", 1)
+        self._secondary(
+            name,
+            secondary,
+            message,
+            TrainingJobStatus=status,
+            TrainingEndTime=end,
+            TrainingTimeInSeconds=seconds,
+            BillableTimeInSeconds=seconds * count,
+            **fields,
+        )
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def launch(self, name: str) -> None:
+        self.tasks[name.lower()] = asyncio.create_task(self._run(name), name=f"training:{name}")
+
+    async def request_stop(self, name: str) -> None:
+        """StopTrainingJob: mark Stopping now; the job's task finishes as Stopped."""
+        self._update(name, TrainingJobStatus=STOPPING)
+        self._secondary(name, "Stopping")
+        key = name.lower()
+        proc = self.procs.get(key)
+        if proc is not None:  # training: SIGTERM the process, its task ends as Stopped
+            proc.stop_requested = True
+            stopper = asyncio.create_task(proc.stop())
+            self._stoppers.add(stopper)
+            stopper.add_done_callback(self._stoppers.discard)
+        elif key in self.tasks:  # downloading or uploading: end the task itself
+            self.tasks[key].cancel()
+
+    async def start(self) -> None:
+        """At server start: jobs a previous server left active did not finish. They end
+        when their record was last written (the server was not running since)."""
+        for res in self.store.list(STORE_KIND):
+            if res.status == STOPPING:
+                self._finish(res.name, STOPPED, "Stopped", MESSAGES["Stopped"], res.modified)
+            elif res.status == IN_PROGRESS:
+                self._finish(res.name, FAILED, "Failed", RESTART_REASON, res.modified,
+                             FailureReason=RESTART_REASON)
+
+    async def stop(self) -> None:
+        """At server shutdown: end every job process; their records say why."""
+        self.closing = True
+        await asyncio.gather(*(p.stop(grace=5) for p in self.procs.values()),
+                             return_exceptions=True)
+        for task in self.tasks.values():
+            task.cancel()
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+
+    async def _run(self, name: str) -> None:
+        key = name.lower()
+        root = job_dir(self.settings.data_dir, JOB_KIND, name)
+        try:
+            await self._phases(name, root)
+        except (_Stop, asyncio.CancelledError):
+            self._ended_early(name)
+        except ClientError as exc:
+            self._fail(name, failure_reason(exc))
+        except _JobFailed as exc:
+            self._fail(name, str(exc))
+        except Exception as exc:
+            log.exception("training job %s failed", name)
+            self._fail(name, f"InternalServerError: {exc}")
+        finally:
+            self.tasks.pop(key, None)
+            with contextlib.suppress(OSError):
+                shutil.rmtree(root / "input" / "data")
+
+    def _ended_early(self, name: str) -> None:
+        if self.closing and self._get(name).status == IN_PROGRESS:
+            self._fail(name, RESTART_REASON)
+        elif self._get(name).status in ACTIVE:
+            self._finish(name, STOPPED, "Stopped", MESSAGES["Stopped"])
+
+    def _fail(self, name: str, reason: str) -> None:
+        self._finish(name, FAILED, "Failed", reason, FailureReason=reason)
+
+    async def _phases(self, name: str, root: Path) -> None:
+        doc = self._get(name).doc
+        env = TrainingEnv(
+            root,
+            hyperparameters=dict(doc.get("HyperParameters") or {}),
+            channels={c["ChannelName"]: _channel_config(c) for c in doc["InputDataConfig"]},
+        )
+        if root.exists():
+            shutil.rmtree(root)
+        env.write_config(doc["Algorithm"])
+
+        self._secondary(name, "Downloading", TrainingStartTime=time.time())
+        for channel in doc["InputDataConfig"]:
+            sources = await asyncio.to_thread(
+                channels.channel_sources, self.artifacts, channel, self.settings.region
+            )
+            size = await asyncio.to_thread(
+                channels.download, self.artifacts, sources, env.channel_dir(channel["ChannelName"])
+            )
+            _append_log(root, f"Downloaded channel {channel['ChannelName']}: "
+                              f"{len(sources)} objects, {size} bytes")
+
+        self._secondary(name, "Training")
+        code = await self._train(name, root, doc)
+        if code != 0:
+            raise _JobFailed(read_failure(root) or (
+                f"AlgorithmError: the training process exited with code {code}; "
+                f"see its log with `cove logs {name}`"
+            ))
+
+        metrics = read_metrics(root)
+        now = time.time()
+        final = [{"MetricName": k, "Value": v, "Timestamp": now} for k, v in metrics.items()]
+        self._secondary(name, "Uploading", FinalMetricDataList=final)
+        uri = channels.model_artifact_uri(doc["OutputDataConfig"]["S3OutputPath"], name)
+        archive = await asyncio.to_thread(
+            channels.package_model, root / MODEL, root / "model.tar.gz"
+        )
+        await asyncio.to_thread(channels.upload_model, self.artifacts, archive, uri)
+        archive.unlink()
+        self._finish(name, COMPLETED, "Completed", MESSAGES["Completed"],
+                     ModelArtifacts={"S3ModelArtifacts": uri})
+
+    async def _train(self, name: str, root: Path, doc: dict[str, Any]) -> int:
+        env = _process_env(doc, self.launched)
+        proc = JobProcess(WORKER_MODULE, [str(root)], root / LOG_FILE, env)
+        self.launched += 1
+        self.procs[name.lower()] = proc
+        proc.start()
+        limit = doc.get("StoppingCondition", {}).get("MaxRuntimeInSeconds", DEFAULT_MAX_RUNTIME)
+        started = self._get(name).doc["TrainingStartTime"]
+        try:
+            code = await asyncio.wait_for(proc.wait(), max(0.0, started + limit - time.time()))
+        except TimeoutError:
+            await proc.stop()
+            self._finish(name, STOPPED, "MaxRuntimeExceeded", MESSAGES["MaxRuntimeExceeded"])
+            raise _Stop() from None
+        finally:
+            self.procs.pop(name.lower(), None)
+        if proc.stop_requested:
+            raise _Stop()
+        return code
+
+
+class _JobFailed(Exception):
+    """The job's process failed; str() is the complete FailureReason."""
+
+
+def _channel_config(channel: dict[str, Any]) -> dict[str, Any]:
+    keys = ("ContentType", "CompressionType", "RecordWrapperType", "InputMode")
+    return {k: channel[k] for k in keys if k in channel}
+
+
+def _process_env(doc: dict[str, Any], slot: int) -> dict[str, str]:
+    """Pin the job to as many CPUs as its instance type has (capped by the host)."""
+    from cove.runtime.instance_types import UnknownInstanceType, lookup, profile_for
+
+    env = {"PYTHONUNBUFFERED": "1"}
+    try:
+        itype = lookup(doc.get("ResourceConfig", {}).get("InstanceType", ""))
+    except UnknownInstanceType:
+        return env
+    profile = profile_for(itype, slot)
+    return {**env, **profile.thread_env(), "COVE_JOB_CPUS": ",".join(map(str, profile.cpus))}
+
+
+def _append_log(root: Path, line: str) -> None:
+    with open(root / LOG_FILE, "a") as out:
+        out.write(f"[{time.strftime('%m/%d/%Y %H:%M:%S')} INFO] {line}\n")

@@ -1,0 +1,172 @@
+"""The S3 API (rest-xml) over the embedded object store.
+
+Matched last by the gateway: it takes requests signed for `s3` and unsigned requests no
+other service claimed (so an unsigned S3 call is answered with S3's AccessDenied).
+Operations run in a worker thread, because they hash and write to disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cove.gateway.messages import Request, Response
+from cove.iam.credentials import CredentialStore
+from cove.iam.policy import authorize
+from cove.protocol import s3_buckets as buckets
+from cove.protocol import s3_multipart as multipart
+from cove.protocol import s3_objects as objects
+from cove.protocol.errors import AwsError
+from cove.protocol.s3_call import XML, S3Call, common_headers, parse_call, store_error
+from cove.protocol.s3_xml import error_body
+from cove.protocol.sigv4 import scope_service
+from cove.storage.objects import ObjectStore, StoreError
+
+Handler = Callable[[S3Call, ObjectStore], Response]
+
+# Sub-resources select an operation; any other sub-resource (?acl, ?tagging, ...) is
+# answered with NotImplemented rather than silently treated as a plain object call.
+_SUBRESOURCES = {"location", "versioning", "uploads", "delete", "uploadId"}
+# Parameters that tune an operation.
+_PARAMETERS = {
+    "prefix", "delimiter", "marker", "max-keys", "list-type", "continuation-token",
+    "start-after", "fetch-owner", "encoding-type", "partNumber", "max-parts",
+    "part-number-marker", "versionId", "x-id", "max-buckets", "bucket-region", "key-marker",
+    "upload-id-marker", "max-uploads",
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    action: str  # the IAM action authorization is evaluated on
+    handler: Handler
+
+
+def _op(name: str, action: str, handler: Handler) -> Operation:
+    return Operation(name, f"s3:{action}", handler)
+
+
+# (method, sub-resource or None) -> operation
+_SERVICE = {("GET", None): _op("ListBuckets", "ListAllMyBuckets", buckets.list_buckets)}
+_BUCKET = {
+    ("GET", None): _op("ListObjects", "ListBucket", buckets.list_objects),
+    ("GET", "location"): _op(
+        "GetBucketLocation", "GetBucketLocation", buckets.get_bucket_location
+    ),
+    ("GET", "versioning"): _op(
+        "GetBucketVersioning", "GetBucketVersioning", buckets.get_bucket_versioning
+    ),
+    ("GET", "uploads"): _op(
+        "ListMultipartUploads", "ListBucketMultipartUploads", multipart.list_uploads
+    ),
+    ("PUT", None): _op("CreateBucket", "CreateBucket", buckets.create_bucket),
+    ("HEAD", None): _op("HeadBucket", "ListBucket", buckets.head_bucket),
+    ("DELETE", None): _op("DeleteBucket", "DeleteBucket", buckets.delete_bucket),
+    ("POST", "delete"): _op("DeleteObjects", "DeleteObject", objects.delete_objects),
+}
+_LIST_V2 = _op("ListObjectsV2", "ListBucket", buckets.list_objects_v2)
+_OBJECT = {
+    ("PUT", None): _op("PutObject", "PutObject", objects.put_object),
+    ("GET", None): _op("GetObject", "GetObject", objects.get_object),
+    ("HEAD", None): _op("HeadObject", "GetObject", objects.head_object),
+    ("DELETE", None): _op("DeleteObject", "DeleteObject", objects.delete_object),
+    ("POST", "uploads"): _op("CreateMultipartUpload", "PutObject", multipart.create_upload),
+    ("PUT", "uploadId"): _op("UploadPart", "PutObject", multipart.upload_part),
+    ("GET", "uploadId"): _op("ListParts", "ListMultipartUploadParts", multipart.list_parts),
+    ("POST", "uploadId"): _op(
+        "CompleteMultipartUpload", "PutObject", multipart.complete_upload
+    ),
+    ("DELETE", "uploadId"): _op(
+        "AbortMultipartUpload", "AbortMultipartUpload", multipart.abort_upload
+    ),
+}
+
+
+def _not_implemented(what: str) -> AwsError:
+    return AwsError(
+        "NotImplemented",
+        f"A parameter you provided implies functionality that is not implemented: {what}",
+        501,
+    )
+
+
+def route(call: S3Call) -> Operation:
+    method, q = call.req.method, call.query
+    subresources = [p for p in q if p in _SUBRESOURCES]
+    unknown = [
+        p
+        for p in q
+        if p not in _SUBRESOURCES and p not in _PARAMETERS
+        and not p.startswith(("response-", "X-Amz-"))
+    ]
+    if unknown or len(subresources) > 1:
+        raise _not_implemented((unknown or subresources)[0])
+    if q.get("versionId") not in (None, "null"):
+        raise AwsError(
+            "InvalidArgument",
+            "Invalid version id specified",
+            fields={"ArgumentName": "versionId", "ArgumentValue": q["versionId"]},
+        )
+    sub = subresources[0] if subresources else None
+    table = _SERVICE if not call.bucket else _BUCKET if not call.key else _OBJECT
+    operation = table.get((method, sub))
+    if table is _BUCKET and (method, sub) == ("GET", None) and q.get("list-type") == "2":
+        operation = _LIST_V2
+    if operation is not None:
+        return operation
+    if sub is not None:
+        raise _not_implemented(sub)  # e.g. PUT ?versioning, or ?location on an object
+    raise AwsError(
+        "MethodNotAllowed",
+        "The specified method is not allowed against this resource.",
+        405,
+        fields={"Method": method, "ResourceType": "OBJECT" if call.key else "BUCKET"},
+    )
+
+
+def _resource_arn(call: S3Call) -> str:
+    if not call.bucket:
+        return "*"
+    return f"arn:aws:s3:::{call.bucket}" + (f"/{call.key}" if call.key else "")
+
+
+class S3Service:
+    protocol = "rest-xml"
+
+    def __init__(self, objects: ObjectStore, credentials: CredentialStore | None = None) -> None:
+        self.objects = objects
+        # Needed only to check chunk signatures of signed streaming uploads.
+        self.credentials = credentials
+
+    def matches(self, req: Request) -> bool:
+        return scope_service(req) in (None, "s3")
+
+    def _secret(self, access_key: str) -> str | None:
+        cred = self.credentials.get(access_key) if self.credentials else None
+        return cred.secret_key if cred else None
+
+    async def handle(self, req: Request) -> Response:
+        call = parse_call(req, self._secret)
+        operation = route(call)
+        req.context.operation = operation.name
+        authorize(req.context, operation.action, _resource_arn(call))
+        try:
+            return await asyncio.to_thread(operation.handler, call, self.objects)
+        except StoreError as err:
+            raise store_error(err) from None
+
+    def error_response(self, err: AwsError, req: Request) -> Response:
+        code, message = err.code, err.message
+        if code == "AccessDeniedException":
+            code = "AccessDenied"
+        elif code == "InternalFailure":
+            code, message = "InternalError", "We encountered an internal error. Please try again."
+        shaped = AwsError(code, message, err.status, fields=err.fields)
+        call = S3Call(req, "", "", {})
+        headers = [*common_headers(call), *err.headers.items()]
+        if req.method == "HEAD":  # S3 answers HEAD errors with the status alone
+            return Response(err.status, headers, b"", content_length=0)
+        headers.append(("Content-Type", XML))
+        return Response(err.status, headers, error_body(shaped, req.context.request_id))

@@ -1,0 +1,135 @@
+"""SageMaker Runtime's InvokeEndpoint (rest-json): `POST /endpoints/{EndpointName}/invocations`.
+
+The success path reads only memory: the installed fleet for the endpoint name. The
+metadata store is asked only to explain why there is no fleet (unknown endpoint, or an
+endpoint that is not InService).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+from urllib.parse import unquote
+
+from cove.config import Settings
+from cove.gateway.messages import Request, Response
+from cove.iam.policy import authorize
+from cove.protocol.errors import AwsError
+from cove.protocol.shapes import service_model, validate
+from cove.runtime import errors
+from cove.runtime.manager import LocalRuntime
+from cove.runtime.serving.context import CUSTOM_ATTRIBUTES
+from cove.storage.resources import ResourceStore
+
+PREFIX = "/endpoints/"
+SUFFIX = "/invocations"
+INVOKED_VARIANT = "x-Amzn-Invoked-Production-Variant"
+# request header -> InvokeEndpointInput member, validated against the service model
+_OPTIONAL_HEADERS = {
+    "x-amzn-sagemaker-custom-attributes": "CustomAttributes",
+    "x-amzn-sagemaker-target-variant": "TargetVariant",
+    "x-amzn-sagemaker-inference-id": "InferenceId",
+}
+
+
+def is_invocation_path(path: str) -> bool:
+    return path.startswith(PREFIX) and path.endswith(SUFFIX) and len(path) > len(PREFIX + SUFFIX)
+
+
+def rest_json_error(err: AwsError, request_id: str) -> Response:
+    body = {"Message": err.message, **err.fields}
+    headers = [
+        ("Content-Type", "application/json"),
+        ("x-amzn-RequestId", request_id),
+        ("x-amzn-ErrorType", err.code),
+        *err.headers.items(),
+    ]
+    return Response(err.status, headers, json.dumps(body).encode())
+
+
+class RuntimeService:
+    protocol = "rest-json"
+
+    def __init__(self, settings: Settings, runtime: LocalRuntime, resources: ResourceStore) -> None:
+        self.settings = settings
+        self.runtime = runtime
+        self.resources = resources
+        self.operation = service_model("sagemaker-runtime").operation_model("InvokeEndpoint")
+
+    def matches(self, req: Request) -> bool:
+        return (
+            req.method == "POST"
+            and is_invocation_path(req.path)
+            and "/s3/aws4_request" not in req.headers.get("authorization", "")
+        )
+
+    def early_check(self, headers: dict[str, str], path: str) -> Response | None:
+        """Refuse an oversized body from its Content-Length, before reading it."""
+        if not is_invocation_path(path):
+            return None
+        try:
+            size = int(headers.get("content-length", "0"))
+        except ValueError:
+            return None
+        if size <= errors.MAX_BODY:
+            return None
+        return rest_json_error(errors.body_too_large(size), str(uuid.uuid4()))
+
+    def error_response(self, err: AwsError, req: Request) -> Response:
+        return rest_json_error(err, req.context.request_id)
+
+    async def handle(self, req: Request) -> Response:
+        name = unquote(req.path[len(PREFIX) : -len(SUFFIX)])
+        req.context.operation = "InvokeEndpoint"
+        authorize(
+            req.context,
+            "sagemaker:InvokeEndpoint",
+            self.settings.arn("sagemaker", f"endpoint/{name.lower()}"),
+        )
+        if len(req.body) > errors.MAX_BODY:
+            raise errors.body_too_large(len(req.body))
+        headers = req.headers
+        self._validate(name, headers)
+        fleet = self.runtime.fleet(name)
+        if fleet is None:
+            raise self._why_no_fleet(name)
+        result = await fleet.invoke(
+            req.body,
+            headers.get("content-type"),
+            headers.get("accept"),
+            headers.get("x-amzn-sagemaker-custom-attributes"),
+            headers.get("x-amzn-sagemaker-target-variant"),
+            headers.get("x-amzn-sagemaker-inference-id"),
+        )
+        out = [
+            ("Content-Type", result.content_type),
+            (INVOKED_VARIANT, result.variant_name),
+            ("x-amzn-RequestId", req.context.request_id),
+        ]
+        if result.custom_attributes is not None:
+            out.append((CUSTOM_ATTRIBUTES, result.custom_attributes))
+        return Response(200, out, result.body)
+
+    def _validate(self, name: str, headers: dict[str, str]) -> None:
+        params: dict[str, Any] = {
+            member: headers[header] for header, member in _OPTIONAL_HEADERS.items()
+            if header in headers
+        }
+        if not params:
+            return  # the endpoint name is checked only when no fleet has it
+        try:
+            validate(self.operation, {"EndpointName": name, "Body": b"", **params})
+        except AwsError as err:
+            raise errors.validation(err.message) from None
+
+    def _why_no_fleet(self, name: str) -> AwsError:
+        try:
+            validate(self.operation, {"EndpointName": name, "Body": b""})
+        except AwsError as err:
+            return errors.validation(err.message)
+        account = self.settings.account_id
+        row = self.resources.get("endpoint", name)
+        if row is None:
+            return errors.endpoint_not_found(name, account)
+        return errors.endpoint_not_in_service(row.name, account, row.status)

@@ -1,0 +1,187 @@
+"""A small HTTP/1.1 client on asyncio + httptools, for talking to instances.
+
+One request at a time per connection; connections are kept alive and pooled per
+instance, so an invocation costs one write and one read on an open socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httptools
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+
+
+class HttpConnection(asyncio.Protocol):
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.reusable = False
+        self._waiter: asyncio.Future[HttpResponse] | None = None
+        self._headers: dict[str, str] = {}
+        self._body: list[bytes] = []
+        self._got_headers = False
+
+    # -- asyncio.Protocol -----------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports implement asyncio.Transport without subclassing it
+        self.transport = transport  # type: ignore[assignment]
+        self.reusable = True
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            self._finish(exc=ConnectionError(f"malformed HTTP response: {exc}"))
+            self.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.reusable = False
+        if self._got_headers and self._waiter is not None and not self._waiter.done():
+            # a response delimited by closing the connection is complete now
+            self._finish()
+            return
+        self._finish(exc=ConnectionError("connection closed by the instance"))
+
+    # -- httptools callbacks --------------------------------------------------------
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+    def on_headers_complete(self) -> None:
+        self._got_headers = True
+
+    def on_body(self, body: bytes) -> None:
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        self.reusable = self.reusable and self.parser.should_keep_alive()
+        self._finish()
+
+    # -- use ------------------------------------------------------------------------
+    def _finish(self, exc: Exception | None = None) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is None or waiter.done():
+            return
+        if exc is not None:
+            waiter.set_exception(exc)
+        else:
+            status = self.parser.get_status_code()
+            waiter.set_result(HttpResponse(status, self._headers, b"".join(self._body)))
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        headers: list[tuple[str, str]],
+        body: bytes = b"",
+        timeout: float | None = None,
+    ) -> HttpResponse:
+        """Send one request; TimeoutError (and a closed connection) after `timeout` s."""
+        if self.transport is None or self.transport.is_closing():
+            raise ConnectionError("connection is closed")
+        self._headers, self._body, self._got_headers = {}, [], False
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        lines = [f"{method} {path} HTTP/1.1", "Host: instance", f"Content-Length: {len(body)}"]
+        lines.extend(f"{k}: {v}" for k, v in headers)
+        self.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        # a timer handle rather than asyncio.wait_for: no extra task on the hot path
+        timer = loop.call_later(timeout, self._time_out) if timeout else None
+        try:
+            return await waiter
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _time_out(self) -> None:
+        self._finish(exc=TimeoutError())
+        self.close()
+
+    @property
+    def answered(self) -> bool:
+        """Whether the instance started answering the current request."""
+        return self._got_headers
+
+    def close(self) -> None:
+        self.reusable = False
+        if self.transport is not None:
+            self.transport.close()
+
+
+Connector = Callable[[], Awaitable[HttpConnection]]
+
+
+def unix_connector(path: str) -> Connector:
+    async def connect() -> HttpConnection:
+        _, proto = await asyncio.get_running_loop().create_unix_connection(HttpConnection, path)
+        return proto
+
+    return connect
+
+
+def tcp_connector(host: str, port: int) -> Connector:
+    async def connect() -> HttpConnection:
+        _, proto = await asyncio.get_running_loop().create_connection(HttpConnection, host, port)
+        return proto
+
+    return connect
+
+
+class ConnectionPool:
+    """Idle keep-alive connections to one instance."""
+
+    def __init__(self, connect: Connector, max_idle: int = 32) -> None:
+        self.connect = connect
+        self.max_idle = max_idle
+        self._idle: list[HttpConnection] = []
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        headers: list[tuple[str, str]],
+        body: bytes = b"",
+        timeout: float | None = None,
+    ) -> HttpResponse:
+        conn = self._take_idle()
+        try:
+            if conn is None:
+                conn = await self.connect()
+                resp = await conn.request(method, path, headers, body, timeout)
+            else:
+                try:
+                    resp = await conn.request(method, path, headers, body, timeout)
+                except ConnectionError:
+                    if conn.answered:
+                        raise
+                    # the instance closed this idle connection meanwhile; one fresh try
+                    conn = await self.connect()
+                    resp = await conn.request(method, path, headers, body, timeout)
+        except BaseException:
+            if conn is not None:
+                conn.close()  # a cancelled or failed exchange leaves the stream unusable
+            raise
+        if conn.reusable and len(self._idle) < self.max_idle:
+            self._idle.append(conn)
+        else:
+            conn.close()
+        return resp
+
+    def _take_idle(self) -> HttpConnection | None:
+        while self._idle:
+            conn = self._idle.pop()
+            if conn.reusable:
+                return conn
+        return None
+
+    def close(self) -> None:
+        while self._idle:
+            self._idle.pop().close()

@@ -1,0 +1,271 @@
+"""A fleet: every instance of every production variant of one endpoint generation, the
+health checks that keep them honest, and the invocation path through them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import logging
+import string
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from cove.config import Settings
+from cove.runtime import errors
+from cove.runtime.contract import FleetFailed, InvokeResult, VariantSpec
+from cove.runtime.images import ServingImage, UnsupportedImage, resolve
+from cove.runtime.instance import Instance, InstanceFailed
+from cove.runtime.instance_types import InstanceType, UnknownInstanceType, lookup, profile_for
+from cove.runtime.launch import make_launch
+from cove.runtime.model_store import ModelDataError, ModelStore
+from cove.runtime.router import LeastOutstanding, WeightTable
+from cove.runtime.serving.context import CUSTOM_ATTRIBUTES
+
+log = logging.getLogger(__name__)
+
+INFERENCE_ID = "X-Amzn-SageMaker-Inference-Id"
+# How long a request waits for a healthy instance when none is (e.g. during a restart).
+HEALTHY_WAIT = 30.0
+
+
+@dataclass
+class FleetHost:
+    """What the runtime lends each fleet: settings, model directories, places for
+    sockets and logs, and a counter that spreads instances over the host's CPUs."""
+
+    settings: Settings
+    models: ModelStore
+    socket_dir: Path
+    next_slot: Callable[[], int]
+
+
+@dataclass
+class _Variant:
+    spec: VariantSpec
+    image: ServingImage
+    itype: InstanceType
+    model_dir: Path
+    instances: list[Instance]
+
+
+class LocalFleet:
+    """Implements `cove.runtime.contract.Fleet` with local worker processes."""
+
+    def __init__(self, endpoint_name: str, specs: list[VariantSpec], host: FleetHost) -> None:
+        self.endpoint_name = endpoint_name
+        self.variants: dict[str, VariantSpec] = {s.variant_name: s for s in specs}
+        self.host = host
+        self.settings = host.settings
+        self.weights = WeightTable({s.variant_name: s.weight for s in specs})
+        self.balancer = LeastOutstanding()
+        self._live: dict[str, _Variant] = {}
+        self._healthy_changed = asyncio.Event()
+        self._health_task: asyncio.Task[None] | None = None
+        self._stopped = False
+        self._numbers: dict[str, int] = {}
+
+    # -- lifecycle --------------------------------------------------------------------
+    async def start(self) -> None:
+        try:
+            for spec in self.variants.values():
+                self._live[spec.variant_name] = await self._prepare(spec)
+            await asyncio.gather(
+                *(self._grow(v, v.spec.instance_count) for v in self._live.values())
+            )
+        except BaseException:
+            await self.stop()
+            raise
+        self._health_task = asyncio.get_running_loop().create_task(self._health_loop())
+
+    async def _prepare(self, spec: VariantSpec) -> _Variant:
+        try:
+            image = resolve(spec.image)
+            itype = lookup(spec.instance_type)
+        except (UnsupportedImage, UnknownInstanceType) as exc:
+            raise FleetFailed(str(exc)) from None
+        if image.module and importlib.util.find_spec(image.module) is None:
+            raise FleetFailed(
+                f"Image {spec.image} is not one Cove can run: its {image.stack} serving stack "
+                f"({image.module}) is not installed in this Cove."
+            )
+        try:
+            model_dir = await self.host.models.prepare(spec.model_data_url)
+        except ModelDataError as exc:
+            raise FleetFailed(str(exc)) from None
+        return _Variant(spec, image, itype, model_dir, [])
+
+    async def _grow(self, variant: _Variant, count: int) -> None:
+        """Start `count` more instances; they join the rotation only once all are healthy."""
+        new = [self._new_instance(variant) for _ in range(count)]
+        results = await asyncio.gather(*(i.start() for i in new), return_exceptions=True)
+        failures = [(i, r) for i, r in zip(new, results, strict=True) if isinstance(r, Exception)]
+        if failures:
+            await asyncio.gather(*(i.stop() for i in new))
+            inst, exc = failures[0]
+            if not isinstance(exc, InstanceFailed):
+                raise exc
+            raise FleetFailed(
+                f"The primary container for production variant {variant.spec.variant_name} "
+                f"did not pass the ping health check: {exc}"
+            )
+        variant.instances.extend(new)
+
+    def _new_instance(self, variant: _Variant) -> Instance:
+        name = variant.spec.variant_name
+        number = self._numbers[name] = self._numbers.get(name, 0) + 1
+        slot = self.host.next_slot()
+        profile = profile_for(variant.itype, slot)
+        socket_path = str(self.host.socket_dir / f"{slot}.sock")
+        instance_id = f"{name}-{number}"
+        logs = self.settings.data_dir / "logs" / "endpoints" / self.endpoint_name
+        work = self.settings.data_dir / "run" / "instances" / f"{self.endpoint_name}-{instance_id}"
+        region = self.settings.region
+
+        def launch():  # type: ignore[no-untyped-def]
+            return make_launch(
+                variant.image,
+                variant.model_dir,
+                variant.spec.environment,
+                profile,
+                socket_path,
+                work,
+            )
+
+        return Instance(
+            instance_id,
+            name,
+            launch,
+            logs / f"{instance_id}.log",
+            az=f"{region}{string.ascii_lowercase[(number - 1) % 3]}",
+            startup_timeout=self.settings.startup_timeout,
+            on_healthy=self._healthy_changed.set,
+        )
+
+    async def stop(self) -> None:
+        """Let requests in flight finish (bounded by the model timeout), then stop."""
+        self._stopped = True
+        if self._health_task is not None:
+            self._health_task.cancel()
+        instances = [i for v in self._live.values() for i in v.instances]
+        await _drain(instances, self.settings.model_timeout + 1)
+        await asyncio.gather(*(i.stop() for i in instances))
+
+    def set_weight(self, variant_name: str, weight: float) -> None:
+        self.variants[variant_name] = replace(self.variants[variant_name], weight=weight)
+        self.weights.set(variant_name, weight)
+
+    async def set_instance_count(self, variant_name: str, count: int) -> None:
+        variant = self._live[variant_name]
+        current = len(variant.instances)
+        if count > current:
+            await self._grow(variant, count - current)
+        elif count < current:
+            # leave the rotation first, then drain and stop
+            gone = variant.instances[count:]
+            del variant.instances[count:]
+            await _drain(gone, self.settings.model_timeout + 1)
+            await asyncio.gather(*(i.stop() for i in gone))
+        self.variants[variant_name] = replace(self.variants[variant_name], instance_count=count)
+
+    def instances(self, variant_name: str | None = None) -> list[Instance]:
+        return [
+            i for name, v in self._live.items() if variant_name in (None, name)
+            for i in v.instances
+        ]
+
+    # -- health -----------------------------------------------------------------------
+    async def _health_loop(self) -> None:
+        while not self._stopped:
+            await asyncio.sleep(self.settings.health_interval)
+            checks = [i for i in self.instances() if i.healthy and i.outstanding == 0]
+            results = await asyncio.gather(*(i.ping() for i in checks))
+            for inst, ok in zip(checks, results, strict=True):
+                # a busy instance is not pinged: its requests are bounded by the timeout
+                if not ok and inst.healthy and inst.outstanding == 0:
+                    inst.recycle("failed its /ping health check")
+
+    # -- invocations ------------------------------------------------------------------
+    async def invoke(
+        self,
+        body: bytes,
+        content_type: str | None,
+        accept: str | None,
+        custom_attributes: str | None = None,
+        target_variant: str | None = None,
+        inference_id: str | None = None,
+    ) -> InvokeResult:
+        if target_variant is not None:
+            if target_variant not in self._live:
+                raise errors.unknown_variant(target_variant, self.endpoint_name)
+            name = target_variant
+        else:
+            picked = self.weights.pick()
+            if picked is None:
+                raise errors.no_traffic(self.endpoint_name)
+            name = picked
+        headers: list[tuple[str, str]] = []
+        if content_type:
+            headers.append(("Content-Type", content_type))
+        if accept:
+            headers.append(("Accept", accept))
+        if custom_attributes is not None:
+            headers.append((CUSTOM_ATTRIBUTES, custom_attributes))
+        if inference_id is not None:
+            headers.append((INFERENCE_ID, inference_id))
+        # the seam for adaptive batching: requests for one instance could be coalesced here
+        for attempt in range(2):
+            inst = await self._pick(name)
+            try:
+                resp = await inst.invoke(headers, body, self.settings.model_timeout)
+            except TimeoutError:
+                inst.recycle(f"no answer within {self.settings.model_timeout:g} s")
+                raise errors.model_timeout(self._log_arn(inst), inst.log_path) from None
+            except OSError:
+                # the process died under the request; retry once on a healthy instance
+                if inst.alive:
+                    inst.recycle("connection to the instance failed")
+                if attempt:
+                    raise errors.model_crashed(self._log_arn(inst), inst.log_path) from None
+                continue
+            if 200 <= resp.status < 300:
+                return InvokeResult(
+                    resp.body,
+                    resp.headers.get("content-type", "application/octet-stream"),
+                    name,
+                    resp.headers.get(CUSTOM_ATTRIBUTES.lower()),
+                )
+            raise errors.model_error(resp.status, resp.body, self._log_arn(inst), inst.log_path)
+        raise AssertionError("unreachable")
+
+    async def _pick(self, variant_name: str) -> Instance:
+        instances = self._live[variant_name].instances
+        inst = self.balancer.pick(instances)
+        if inst is not None:
+            return inst  # type: ignore[return-value]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + HEALTHY_WAIT
+        while inst is None:
+            remaining = deadline - loop.time()
+            if remaining <= 0 or self._stopped:
+                raise errors.no_healthy_instance(self.endpoint_name, variant_name)
+            self._healthy_changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._healthy_changed.wait(), min(remaining, 0.5))
+            inst = self.balancer.pick(instances)
+        return inst  # type: ignore[return-value]
+
+    def _log_arn(self, inst: Instance) -> str:
+        return self.settings.arn(
+            "logs",
+            f"log-group:/aws/sagemaker/Endpoints/{self.endpoint_name}"
+            f":log-stream:{inst.instance_id}",
+        )
+
+
+async def _drain(instances: list[Instance], timeout: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while any(i.outstanding for i in instances) and loop.time() < deadline:
+        await asyncio.sleep(0.05)

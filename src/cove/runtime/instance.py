@@ -1,0 +1,211 @@
+"""One instance of a production variant: a supervised worker process and its connections.
+
+The process runs in its own session (process group), dies with the server
+(PR_SET_PDEATHSIG, see `limits`) and writes stdout/stderr to the instance's log file.
+It is healthy once `GET /ping` answers 200. When it exits or is recycled (failed health
+check, timed-out request), the supervisor starts it again while the fleet routes around it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from cove.runtime.client import ConnectionPool, Connector, HttpResponse
+
+log = logging.getLogger(__name__)
+
+PING_TIMEOUT = 5.0
+STOP_GRACE = 2.0
+TAIL_LINES = 12
+TAIL_CHARS = 700
+
+
+class InstanceFailed(Exception):
+    """The instance did not become healthy; str(exc) says why, with its last log lines."""
+
+
+@dataclass(frozen=True)
+class Launch:
+    """How to start the instance process once; made afresh for every (re)start."""
+
+    argv: list[str]
+    env: dict[str, str]
+    connect: Connector
+    cwd: str
+    socket_path: str | None = None  # removed before start, so its existence means "listening"
+
+
+class Instance:
+    def __init__(
+        self,
+        instance_id: str,
+        variant: str,
+        make_launch: Callable[[], Launch],
+        log_path: Path,
+        az: str | None,
+        startup_timeout: float,
+        on_healthy: Callable[[], None],
+    ) -> None:
+        self.instance_id = instance_id
+        self.variant = variant
+        self.az = az  # for AZ-local routing behind VPC endpoints
+        self.log_path = log_path
+        self.outstanding = 0
+        self.healthy = False
+        self.restarts = 0
+        self._make_launch = make_launch
+        self._startup_timeout = startup_timeout
+        self._on_healthy = on_healthy
+        self._proc: asyncio.subprocess.Process | None = None
+        self._pool: ConnectionPool | None = None
+        self._log_offset = 0
+        self._stopping = False
+        self._supervisor: asyncio.Task[None] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    # -- lifecycle --------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start the process and return once it is healthy; raise InstanceFailed."""
+        await self._spawn_until_healthy()
+        self._supervisor = asyncio.get_running_loop().create_task(self._supervise())
+
+    async def _spawn_until_healthy(self) -> None:
+        launch = self._make_launch()
+        if launch.socket_path:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(launch.socket_path)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log_file:
+            self._log_offset = log_file.tell()
+            self._proc = await asyncio.create_subprocess_exec(
+                *launch.argv,
+                env=launch.env,
+                cwd=launch.cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, killed as a whole
+            )
+        if self._pool is not None:
+            self._pool.close()
+        self._pool = ConnectionPool(launch.connect)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._startup_timeout
+        delay = 0.02
+        while True:
+            if self._proc.returncode is not None:
+                raise InstanceFailed(
+                    f"the process exited with status {self._proc.returncode}{self.log_tail()}"
+                )
+            if await self.ping():
+                self.healthy = True
+                self._on_healthy()
+                return
+            if loop.time() > deadline:
+                self._kill(signal.SIGKILL)
+                raise InstanceFailed(
+                    f"it did not answer GET /ping within {self._startup_timeout:g} s"
+                    f"{self.log_tail()}"
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, 0.5)
+
+    async def _supervise(self) -> None:
+        """Restart the process whenever it exits, until the instance is stopped."""
+        backoff = 0.5
+        while not self._stopping:
+            assert self._proc is not None
+            code = await self._proc.wait()
+            self.healthy = False
+            if self._stopping:
+                return
+            log.warning(
+                "instance %s (pid %s) exited with status %s; restarting",
+                self.instance_id, self._proc.pid, code,
+            )
+            self._kill(signal.SIGKILL)  # whatever it left in its process group
+            try:
+                await self._spawn_until_healthy()
+                self.restarts += 1
+                backoff = 0.5
+            except InstanceFailed as exc:
+                log.error("instance %s failed to restart: %s", self.instance_id, exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30)
+
+    def recycle(self, reason: str) -> None:
+        """Take the instance out of rotation and kill it; the supervisor starts it again."""
+        if self._stopping:
+            return
+        log.warning("recycling instance %s: %s", self.instance_id, reason)
+        self.healthy = False
+        self._kill(signal.SIGKILL)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self.healthy = False
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+        if self._pool is not None:
+            self._pool.close()
+        proc = self._proc
+        if proc is None:
+            return
+        self._kill(signal.SIGTERM)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(proc.wait(), STOP_GRACE)
+        self._kill(signal.SIGKILL)  # also anything the process left in its group
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(proc.wait(), STOP_GRACE)
+
+    def _kill(self, sig: int) -> None:
+        if self._proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._proc.pid, sig)
+
+    # -- traffic ----------------------------------------------------------------------
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.returncode is None
+
+    async def ping(self) -> bool:
+        assert self._pool is not None
+        try:
+            resp = await self._pool.request("GET", "/ping", [], timeout=PING_TIMEOUT)
+        except (OSError, ConnectionError):
+            return False
+        return resp.status == 200
+
+    async def invoke(
+        self, headers: list[tuple[str, str]], body: bytes, timeout: float
+    ) -> HttpResponse:
+        assert self._pool is not None
+        self.outstanding += 1
+        try:
+            return await self._pool.request("POST", "/invocations", headers, body, timeout)
+        finally:
+            self.outstanding -= 1
+
+    def log_tail(self) -> str:
+        """The last lines the current process wrote, as a suffix for a failure reason."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(self._log_offset)
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+        lines = [ln for ln in text.splitlines() if ln.strip()][-TAIL_LINES:]
+        tail = "\n".join(lines)[-TAIL_CHARS:]
+        return f". Last lines of its log ({self.log_path}):\n{tail}" if tail else ""

@@ -1,0 +1,33 @@
+"""Confining an instance process, applied in the process itself before it does work:
+die with the server, run on the instance type's CPU share, stay within its memory."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import signal
+import sys
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Ask the kernel to SIGKILL us when the server goes away, then close the race where
+    it went away before we asked."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent_pid:
+        sys.exit(1)
+
+
+def confine(cpus: list[int] | None, memory_bytes: int | None) -> None:
+    if cpus:
+        os.sched_setaffinity(0, cpus)
+    if memory_bytes:
+        # Address space, not RSS: it is the limit Linux enforces without cgroups, and a
+        # process over it gets MemoryError instead of taking the host down.
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))

@@ -1,0 +1,62 @@
+"""The local runtime: creates fleets of worker processes on this host and keeps the
+endpoint name -> installed fleet table the invocation path reads."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import shutil
+import tempfile
+import weakref
+from pathlib import Path
+from typing import Any
+
+from cove.config import Settings
+from cove.runtime.contract import Fleet, VariantSpec
+from cove.runtime.fleet import FleetHost, LocalFleet
+from cove.runtime.model_store import ModelStore
+
+
+class LocalRuntime:
+    """Implements `cove.runtime.contract.Runtime`."""
+
+    def __init__(self, settings: Settings, artifacts: Any) -> None:
+        self.settings = settings
+        # Unix socket paths are limited to ~108 bytes, so they live in a short temp dir.
+        self.socket_dir = Path(tempfile.mkdtemp(prefix="cove-sockets-"))
+        slots = itertools.count()
+        self.host = FleetHost(
+            settings, ModelStore(settings.data_dir / "models", artifacts), self.socket_dir,
+            lambda: next(slots),
+        )
+        self.fleets: dict[str, LocalFleet] = {}  # lower-cased endpoint name -> serving fleet
+        self._created: weakref.WeakSet[LocalFleet] = weakref.WeakSet()
+
+    def create_fleet(self, endpoint_name: str, specs: list[VariantSpec]) -> LocalFleet:
+        fleet = LocalFleet(endpoint_name, specs, self.host)
+        self._created.add(fleet)
+        return fleet
+
+    def install(self, endpoint_name: str, fleet: Fleet) -> Fleet | None:
+        assert isinstance(fleet, LocalFleet)
+        return self._swap(endpoint_name, fleet)
+
+    def _swap(self, endpoint_name: str, fleet: LocalFleet | None) -> LocalFleet | None:
+        key = endpoint_name.lower()
+        old = self.fleets.pop(key, None)
+        if fleet is not None:
+            self.fleets[key] = fleet
+        return old
+
+    def uninstall(self, endpoint_name: str) -> Fleet | None:
+        return self._swap(endpoint_name, None)
+
+    def fleet(self, endpoint_name: str) -> LocalFleet | None:
+        return self.fleets.get(endpoint_name.lower())
+
+    async def shutdown(self) -> None:
+        fleets = set(self.fleets.values()) | set(self._created)
+        self.fleets.clear()
+        self._created.clear()
+        await asyncio.gather(*(f.stop() for f in fleets), return_exceptions=True)
+        shutil.rmtree(self.socket_dir, ignore_errors=True)
