@@ -265,7 +265,11 @@ def main() -> int:
                         default="linear-learner-breast-cancer-prediction-endpoint")
     parser.add_argument("--cleanup", action="store_true",
                         help="delete the endpoint, config, model and data at the end")
-    return run(parser.parse_args())
+    try:
+        return run(parser.parse_args())
+    except KeyboardInterrupt:
+        print("\nInterrupted; what was created so far stays (rerun with --cleanup to remove it).")
+        return 130
 
 
 if __name__ == "__main__":

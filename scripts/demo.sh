@@ -57,7 +57,7 @@ eval "$("$BIN/cove" env --data-dir "$COVE_HOME")"
 "$BIN/python" examples/breast_cancer.py "$@"
 
 ENDPOINT=linear-learner-breast-cancer-prediction-endpoint
-ROW=$("$BIN/python" -c 'import sys; sys.path.insert(0, "examples"); import breast_cancer; print(breast_cancer.SEED_ROW)')
+ROW=$("$BIN/python" -c 'import sys; sys.path.insert(0, "examples"); import breast_cancer; print(breast_cancer.SEED_ROW)' 2>/dev/null)
 KEEP=0
 if [ -t 0 ] && [ "${COVE_DEMO_KEEP_SERVING:-1}" = 1 ]; then KEEP=1; fi
 

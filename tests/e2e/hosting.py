@@ -1,49 +1,32 @@
-"""Helpers for the hosting tests: a real scikit-learn model in Cove's S3, and deployments.
+"""Hosting-test helpers on top of tests/models.py: a real scikit-learn model in Cove's
+S3, and the SageMaker calls and waits the control-plane tests repeat.
 
 Not a test module: imported by tests/e2e/test_control_*.py and test_restart_*.py.
 """
 
 from __future__ import annotations
 
-import io
-import tarfile
 import time
+from pathlib import Path
 from typing import Any
 
-import joblib
-import numpy as np
-from sklearn.linear_model import LogisticRegression
+from models import ROLE, breast_cancer, csv_rows, pack, sklearn_model, sklearn_predict, upload
+from models import SKLEARN_IMAGE as SKLEARN
 
-SKLEARN = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
-ROW = "5.1,3.5,1.4,0.2"
+ROW = csv_rows(breast_cancer()[0][:1])
+PREDICTION = sklearn_predict(breast_cancer()[0][:1])  # what the deployed model must answer
 
 
-def upload_sklearn_model(server: Any, bucket: str, key: str = "logreg/model.tar.gz") -> str:
-    """Train a LogisticRegression, pack it like SageMaker expects, upload it; its s3:// URL."""
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(60, 4))
-    y = (x[:, 0] + x[:, 1] > 0).astype(int)
-    model = LogisticRegression().fit(x, y)
-    buf = io.BytesIO()
-    joblib.dump(model, buf)
-    archive = io.BytesIO()
-    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
-        info = tarfile.TarInfo("model.joblib")
-        info.size = len(buf.getvalue())
-        tar.addfile(info, io.BytesIO(buf.getvalue()))
-    s3 = server.client("s3")
-    existing = [b["Name"] for b in s3.list_buckets().get("Buckets", [])]
-    if bucket not in existing:
-        s3.create_bucket(Bucket=bucket)
-    s3.put_object(Bucket=bucket, Key=key, Body=archive.getvalue())
-    return f"s3://{bucket}/{key}"
+def upload_sklearn_model(server: Any, workdir: Path) -> str:
+    """A LogisticRegression packed as model.tar.gz in the server's S3; its s3:// URL."""
+    return upload(server, pack(sklearn_model(workdir / "sklearn-model")))
 
 
 def create_model(sm: Any, name: str, model_url: str, **container: Any) -> str:
     return sm.create_model(
         ModelName=name,
         PrimaryContainer={"Image": SKLEARN, "ModelDataUrl": model_url, **container},
-        ExecutionRoleArn="arn:aws:iam::000000000000:role/cove-test",
+        ExecutionRoleArn=ROLE,
     )["ModelArn"]
 
 

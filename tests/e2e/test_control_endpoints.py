@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, WaiterError
 from hosting import (
+    PREDICTION,
     create_config,
     create_model,
     invoke,
@@ -25,8 +26,8 @@ BUCKET = "cove-control-endpoints"
 
 
 @pytest.fixture(scope="module")
-def model_url(server) -> str:
-    return upload_sklearn_model(server, BUCKET)
+def model_url(server, tmp_path_factory: pytest.TempPathFactory) -> str:
+    return upload_sklearn_model(server, tmp_path_factory.mktemp("control"))
 
 
 def test_endpoint_lifecycle_with_waiters(server, model_url) -> None:
@@ -65,7 +66,7 @@ def test_endpoint_lifecycle_with_waiters(server, model_url) -> None:
     )
     reply = invoke(server, "life")
     assert reply["InvokedProductionVariant"] == "AllTraffic"
-    assert json.loads(reply["Body"].read()) in ([0], [1])
+    assert json.loads(reply["Body"].read()) == PREDICTION
 
     listed = sm.list_endpoints(NameContains="life", StatusEquals="InService")["Endpoints"]
     assert [(e["EndpointName"], e["EndpointArn"]) for e in listed] == [("life", arn)]

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from hosting import SKLEARN, create_config, create_model
+from models import ROLE
 
 ARN = "arn:aws:sagemaker:us-east-1:000000000000"
 URL = "s3://cove-control-resources/model.tar.gz"  # never deployed here, so never fetched
@@ -34,7 +35,7 @@ def test_model_crud_and_errors(server) -> None:
         "ModelDataUrl": URL,
         "Environment": {"SAGEMAKER_PROGRAM": "x.py"},
     }
-    assert out["ExecutionRoleArn"] == "arn:aws:iam::000000000000:role/cove-test"
+    assert out["ExecutionRoleArn"] == ROLE
     assert out["EnableNetworkIsolation"] is False
     assert time.time() - out["CreationTime"].timestamp() < 60
 

@@ -5,20 +5,27 @@ from __future__ import annotations
 
 import json
 
-from hosting import create_config, create_model, invoke, upload_sklearn_model, wait_in_service
+from hosting import (
+    PREDICTION,
+    create_config,
+    create_model,
+    invoke,
+    upload_sklearn_model,
+    wait_in_service,
+)
 
 
 def test_in_service_endpoint_survives_a_restart(make_server, tmp_path) -> None:
     srv = make_server()
     sm = srv.client("sagemaker")
-    url = upload_sklearn_model(srv, "cove-restart")
+    url = upload_sklearn_model(srv, tmp_path)
     create_model(sm, "restart-model", url)
     create_config(sm, "restart-config", ("AllTraffic", "restart-model", 2))
     arn = sm.create_endpoint(EndpointName="Survivor", EndpointConfigName="restart-config")[
         "EndpointArn"
     ]
     before = wait_in_service(sm, "Survivor")
-    expected = json.loads(invoke(srv, "Survivor")["Body"].read())
+    assert json.loads(invoke(srv, "Survivor")["Body"].read()) == PREDICTION
     # what was deployed keeps being served even when its definitions are gone
     sm.delete_endpoint_config(EndpointConfigName="restart-config")
     sm.delete_model(ModelName="restart-model")
@@ -33,7 +40,7 @@ def test_in_service_endpoint_survives_a_restart(make_server, tmp_path) -> None:
     assert after["CreationTime"] == before["CreationTime"]
     assert after["ProductionVariants"][0]["CurrentInstanceCount"] == 2
     reply = invoke(again, "Survivor")  # right away: start-up waited for the fleet
-    assert json.loads(reply["Body"].read()) == expected
+    assert json.loads(reply["Body"].read()) == PREDICTION
     names = [e["EndpointName"] for e in sm.list_endpoints()["Endpoints"]]
     assert names == ["Survivor"]
     sm.delete_endpoint(EndpointName="Survivor")

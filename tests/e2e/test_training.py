@@ -3,6 +3,7 @@ algorithms, the job state machine, failures, stop, runtime limit and restart."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
@@ -17,9 +18,11 @@ from training_support import (
     SEED_ROW,
     XGBOOST,
     both_channels,
+    cancer_rows,
     channel,
     create_job,
     deploy,
+    to_csv,
     unique,
     upload_cancer,
     wait_done,
@@ -241,3 +244,35 @@ def test_restart_fails_the_running_job_with_a_reason(make_server) -> None:
     job = srv.client("sagemaker").describe_training_job(TrainingJobName=name)
     assert job["TrainingJobStatus"] == "Failed"
     assert "server stopped while this job was running" in job["FailureReason"]
+
+
+def test_manifest_gzip_and_libsvm_inputs(server) -> None:
+    """ManifestFile channels, CompressionType=Gzip, and LibSVM sniffed for XGBoost."""
+    sm, s3 = server.client("sagemaker"), server.client("s3")
+    bucket = unique("inputs")
+    s3.create_bucket(Bucket=bucket)
+    train, _ = cancer_rows()
+    libsvm = "\n".join(
+        f"{int(r[0])} " + " ".join(f"{i + 1}:{v:g}" for i, v in enumerate(r[1:])) for r in train
+    )
+    half = len(libsvm) // 2
+    cut = libsvm.index("\n", half)
+    s3.put_object(Bucket=bucket, Key="svm/a.txt", Body=libsvm[:cut].encode())
+    s3.put_object(Bucket=bucket, Key="svm/b.txt", Body=libsvm[cut + 1 :].encode())
+    manifest = [{"prefix": f"s3://{bucket}/svm/"}, "a.txt", "b.txt"]
+    s3.put_object(Bucket=bucket, Key="svm.manifest", Body=json.dumps(manifest).encode())
+    s3.put_object(Bucket=bucket, Key="gz/train.csv.gz", Body=gzip.compress(to_csv(train)))
+
+    xgb_channel = channel("train", f"s3://{bucket}/svm.manifest", content_type=None)
+    xgb_channel["DataSource"]["S3DataSource"]["S3DataType"] = "ManifestFile"
+    create_job(sm, f"{bucket}-xgb", XGBOOST, {"objective": "binary:logistic", "num_round": "5"},
+               [xgb_channel], f"s3://{bucket}/out")
+    gz_channel = {**channel("train", f"s3://{bucket}/gz/"), "CompressionType": "Gzip"}
+    create_job(sm, f"{bucket}-ll", LINEAR_LEARNER, {"predictor_type": "binary_classifier"},
+               [gz_channel], f"s3://{bucket}/out")
+    for name in (f"{bucket}-xgb", f"{bucket}-ll"):
+        job = wait_done(sm, name)
+        assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+        metrics = {m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]}
+        loss = metrics.get("train:logloss", metrics.get("train:objective_loss"))
+        assert loss is not None and loss < 0.5

@@ -15,7 +15,15 @@ class _Optimizer:
         self.state2 = [np.zeros(shapes[0]), np.zeros(shapes[1])]
         self.t = 0
 
-    def step(self, w, b, gw, gb, rate, bias_lr_mult):  # type: ignore[no-untyped-def]
+    def step(
+        self,
+        w: np.ndarray,
+        b: np.ndarray,
+        gw: np.ndarray,
+        gb: np.ndarray,
+        rate: np.ndarray,
+        bias_lr_mult: float,
+    ) -> tuple[np.ndarray, np.ndarray]:
         self.t += 1
         dw = self._direction(0, gw)
         db = self._direction(1, gb)
@@ -53,5 +61,7 @@ class RMSProp(_Optimizer):
         return grad / (np.sqrt(self.state2[i]) + 1e-8)
 
 
-def make_optimizer(name: str, hp: dict, shapes) -> _Optimizer:  # type: ignore[no-untyped-def]
+def make_optimizer(
+    name: str, hp: dict, shapes: tuple[tuple[int, ...], tuple[int, ...]]
+) -> _Optimizer:
     return {"sgd": SGD, "adam": Adam, "rmsprop": RMSProp}[name](hp, shapes)
