@@ -13,12 +13,11 @@ LOG=$COVE_HOME/server.log
 SERVER_PID=
 
 stop_server() {
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        echo
-        echo "==> Stopping the Cove server (pid $SERVER_PID)"
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
+    [ -n "$SERVER_PID" ] || return 0
+    echo
+    echo "==> Stopping the Cove server (pid $SERVER_PID)"
+    kill -TERM "$SERVER_PID" 2>/dev/null || true  # it may have taken Ctrl-C itself
+    wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=
 }
 trap stop_server EXIT

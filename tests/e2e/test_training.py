@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 import time
@@ -28,6 +29,8 @@ from training_support import (
     wait_done,
     wait_secondary,
 )
+
+from cove.jobs.runner import network_isolation_prefix
 
 
 def job_processes(name: str) -> list[int]:
@@ -196,12 +199,20 @@ def test_request_errors(server) -> None:
         first["TrainingJobSummaries"][0]["TrainingJobName"]
 
 
-def long_job(server, name: str, max_runtime: int = 600) -> None:
+def long_job(server, name: str, max_runtime: int = 600, **extra: Any) -> None:
     """An XGBoost job that would run for many minutes."""
     data = upload_cancer(server, name)
     create_job(server.client("sagemaker"), name, XGBOOST,
                {"objective": "binary:logistic", "num_round": "10000000", "max_depth": "2"},
-               [channel("train", f"{data}/train")], f"s3://{name}/output", max_runtime)
+               [channel("train", f"{data}/train")], f"s3://{name}/output", max_runtime, **extra)
+
+
+def wait_process(name: str) -> int:
+    deadline = time.time() + 10
+    while not job_processes(name) and time.time() < deadline:
+        time.sleep(0.1)
+    [pid] = job_processes(name)
+    return pid
 
 
 def test_stop_training_job_stops_the_process(server) -> None:
@@ -209,10 +220,7 @@ def test_stop_training_job_stops_the_process(server) -> None:
     name = unique("stop")
     long_job(server, name)
     wait_secondary(sm, name, "Training")
-    deadline = time.time() + 10
-    while not job_processes(name) and time.time() < deadline:
-        time.sleep(0.1)
-    assert job_processes(name)
+    wait_process(name)
     sm.stop_training_job(TrainingJobName=name)
     assert sm.describe_training_job(TrainingJobName=name)["TrainingJobStatus"] in (
         "Stopping", "Stopped")
@@ -276,3 +284,17 @@ def test_manifest_gzip_and_libsvm_inputs(server) -> None:
         metrics = {m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]}
         loss = metrics.get("train:logloss", metrics.get("train:objective_loss"))
         assert loss is not None and loss < 0.5
+
+
+@pytest.mark.skipif(network_isolation_prefix() is None, reason="no user namespaces here")
+def test_network_isolation_runs_the_job_without_network(server) -> None:
+    sm = server.client("sagemaker")
+    name = unique("isolated")
+    long_job(server, name, EnableNetworkIsolation=True)
+    wait_secondary(sm, name, "Training")
+    pid = wait_process(name)
+    assert os.readlink(f"/proc/{pid}/ns/net") != os.readlink("/proc/self/ns/net")
+    assert Path(f"/proc/{pid}/net/dev").read_text().count(":") == 1  # only a down loopback
+    sm.stop_training_job(TrainingJobName=name)
+    job = wait_done(sm, name)
+    assert job["TrainingJobStatus"] == "Stopped" and job["EnableNetworkIsolation"] is True

@@ -70,7 +70,8 @@ def both_channels(data: str) -> list[dict[str, Any]]:
 
 
 def create_job(sm: Any, name: str, image: str, hyperparameters: dict[str, str],
-               channels: list[dict[str, Any]], output: str, max_runtime: int = 600) -> str:
+               channels: list[dict[str, Any]], output: str, max_runtime: int = 600,
+               **extra: Any) -> str:
     return sm.create_training_job(
         TrainingJobName=name,
         AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File"},
@@ -81,6 +82,7 @@ def create_job(sm: Any, name: str, image: str, hyperparameters: dict[str, str],
         ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1,
                         "VolumeSizeInGB": 5},
         StoppingCondition={"MaxRuntimeInSeconds": max_runtime},
+        **extra,
     )["TrainingJobArn"]
 
 

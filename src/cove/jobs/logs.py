@@ -22,8 +22,9 @@ def find_log(data_dir: Path, name: str) -> Path | None:
 def show(data_dir: Path, name: str, follow: bool = False) -> int:
     path = find_log(data_dir, name)
     if path is None:
-        known = sorted(p.name for p in (data_dir / JOBS_DIR).glob("*/*") if p.is_dir())
-        hint = f" (jobs with logs: {', '.join(known)})" if known else ""
+        dirs = [p for p in (data_dir / JOBS_DIR).glob("*/*") if p.is_dir()]
+        recent = [p.name for p in sorted(dirs, key=lambda p: p.stat().st_mtime)[-5:]]
+        hint = f" (most recent jobs: {', '.join(recent)})" if recent else ""
         print(f"cove logs: no job named {name} in {data_dir}{hint}", file=sys.stderr)
         return 1
     with open(path, encoding="utf-8", errors="replace") as log:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,6 +31,20 @@ def log_path(data_dir: Path, kind: str, name: str) -> Path:
     return job_dir(data_dir, kind, name) / LOG_FILE
 
 
+@functools.cache
+def network_isolation_prefix() -> list[str] | None:
+    """The command prefix that runs a process with no network (a new, empty network
+    namespace), or None when this host cannot (no `unshare` or no user namespaces)."""
+    prefix = ["unshare", "--user", "--map-root-user", "--net"]
+    if shutil.which("unshare") is None:
+        return None
+    try:
+        done = subprocess.run([*prefix, "true"], capture_output=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return prefix if done.returncode == 0 else None
+
+
 def die_with_parent(parent_pid: int) -> None:
     """Called first thing in a job process: have Linux SIGTERM it when the server dies
     (even by SIGKILL), so no job outlives the server that tracks it."""
@@ -48,7 +64,15 @@ class JobProcess:
     thread that forked.
     """
 
-    def __init__(self, module: str, args: list[str], log: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        module: str,
+        args: list[str],
+        log: Path,
+        env: dict[str, str],
+        prefix: list[str] | None = None,
+    ) -> None:
+        self.prefix = prefix or []  # e.g. ["unshare", "-rn"]: run without network
         self.module = module
         self.args = args
         self.log = log
@@ -60,7 +84,7 @@ class JobProcess:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", self.module, *self.args],
+                [*self.prefix, sys.executable, "-m", self.module, *self.args],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cove.jobs.training import recordio
 from cove.jobs.training.errors import ClientError
 
 CSV = "text/csv"
@@ -107,6 +108,32 @@ def read_csv(channel_dir: Path, channel: str, compressed: bool = False) -> Datas
         )
     data = np.vstack([t for _, t in tables])
     return Dataset(features=data[:, 1:], labels=data[:, 0])
+
+
+def looks_like_recordio(channel_dir: Path) -> bool:
+    files = channel_files(channel_dir)
+    return bool(files) and files[0].read_bytes()[:4] == recordio.MAGIC.to_bytes(4, "little")
+
+
+def read_recordio(channel_dir: Path, channel: str, compressed: bool = False) -> Dataset:
+    """Every record of a channel in application/x-recordio-protobuf (dense or sparse)."""
+    records = []
+    for path in channel_files(channel_dir):
+        raw = path.read_bytes()
+        if compressed or raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        try:
+            records += recordio.read_records(raw)
+        except recordio.RecordIOError as exc:
+            raise ClientError(f"Unable to read the {channel} channel: file {path.name}: {exc}"
+                              ) from None
+    try:
+        features, labels = recordio.to_arrays(records)
+    except recordio.RecordIOError as exc:
+        raise ClientError(f"Unable to read the {channel} channel: {exc}") from None
+    if labels is None or not len(labels):
+        raise ClientError(f"The {channel} channel's records have no label")
+    return Dataset(features=features, labels=labels)
 
 
 def concatenate_text(channel_dir: Path, out: Path, compressed: bool = False) -> Path:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cove.config import Settings
-from cove.jobs.runner import LOG_FILE, JobProcess, job_dir
+from cove.jobs.runner import LOG_FILE, JobProcess, job_dir, network_isolation_prefix
 from cove.jobs.training import channels
 from cove.jobs.training.environment import (
     MODEL,
@@ -24,6 +24,7 @@ from cove.jobs.training.environment import (
     read_metrics,
 )
 from cove.jobs.training.errors import ClientError, failure_reason
+from cove.runtime.instance_types import UnknownInstanceType, lookup, profile_for
 from cove.storage.resources import Resource, ResourceStore
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ STORE_KIND = "training-job"
 JOB_KIND = "training"  # directory under <data dir>/jobs
 WORKER_MODULE = "cove.jobs.training.worker"
 DEFAULT_MAX_RUNTIME = 86400
+MAX_REASON = 1024
 
 IN_PROGRESS, COMPLETED, FAILED, STOPPING, STOPPED = (
     "InProgress", "Completed", "Failed", "Stopping", "Stopped",
@@ -192,21 +194,23 @@ class TrainingJobs:
             self._finish(name, STOPPED, "Stopped", MESSAGES["Stopped"])
 
     def _fail(self, name: str, reason: str) -> None:
+        reason = reason[:MAX_REASON]  # DescribeTrainingJob's FailureReason limit
         self._finish(name, FAILED, "Failed", reason, FailureReason=reason)
 
     async def _phases(self, name: str, root: Path) -> None:
         doc = self._get(name).doc
+        inputs = doc.get("InputDataConfig", [])
         env = TrainingEnv(
             root,
             hyperparameters=dict(doc.get("HyperParameters") or {}),
-            channels={c["ChannelName"]: _channel_config(c) for c in doc["InputDataConfig"]},
+            channels={c["ChannelName"]: _channel_config(c) for c in inputs},
         )
         if root.exists():
             shutil.rmtree(root)
         env.write_config(doc["Algorithm"])
 
         self._secondary(name, "Downloading", TrainingStartTime=time.time())
-        for channel in doc["InputDataConfig"]:
+        for channel in inputs:
             sources = await asyncio.to_thread(
                 channels.channel_sources, self.artifacts, channel, self.settings.region
             )
@@ -239,7 +243,17 @@ class TrainingJobs:
 
     async def _train(self, name: str, root: Path, doc: dict[str, Any]) -> int:
         env = _process_env(doc, self.launched)
-        proc = JobProcess(WORKER_MODULE, [str(root)], root / LOG_FILE, env)
+        prefix = None
+        if doc.get("EnableNetworkIsolation"):
+            prefix = await asyncio.to_thread(network_isolation_prefix)
+            if prefix is None:  # fail closed: never run it with network access
+                raise ClientError(
+                    "EnableNetworkIsolation is set but this host cannot isolate a process "
+                    "from the network (`unshare --user --net` is unavailable). Enable user "
+                    "namespaces or create the job without EnableNetworkIsolation"
+                )
+            _append_log(root, "Network isolation: the training process has no network")
+        proc = JobProcess(WORKER_MODULE, [str(root)], root / LOG_FILE, env, prefix)
         self.launched += 1
         self.procs[name.lower()] = proc
         proc.start()
@@ -269,8 +283,6 @@ def _channel_config(channel: dict[str, Any]) -> dict[str, Any]:
 
 def _process_env(doc: dict[str, Any], slot: int) -> dict[str, str]:
     """Pin the job to as many CPUs as its instance type has (capped by the host)."""
-    from cove.runtime.instance_types import UnknownInstanceType, lookup, profile_for
-
     env = {"PYTHONUNBUFFERED": "1"}
     try:
         itype = lookup(doc.get("ResourceConfig", {}).get("InstanceType", ""))

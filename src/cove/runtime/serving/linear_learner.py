@@ -4,10 +4,11 @@ Requests, as documented for SageMaker's built-in algorithms: `text/csv` (one rec
 line, features only), `application/json` (`{"instances": [{"features": [...]}, ...]}`,
 `{"instances": [{"data": {"features": {"values": [...]}}}]}`, or one record as
 `{"features": [...]}`; sparse records give `keys` and `shape` beside `values`) and
-`application/jsonlines` (one such record per line). Answers are `application/json`
-(default) `{"predictions": [{"score": s, "predicted_label": l}, ...]}` or
-`application/jsonlines`; regressors answer `score` only, multiclass models a score per
-class.
+`application/jsonlines` (one such record per line) and `application/x-recordio-protobuf`
+(what the SageMaker SDK's predictor sends). Answers are `application/json` (default)
+`{"predictions": [{"score": s, "predicted_label": l}, ...]}`, `application/jsonlines` or
+RecordIO records with `score` and `predicted_label` label tensors; regressors answer
+`score` only, multiclass models a score per class.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from cove.jobs.training import recordio
 from cove.jobs.training.algorithms.linear_model import (
     REGRESSOR,
     LinearModel,
@@ -28,8 +30,8 @@ from cove.runtime.serving.base import ModelInvocationError
 
 JSONLINES = "application/jsonlines"
 RECORDIO = "application/x-recordio-protobuf"
-CONTENT_TYPES = (codecs.CSV, codecs.JSON, JSONLINES)
-ACCEPT_TYPES = (codecs.JSON, JSONLINES)
+CONTENT_TYPES = (codecs.CSV, codecs.JSON, JSONLINES, RECORDIO)
+ACCEPT_TYPES = (codecs.JSON, JSONLINES, RECORDIO)
 
 
 def _bad_request(message: str) -> ModelInvocationError:
@@ -81,6 +83,10 @@ def _json_records(doc: Any, dim: int) -> list[list[float]]:
 def parse(body: bytes, content_type: str, dim: int) -> np.ndarray:
     """A request body as a (records, features) matrix, or a 4xx ModelInvocationError."""
     kind = codecs.media_type(content_type) or codecs.CSV
+    if kind not in CONTENT_TYPES:
+        raise codecs.unsupported_content_type(kind, CONTENT_TYPES)
+    if kind == RECORDIO:
+        return _check_width(_parse_recordio(body), dim)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -93,24 +99,31 @@ def parse(body: bytes, content_type: str, dim: int) -> np.ndarray:
                     if line.strip()]
         elif kind == codecs.JSON:
             rows = _json_records(json.loads(text), dim)
-        elif kind == JSONLINES:
+        else:  # JSON lines
             rows = [r for line in text.splitlines() if line.strip()
                     for r in _json_records(json.loads(line), dim)]
-        elif kind == RECORDIO:
-            raise ModelInvocationError(
-                415, f"Cove's linear-learner does not read {RECORDIO}; send the records as "
-                f"{', '.join(CONTENT_TYPES)}",
-            )
-        else:
-            raise codecs.unsupported_content_type(kind, CONTENT_TYPES)
+        widths = sorted({len(r) for r in rows})
+        if len(widths) != 1:
+            raise _bad_request(f"Records have different numbers of features: {widths}")
         matrix = np.asarray(rows, dtype=np.float64)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise _bad_request(f"Could not parse the {kind} request body: {exc}") from None
+    return _check_width(matrix, dim)
+
+
+def _parse_recordio(body: bytes) -> np.ndarray:
+    try:
+        features, _ = recordio.to_arrays(recordio.read_records(body))
+    except recordio.RecordIOError as exc:
+        raise _bad_request(f"Could not parse the {RECORDIO} request body: {exc}") from None
+    return features
+
+
+def _check_width(matrix: np.ndarray, dim: int) -> np.ndarray:
     if matrix.ndim != 2 or matrix.shape[1] != dim:
-        widths = sorted({len(r) for r in rows}) if rows else [0]
+        got = matrix.shape[1] if matrix.ndim == 2 else 0
         raise _bad_request(
-            f"This model expects {dim} features per record; the request has records with "
-            f"{', '.join(map(str, widths))}"
+            f"This model expects {dim} features per record; the request has {got}"
         )
     if not np.all(np.isfinite(matrix)):
         raise _bad_request("The request contains NaN or infinite feature values")
@@ -144,6 +157,8 @@ class Handler:
         if wanted not in ACCEPT_TYPES:
             raise codecs.unsupported_accept(wanted, ACCEPT_TYPES)
         predictions = self.predictions(parse(body, content_type, self.model.feature_dim))
+        if wanted == RECORDIO:
+            return recordio.encode_label_records(predictions), RECORDIO
         if wanted == JSONLINES:
             lines = "\n".join(json.dumps(p) for p in predictions)
             return (lines + "\n").encode(), JSONLINES

@@ -20,13 +20,21 @@ from cove.jobs.training.algorithms.linear_model import (
     REGRESSOR,
     LinearModel,
 )
-from cove.jobs.training.datasets import CSV, RECORDIO, Dataset, media_type, read_csv
+from cove.jobs.training.datasets import (
+    CSV,
+    RECORDIO,
+    Dataset,
+    looks_like_recordio,
+    media_type,
+    read_csv,
+    read_recordio,
+)
 from cove.jobs.training.environment import TrainingEnv
 from cove.jobs.training.errors import ClientError
 from cove.jobs.training.hyperparameters import AUTO, Param, validate
 
 CHANNELS = {"train": True, "validation": False, "test": False}  # name -> required
-CONTENT_TYPES = (CSV,)
+CONTENT_TYPES = (RECORDIO, CSV)
 
 _UNIT = {"lo": 0.0, "hi": 1.0, "lo_open": True, "hi_open": True}
 HYPERPARAMETERS = (
@@ -145,19 +153,18 @@ def _problem(hp: dict) -> Problem:
 
 
 def _read_channel(env: TrainingEnv, name: str) -> Dataset:
-    kind = media_type(env.content_type(name)) or CSV
+    directory = env.channel_dir(name)
+    # Without a ContentType SageMaker's linear learner expects its default, RecordIO.
+    sniffed = RECORDIO if looks_like_recordio(directory) else CSV
+    kind = media_type(env.content_type(name)) or sniffed
     if kind == RECORDIO:
-        raise ClientError(
-            f"The {name} channel's ContentType is {RECORDIO}; Cove's linear-learner reads "
-            "text/csv (label in the first column, no header). Upload CSV and set "
-            "ContentType to text/csv"
-        )
+        return read_recordio(directory, name, env.compressed(name))
     if kind != CSV:
         raise ClientError(
             f"The {name} channel's ContentType {kind} is not supported; linear-learner "
             f"reads {', '.join(CONTENT_TYPES)}"
         )
-    return read_csv(env.channel_dir(name), name, env.compressed(name))
+    return read_csv(directory, name, env.compressed(name))
 
 
 def _check_labels(problem: Problem, ds: Dataset, channel: str) -> None:
