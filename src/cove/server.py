@@ -53,6 +53,7 @@ def _build_subsystems(cove: Cove) -> None:
     from cove.protocol.s3 import S3Service
     from cove.runtime.api import RuntimeService
     from cove.runtime.manager import LocalRuntime
+    from cove.runtime.metrics_api import MetricsService
     from cove.storage.artifacts import ArtifactStore
     from cove.storage.objects import ObjectStore
 
@@ -65,6 +66,7 @@ def _build_subsystems(cove: Cove) -> None:
     cove.services += [
         RuntimeService(cove.settings, runtime, cove.resources),
         control.service,
+        MetricsService(runtime),
         S3Service(objects, cove.credentials),
     ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import uuid
 from collections.abc import Sequence
@@ -23,6 +24,13 @@ class Service(Protocol):
     async def handle(self, req: Request) -> Response: ...
 
     def error_response(self, err: AwsError, req: Request) -> Response: ...
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 class Gateway:
@@ -47,9 +55,13 @@ class Gateway:
         try:
             cred = verify(req, self.credentials)
         except AuthFailure as failure:
-            log.info("rejected %s %s: %s", req.method, req.path, failure.kind)
-            return service.error_response(auth_error(failure, service.protocol), req)
-        req.context.principal = cred.principal
+            # a few read-only paths (metrics) may be read unsigned by a local operator
+            anonymous_ok = failure.kind == "missing" and _is_loopback(req.context.source_ip)
+            if not (anonymous_ok and getattr(service, "anonymous_from_loopback", False)):
+                log.info("rejected %s %s: %s", req.method, req.path, failure.kind)
+                return service.error_response(auth_error(failure, service.protocol), req)
+        else:
+            req.context.principal = cred.principal
         try:
             return await service.handle(req)
         except AwsError as err:

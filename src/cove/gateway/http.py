@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 
@@ -140,6 +141,7 @@ class HttpProtocol(asyncio.Protocol):
             headers=self._headers,
             body=b"".join(self._body),
             context=ctx,
+            received_at=time.perf_counter(),
         )
         self._queue.put_nowait((req, keep_alive, head))
 

@@ -49,6 +49,7 @@ class Request:
     headers: dict[str, str]  # lower-cased names; repeated headers joined with ','
     body: bytes
     context: RequestContext
+    received_at: float = 0.0  # time.perf_counter() when the whole request was read
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name, default)

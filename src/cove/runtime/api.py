@@ -8,6 +8,7 @@ endpoint that is not InService).
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Any
 from urllib.parse import unquote
@@ -101,6 +102,10 @@ class RuntimeService:
             headers.get("x-amzn-sagemaker-custom-attributes"),
             headers.get("x-amzn-sagemaker-target-variant"),
             headers.get("x-amzn-sagemaker-inference-id"),
+        )
+        overhead_us = (time.perf_counter() - req.received_at) * 1e6 - result.model_latency_us
+        self.runtime.metrics.variant(fleet.endpoint_name, result.variant_name).record(
+            result.model_latency_us, overhead_us
         )
         out = [
             ("Content-Type", result.content_type),

@@ -34,6 +34,7 @@ class InvokeResult:
     content_type: str
     variant_name: str
     custom_attributes: str | None = None
+    model_latency_us: float = 0.0  # time the instance took, as seen from the gateway
 
 
 class Fleet(Protocol):

@@ -8,6 +8,7 @@ import contextlib
 import importlib.util
 import logging
 import string
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,6 +20,7 @@ from cove.runtime.images import ServingImage, UnsupportedImage, resolve
 from cove.runtime.instance import Instance, InstanceFailed
 from cove.runtime.instance_types import InstanceType, UnknownInstanceType, lookup, profile_for
 from cove.runtime.launch import make_launch
+from cove.runtime.metrics import InstanceSample, Metrics
 from cove.runtime.model_store import ModelDataError, ModelStore
 from cove.runtime.router import LeastOutstanding, WeightTable
 from cove.runtime.serving.context import CUSTOM_ATTRIBUTES
@@ -39,6 +41,7 @@ class FleetHost:
     models: ModelStore
     socket_dir: Path
     next_slot: Callable[[], int]
+    metrics: Metrics
 
 
 @dataclass
@@ -215,11 +218,14 @@ class LocalFleet:
         if inference_id is not None:
             headers.append((INFERENCE_ID, inference_id))
         # the seam for adaptive batching: requests for one instance could be coalesced here
+        metrics = self.host.metrics.variant(self.endpoint_name, name)
         for attempt in range(2):
             inst = await self._pick(name)
+            started = time.perf_counter()
             try:
                 resp = await inst.invoke(headers, body, self.settings.model_timeout)
             except TimeoutError:
+                metrics.record_error(504)
                 inst.recycle(f"no answer within {self.settings.model_timeout:g} s")
                 raise errors.model_timeout(self._log_arn(inst), inst.log_path) from None
             except OSError:
@@ -227,6 +233,7 @@ class LocalFleet:
                 if inst.alive:
                     inst.recycle("connection to the instance failed")
                 if attempt:
+                    metrics.record_error(502)
                     raise errors.model_crashed(self._log_arn(inst), inst.log_path) from None
                 continue
             if 200 <= resp.status < 300:
@@ -235,7 +242,9 @@ class LocalFleet:
                     resp.headers.get("content-type", "application/octet-stream"),
                     name,
                     resp.headers.get(CUSTOM_ATTRIBUTES.lower()),
+                    (time.perf_counter() - started) * 1e6,
                 )
+            metrics.record_error(resp.status)
             raise errors.model_error(resp.status, resp.body, self._log_arn(inst), inst.log_path)
         raise AssertionError("unreachable")
 
@@ -255,6 +264,12 @@ class LocalFleet:
                 await asyncio.wait_for(self._healthy_changed.wait(), min(remaining, 0.5))
             inst = self.balancer.pick(instances)
         return inst  # type: ignore[return-value]
+
+    def samples(self) -> list[InstanceSample]:
+        return [
+            InstanceSample(self.endpoint_name, i.variant, i.instance_id, i.pid)
+            for i in self.instances()
+        ]
 
     def _log_arn(self, inst: Instance) -> str:
         return self.settings.arn(

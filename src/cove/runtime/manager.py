@@ -14,6 +14,7 @@ from typing import Any
 from cove.config import Settings
 from cove.runtime.contract import Fleet, VariantSpec
 from cove.runtime.fleet import FleetHost, LocalFleet
+from cove.runtime.metrics import Metrics
 from cove.runtime.model_store import ModelStore
 
 
@@ -25,9 +26,10 @@ class LocalRuntime:
         # Unix socket paths are limited to ~108 bytes, so they live in a short temp dir.
         self.socket_dir = Path(tempfile.mkdtemp(prefix="cove-sockets-"))
         slots = itertools.count()
+        self.metrics = Metrics()
         self.host = FleetHost(
             settings, ModelStore(settings.data_dir / "models", artifacts), self.socket_dir,
-            lambda: next(slots),
+            lambda: next(slots), self.metrics,
         )
         self.fleets: dict[str, LocalFleet] = {}  # lower-cased endpoint name -> serving fleet
         self._created: weakref.WeakSet[LocalFleet] = weakref.WeakSet()
@@ -49,7 +51,11 @@ class LocalRuntime:
         return old
 
     def uninstall(self, endpoint_name: str) -> Fleet | None:
+        self.metrics.forget(endpoint_name)
         return self._swap(endpoint_name, None)
+
+    def render_metrics(self) -> str:
+        return self.metrics.render(s for f in self.fleets.values() for s in f.samples())
 
     def fleet(self, endpoint_name: str) -> LocalFleet | None:
         return self.fleets.get(endpoint_name.lower())
