@@ -15,6 +15,7 @@ from pathlib import Path
 
 from cove.config import Settings
 from cove.runtime import errors
+from cove.runtime.batcher import BatchPolicy, policy_from
 from cove.runtime.contract import FleetFailed, InvokeResult, VariantSpec
 from cove.runtime.images import ServingImage, UnsupportedImage, resolve
 from cove.runtime.instance import Instance, InstanceFailed
@@ -51,6 +52,7 @@ class _Variant:
     itype: InstanceType
     model_dir: Path
     instances: list[Instance]
+    batching: BatchPolicy
 
 
 class LocalFleet:
@@ -86,8 +88,15 @@ class LocalFleet:
         try:
             image = resolve(spec.image)
             itype = lookup(spec.instance_type)
-        except (UnsupportedImage, UnknownInstanceType) as exc:
+            batching = policy_from(spec.environment)
+        except (UnsupportedImage, UnknownInstanceType, ValueError) as exc:
             raise FleetFailed(str(exc)) from None
+        if batching.enabled and image.is_command:
+            raise FleetFailed(
+                f"Adaptive batching ({spec.environment.get('COVE_MAX_BATCH_SIZE')}) needs one of "
+                "Cove's serving stacks; a bring-your-own-container image answers one request "
+                "at a time. Remove COVE_MAX_BATCH_SIZE from the model's Environment."
+            )
         if image.module and importlib.util.find_spec(image.module) is None:
             raise FleetFailed(
                 f"Image {spec.image} is not one Cove can run: its {image.stack} serving stack "
@@ -97,7 +106,7 @@ class LocalFleet:
             model_dir = await self.host.models.prepare(spec.model_data_url)
         except ModelDataError as exc:
             raise FleetFailed(str(exc)) from None
-        return _Variant(spec, image, itype, model_dir, [])
+        return _Variant(spec, image, itype, model_dir, [], batching)
 
     async def _grow(self, variant: _Variant, count: int) -> None:
         """Start `count` more instances; they join the rotation only once all are healthy."""
@@ -144,6 +153,7 @@ class LocalFleet:
             az=f"{region}{string.ascii_lowercase[(number - 1) % 3]}",
             startup_timeout=self.settings.startup_timeout,
             on_healthy=self._healthy_changed.set,
+            batching=variant.batching,
         )
 
     async def stop(self) -> None:
@@ -217,7 +227,6 @@ class LocalFleet:
             headers.append((CUSTOM_ATTRIBUTES, custom_attributes))
         if inference_id is not None:
             headers.append((INFERENCE_ID, inference_id))
-        # the seam for adaptive batching: requests for one instance could be coalesced here
         metrics = self.host.metrics.variant(self.endpoint_name, name)
         for attempt in range(2):
             inst = await self._pick(name)

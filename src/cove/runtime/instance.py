@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from cove.runtime.batcher import Batcher, BatchPolicy
 from cove.runtime.client import ConnectionPool, Connector, HttpResponse
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class Instance:
         az: str | None,
         startup_timeout: float,
         on_healthy: Callable[[], None],
+        batching: BatchPolicy | None = None,
     ) -> None:
         self.instance_id = instance_id
         self.variant = variant
@@ -66,6 +68,8 @@ class Instance:
         self._on_healthy = on_healthy
         self._proc: asyncio.subprocess.Process | None = None
         self._pool: ConnectionPool | None = None
+        self._batching = batching or BatchPolicy()
+        self._batcher: Batcher | None = None
         self._log_offset = 0
         self._stopping = False
         self._supervisor: asyncio.Task[None] | None = None
@@ -97,9 +101,10 @@ class Instance:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, killed as a whole
             )
-        if self._pool is not None:
-            self._pool.close()
+        self._close_connections()
         self._pool = ConnectionPool(launch.connect)
+        if self._batching.enabled:
+            self._batcher = Batcher(self._pool, self._batching)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._startup_timeout
         delay = 0.02
@@ -157,8 +162,7 @@ class Instance:
         self.healthy = False
         if self._supervisor is not None:
             self._supervisor.cancel()
-        if self._pool is not None:
-            self._pool.close()
+        self._close_connections()
         proc = self._proc
         if proc is None:
             return
@@ -168,6 +172,12 @@ class Instance:
         self._kill(signal.SIGKILL)  # also anything the process left in its group
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(proc.wait(), STOP_GRACE)
+
+    def _close_connections(self) -> None:
+        if self._batcher is not None:
+            self._batcher.close()
+        if self._pool is not None:
+            self._pool.close()
 
     def _kill(self, sig: int) -> None:
         if self._proc is None:
@@ -194,6 +204,8 @@ class Instance:
         assert self._pool is not None
         self.outstanding += 1
         try:
+            if self._batcher is not None:
+                return await self._batcher.invoke(headers, body, timeout)
             return await self._pool.request("POST", "/invocations", headers, body, timeout)
         finally:
             self.outstanding -= 1

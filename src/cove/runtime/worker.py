@@ -17,15 +17,22 @@ import inspect
 import os
 import signal
 import sys
-import traceback
 from pathlib import Path
 from types import ModuleType
 
 from cove.gateway.http import serve_unix
 from cove.gateway.messages import Listener, Request, Response
 from cove.runtime.limits import confine, die_with_parent
-from cove.runtime.serving.base import ModelHandler, ModelInvocationError
-from cove.runtime.serving.context import InvocationContext, enter, leave
+from cove.runtime.serving.base import ModelHandler
+from cove.runtime.serving.batch import (
+    BATCH_HEADER,
+    BatchItem,
+    decode_items,
+    encode_outcomes,
+    run_batch,
+    run_one,
+)
+from cove.runtime.serving.context import InvocationContext
 
 WORKER_LISTENER = Listener(kind="worker")
 TEXT = [("Content-Type", "text/plain; charset=utf-8")]
@@ -59,21 +66,22 @@ class WorkerApp:
         return Response(404, TEXT, b"Not found")
 
     def invoke(self, req: Request) -> Response:
+        if BATCH_HEADER.lower() in req.headers:
+            try:
+                items = decode_items(req.body)
+            except ValueError as exc:
+                return Response(400, TEXT, f"malformed batch: {exc}".encode())
+            outcomes = run_batch(self.handler, items, self.model_dir)
+            return Response(200, [(BATCH_HEADER, str(len(outcomes)))], encode_outcomes(outcomes))
         ctx = InvocationContext(request_headers=req.headers, model_dir=self.model_dir)
-        token = enter(ctx)
-        try:
-            body, content_type = self.handler.invoke(
-                req.body, req.headers.get("content-type", ""), req.headers.get("accept", "")
-            )
-        except ModelInvocationError as exc:
-            return Response(exc.status, TEXT, exc.message.encode())
-        except Exception as exc:
-            traceback.print_exc()  # the instance log, like a container's CloudWatch stream
-            message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            return Response(500, TEXT, message.encode())
-        finally:
-            leave(token)
-        return Response(200, [("Content-Type", content_type), *ctx.response_headers.items()], body)
+        item = BatchItem(
+            req.headers.get("content-type", ""), req.headers.get("accept", ""), None, req.body
+        )
+        out = run_one(self.handler, item, ctx)
+        if out.status != 200:
+            return Response(out.status, TEXT, out.body)
+        headers = [("Content-Type", out.content_type), *ctx.response_headers.items()]
+        return Response(200, headers, out.body)
 
 
 async def serve(args: argparse.Namespace) -> None:

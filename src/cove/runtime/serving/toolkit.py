@@ -80,6 +80,9 @@ class ToolkitHandler:
         self.predict_fn = _bind(hook("predict_fn", self.default_predict_fn), 2)
         self.output_fn = _bind(hook("output_fn", self.default_output_fn), 2)
         self.transform_fn = _bind(transform_fn, 4) if transform_fn else self._transform
+        # Batches may run input_fn/predict_fn/output_fn over many requests at once;
+        # a transform_fn is opaque, so its requests are always run one by one.
+        self.row_wise = transform_fn is None
         self.model = _bind(hook("model_fn", self.default_model_fn), 1)(str(model_dir))
 
     # -- the stack's defaults ------------------------------------------------------
@@ -100,12 +103,21 @@ class ToolkitHandler:
         return self.output_fn(self.predict_fn(self.input_fn(data, content_type), model), accept)
 
     def invoke(self, body: bytes, content_type: str, accept: str) -> tuple[bytes, str]:
+        data, accept = self.prepare(body, content_type, accept)
+        return self.finish(self.transform_fn(self.model, data, content_type, accept), accept)
+
+    # -- the steps of `invoke`, shared with the batch workflow -----------------------
+    def prepare(self, body: bytes, content_type: str, accept: str) -> tuple[bytes | str, str]:
+        """The payload as input_fn receives it, and the accept type to answer with."""
         if not accept or codecs.media_type(accept) == codecs.ANY:
             accept = self.accept
         data: bytes | str = body
         if codecs.media_type(content_type) in codecs.UTF8_TYPES:
             data = body.decode("utf-8")
-        result = self.transform_fn(self.model, data, content_type, accept)
+        return data, accept
+
+    def finish(self, result: Any, accept: str) -> tuple[bytes, str]:
+        """Turn what output_fn (or transform_fn) returned into response bytes and type."""
         response_type = accept
         if isinstance(result, tuple):
             result, response_type = result

@@ -1,0 +1,83 @@
+"""Adaptive batching end to end: concurrent InvokeEndpoint calls to a batching endpoint get
+the same bytes as from an unbatched one, and a bad request fails alone."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from botocore.exceptions import ClientError, WaiterError
+from models import (
+    SKLEARN_IMAGE,
+    breast_cancer,
+    csv_rows,
+    delete,
+    deploy,
+    pack,
+    sklearn_model,
+    upload,
+)
+
+X, _ = breast_cancer()
+
+RECORDING = """
+import os
+
+def predict_fn(data, model):
+    with open(os.environ["BATCH_LOG"], "a") as log:
+        log.write("%d\\n" % len(data))
+    return model.predict(data)
+"""
+
+
+@pytest.fixture(scope="module")
+def endpoints(server, tmp_path_factory):
+    root = tmp_path_factory.mktemp("batching")
+    url = upload(server, pack(sklearn_model(root / "m", RECORDING)))
+    log = root / "batches.log"
+    batched = deploy(server, SKLEARN_IMAGE, url, environment={
+        "BATCH_LOG": str(log), "COVE_MAX_BATCH_SIZE": "16", "COVE_MAX_BATCH_DELAY_MS": "50",
+    })
+    plain = deploy(server, SKLEARN_IMAGE, url, environment={"BATCH_LOG": str(root / "plain")})
+    yield batched, plain, log
+    delete(server, batched)
+    delete(server, plain)
+
+
+def outcome(server, endpoint: str, body: str) -> tuple:
+    rt = server.client("sagemaker-runtime")
+    try:
+        resp = rt.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=body)
+    except ClientError as exc:
+        r = exc.response
+        return ("error", r["Error"]["Code"], r.get("OriginalStatusCode"), r.get("OriginalMessage"))
+    return ("ok", resp["ContentType"], resp["Body"].read())
+
+
+def test_concurrent_requests_are_batched_and_answered_as_alone(server, endpoints) -> None:
+    batched, plain, log = endpoints
+    bodies = [csv_rows(X[i : i + 1 + i % 3]) for i in range(31)]
+    bodies.insert(13, "1.0,2.0,3.0")  # wrong feature count: its own ModelError
+    expected = [outcome(server, plain, b) for b in bodies]
+    log.write_text("")
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        got = list(pool.map(lambda b: outcome(server, batched, b), bodies))
+    assert got == expected
+    assert expected[13][:3] == ("error", "ModelError", 500)
+    assert all(e[0] == "ok" for i, e in enumerate(expected) if i != 13)
+    sizes = [int(n) for n in log.read_text().split()]
+    assert max(sizes) > 3, f"no request was batched with another: {sizes}"
+
+
+def test_batching_knobs_are_validated(server, tmp_path) -> None:
+    url = upload(server, pack(sklearn_model(tmp_path / "m")))
+    name = deploy(server, SKLEARN_IMAGE, url, environment={"COVE_MAX_BATCH_SIZE": "lots"},
+                  wait=False)
+    sm = server.client("sagemaker")
+    with pytest.raises(WaiterError):  # the waiter stops on Failed
+        sm.get_waiter("endpoint_in_service").wait(
+            EndpointName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    desc = sm.describe_endpoint(EndpointName=name)
+    assert desc["EndpointStatus"] == "Failed"
+    assert "COVE_MAX_BATCH_SIZE must be an integer" in desc["FailureReason"]
+    delete(server, name)
