@@ -19,6 +19,9 @@ from cove.gateway.messages import Listener, Request, RequestContext, Response
 log = logging.getLogger(__name__)
 
 App = Callable[[Request], Awaitable[Response]]
+# An app may also offer `answer_now(request) -> Response`: a synchronous answer that the
+# connection writes at once when nothing else is in flight on it, saving a trip through
+# the event loop (model workers answer this way).
 # Called with (headers, path) once headers are in; returns a Response to answer
 # early (e.g. a body that is too large) or None to read the body.
 EarlyCheck = Callable[[dict[str, str], str], Response | None]
@@ -66,7 +69,8 @@ class HttpProtocol(asyncio.Protocol):
         self._queue: asyncio.Queue[tuple[Request | Response, bool, bool] | None] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._closing = False
-        self._last_header = ""
+        self._busy = False  # the serving task is between taking a request and answering it
+        self._answer_now: Callable[[Request], Response] | None = getattr(app, "answer_now", None)
 
     # -- asyncio.Protocol ---------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -143,6 +147,14 @@ class HttpProtocol(asyncio.Protocol):
             context=ctx,
             received_at=time.perf_counter(),
         )
+        if self._answer_now is not None and not self._busy and self._queue.empty():
+            try:
+                resp = self._answer_now(req)
+            except Exception:  # the app serializes its own errors; this is a bug
+                log.exception("unhandled error serving %s %s", req.method, req.path)
+                resp = Response(500, [("Content-Type", "text/plain")], b"Internal error")
+            self._write(resp, keep_alive, head)
+            return
         self._queue.put_nowait((req, keep_alive, head))
 
     # -- answering ----------------------------------------------------------------
@@ -155,6 +167,7 @@ class HttpProtocol(asyncio.Protocol):
                 transport.close()
                 return
             msg, keep_alive, head = item
+            self._busy = True
             if isinstance(msg, Response):
                 resp = msg
             else:
@@ -165,12 +178,18 @@ class HttpProtocol(asyncio.Protocol):
                 except Exception:  # the app serializes its own errors; this is a bug
                     log.exception("unhandled error serving %s %s", msg.method, msg.path)
                     resp = Response(500, [("Content-Type", "text/plain")], b"Internal error")
+            self._busy = False
             if transport.is_closing():
                 return
-            transport.write(encode_response(resp, keep_alive, head))
+            self._write(resp, keep_alive, head)
             if not keep_alive:
-                transport.close()
                 return
+
+    def _write(self, resp: Response, keep_alive: bool, head: bool) -> None:
+        assert self.transport is not None
+        self.transport.write(encode_response(resp, keep_alive, head))
+        if not keep_alive:
+            self.transport.close()
 
     def _fail(self, status: int, message: str) -> None:
         if self._closing or self.transport is None:

@@ -59,6 +59,10 @@ class WorkerApp:
         self.model_dir = str(model_dir)
 
     async def __call__(self, req: Request) -> Response:
+        return self.answer_now(req)
+
+    def answer_now(self, req: Request) -> Response:
+        """Every answer is computed synchronously (one request at a time per instance)."""
         if req.path == "/invocations" and req.method == "POST":
             return self.invoke(req)
         if req.path == "/ping" and req.method in ("GET", "HEAD"):
