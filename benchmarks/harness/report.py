@@ -1,0 +1,200 @@
+"""Medians, ratios to the floor and the best peer, the issue's targets, and RESULTS.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import statistics
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.wrk import WrkResult
+
+
+@dataclass
+class Outcome:
+    """Everything measured for one server over all rounds."""
+
+    name: str
+    role: str
+    label: str = ""
+    runs: dict[int, list[WrkResult]] = field(default_factory=dict)
+    cold_s: list[float] = field(default_factory=list)
+    rss: list[int] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def median(self, conns: int, metric: Callable[[WrkResult], float]) -> float | None:
+        runs = self.runs.get(conns)
+        return statistics.median(metric(r) for r in runs) if runs else None
+
+    def rps(self, conns: int) -> float | None:
+        return self.median(conns, lambda r: r.rps)
+
+    def p50_ms(self, conns: int) -> float | None:
+        return self.median(conns, lambda r: r.p50_us / 1000)
+
+    def p99_ms(self, conns: int) -> float | None:
+        return self.median(conns, lambda r: r.p99_us / 1000)
+
+    def other_cpu(self, conns: int) -> float | None:
+        return self.median(conns, lambda r: r.extra.get("other_cpu_pct", 0.0))
+
+    def errors(self, conns: int) -> int:
+        return sum(r.errors for r in self.runs.get(conns, []))
+
+
+@dataclass(frozen=True)
+class Goal:
+    text: str
+    value: float | None  # the measured ratio
+    limit: float
+    at_least: bool  # True: value >= limit passes; False: value <= limit passes
+
+    @property
+    def verdict(self) -> str:
+        if self.value is None:
+            return "NOT MEASURED"
+        ok = self.value >= self.limit if self.at_least else self.value <= self.limit
+        return "PASS" if ok else "FAIL"
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def _by_role(outcomes: list[Outcome], role: str) -> list[Outcome]:
+    return [o for o in outcomes if o.role == role]
+
+
+def best_peer(outcomes: list[Outcome], conns: int) -> Outcome | None:
+    peers = [o for o in _by_role(outcomes, "peer") if o.rps(conns) is not None]
+    return max(peers, key=lambda o: o.rps(conns)) if peers else None
+
+
+def goals(outcomes: list[Outcome], lo: int, hi: int) -> list[Goal]:
+    """The issue's targets for Cove, at the lowest (c=1) and highest (c=64) concurrency."""
+    cove = next(iter(_by_role(outcomes, "cove")), None)
+    floor = next(iter(_by_role(outcomes, "floor")), None)
+    peer = best_peer(outcomes, hi)
+
+    def ratio(metric: str, conns: int, base: Outcome | None) -> float | None:
+        if cove is None or base is None:
+            return None
+        return _ratio(getattr(cove, metric)(conns), getattr(base, metric)(conns))
+
+    return [
+        Goal(f"Cove rps at c={hi} >= 1.0x floor", ratio("rps", hi, floor), 1.0, True),
+        Goal(f"Cove rps at c={hi} >= 5x best peer ({peer.name if peer else 'none'})",
+             ratio("rps", hi, peer), 5.0, True),
+        Goal(f"Cove p50 at c={lo} <= 1.25x floor", ratio("p50_ms", lo, floor), 1.25, False),
+        Goal(f"Cove p99 at c={hi} <= 2x floor", ratio("p99_ms", hi, floor), 2.0, False),
+    ]
+
+
+def _fmt(value: float | None, digits: int = 2, suffix: str = "") -> str:
+    return "-" if value is None else f"{value:,.{digits}f}{suffix}"
+
+
+def table(outcomes: list[Outcome], concurrency: list[int]) -> str:
+    floor = next(iter(_by_role(outcomes, "floor")), None)
+    head = ("| server | c | rps | p50 ms | p99 ms | errors | rps x floor | p50 x floor "
+            "| p99 x floor | rps x best peer | other CPU % |")
+    lines = [head, "|---" * 11 + "|"]
+    for o in outcomes:
+        for c in concurrency:
+            if o.rps(c) is None:
+                continue
+            peer = best_peer([x for x in outcomes if x is not o], c)
+            cells = [
+                o.name, str(c), _fmt(o.rps(c), 0), _fmt(o.p50_ms(c), 3), _fmt(o.p99_ms(c), 3),
+                str(o.errors(c)),
+                _fmt(_ratio(o.rps(c), floor.rps(c)) if floor else None, 2, "x"),
+                _fmt(_ratio(o.p50_ms(c), floor.p50_ms(c)) if floor else None, 2, "x"),
+                _fmt(_ratio(o.p99_ms(c), floor.p99_ms(c)) if floor else None, 2, "x"),
+                _fmt(_ratio(o.rps(c), peer.rps(c)) if peer else None, 2,
+                     f"x ({peer.name})" if peer else ""),
+                _fmt(o.other_cpu(c), 0),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def server_table(outcomes: list[Outcome]) -> str:
+    lines = ["| server | version | cold start s (create -> ready) | RSS MiB (process tree) "
+             "| status |", "|---|---|---|---|---|"]
+    for o in outcomes:
+        cold = _fmt(statistics.median(o.cold_s), 2) if o.cold_s else "-"
+        rss = _fmt(statistics.median(o.rss) / 2**20, 1) if o.rss else "-"
+        status = "ok" if o.runs and not o.failures else "; ".join(_one_line(f) for f in o.failures)
+        lines.append(f"| {o.name} | {o.label or o.name} | {cold} | {rss} | {status} |")
+    return "\n".join(lines)
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    flat = " ".join(text.split()).replace("|", "/")
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def goals_table(items: list[Goal]) -> str:
+    lines = ["| target | measured | verdict |", "|---|---|---|"]
+    lines += [f"| {g.text} | {_fmt(g.value, 2, 'x')} | {g.verdict} |" for g in items]
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                  if line.startswith("MemTotal:"))
+    wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout
+    return {
+        "CPU": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": f"{mem_kb / 2**20:.1f} GiB",
+        "kernel": f"{platform.system()} {platform.release()}",
+        "Python": platform.python_version(),
+        "wrk": wrk_version.split("[")[0].strip() or "?",
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def markdown(outcomes: list[Outcome], concurrency: list[int], settings: dict[str, str],
+             notes: list[str]) -> str:
+    info = machine()
+    parts = [
+        "# Benchmark results",
+        "",
+        "Written by `make bench` (see README.md for the method). Medians over rounds. "
+        "`other CPU %`: CPU that processes other than the server and wrk used during the run "
+        "(noise from the machine; 100% = one core).",
+        "",
+        "## Machine",
+        "",
+        *[f"- {k}: {v}" for k, v in info.items()],
+        "",
+        "## Settings",
+        "",
+        *[f"- {k}: {v}" for k, v in settings.items()],
+        "",
+        "## Throughput and latency",
+        "",
+        table(outcomes, concurrency),
+        "",
+        "## Servers",
+        "",
+        server_table(outcomes),
+        "",
+        "## Targets (issue 4)",
+        "",
+        goals_table(goals(outcomes, min(concurrency), max(concurrency))),
+        "",
+    ]
+    if notes:
+        parts += ["## Notes", "", *[f"- {_one_line(n, 600)}" for n in notes], ""]
+    return "\n".join(parts)

@@ -1,0 +1,122 @@
+"""A server under test: how to start it, the one request to send, and how to read its answer."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import subprocess
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness import procs
+from harness.model import Artifact
+from harness.wrk import HttpRequest
+
+READY_TIMEOUT = 180.0
+
+
+def send(req: HttpRequest, timeout: float = 5.0) -> tuple[int, bytes]:
+    """Send `req` exactly as wrk will (same headers, same body) and return (status, body)."""
+    conn = http.client.HTTPConnection(req.host, req.port, timeout=timeout)
+    try:
+        conn.putrequest(req.method, req.path, skip_host=True, skip_accept_encoding=True)
+        headers = {"Host": f"{req.host}:{req.port}", **req.headers,
+                   "Content-Length": str(len(req.body))}
+        for key, value in headers.items():
+            conn.putheader(key, value)
+        conn.endheaders(req.body)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def first_number(body: bytes) -> float:
+    """The first scalar in a JSON document, or the first CSV field of a text answer."""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return float(body.decode().strip().split(",")[0].split("\n")[0])
+    while isinstance(value, list | dict):
+        value = next(iter(value.values())) if isinstance(value, dict) else value[0]
+    return float(value)
+
+
+class Target(ABC):
+    """One server. `start` returns its cold start in seconds (create -> ready)."""
+
+    name: str
+    role: str  # "floor", "cove" or "peer"
+    proc: subprocess.Popen | None = None
+
+    @abstractmethod
+    def start(self, artifact: Artifact, work: Path) -> float: ...
+
+    @abstractmethod
+    def request(self) -> HttpRequest:
+        """The request wrk replays; called before every wrk run (Cove signs it afresh)."""
+
+    @abstractmethod
+    def prediction(self, body: bytes) -> float: ...
+
+    def describe(self) -> str:
+        return self.name
+
+    def verify(self, artifact: Artifact) -> None:
+        """Fail unless the timed request gets the in-process prediction back."""
+        status, body = send(self.request())
+        if status != 200:
+            raise RuntimeError(f"{self.name} answered {status}: {body[:300]!r}")
+        got = self.prediction(body)
+        if got != artifact.expected:
+            raise RuntimeError(f"{self.name} predicted {got}, in-process {artifact.expected}")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            procs.stop(self.proc)
+            self.proc = None
+
+
+@dataclass
+class Launch:
+    """What a plain server process needs: its command line, environment and working dir."""
+
+    command: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
+
+
+class ProcessTarget(Target):
+    """A server that is ready when it answers the benchmark request with 200."""
+
+    port: int = 0
+
+    @abstractmethod
+    def launch(self, artifact: Artifact, work: Path) -> Launch: ...
+
+    @abstractmethod
+    def build_request(self, artifact: Artifact) -> HttpRequest: ...
+
+    def start(self, artifact: Artifact, work: Path) -> float:
+        self.port = procs.free_port()
+        self._request = self.build_request(artifact)
+        log_path = work / f"{self.name}.log"
+        spec = self.launch(artifact, work)
+        started = time.monotonic()
+        self.proc = procs.spawn(spec.command, log_path, spec.env, spec.cwd or work)
+        procs.wait_until(self._answers, READY_TIMEOUT, self.proc, log_path)
+        return time.monotonic() - started
+
+    def _answers(self) -> bool:
+        try:
+            return send(self._request, timeout=2.0)[0] == 200
+        except OSError:
+            return False
+
+    def request(self) -> HttpRequest:
+        return self._request
+
+    def prediction(self, body: bytes) -> float:
+        return first_number(body)
