@@ -145,14 +145,26 @@ def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     return key
 
 
+class _SignedHeaders(dict[str, str]):
+    """The headers the client signed, in the shape botocore's canonicalization reads."""
+
+    def get_all(self, name: str) -> list[str]:
+        return [self[name]] if name in self else []
+
+
 class _VerifierMixin:
-    """botocore's signer minus two costs a verifier need not pay on every request: the
-    signing key is derived once a day (as AWS's own SDKs cache it), and the payload hash
-    is taken from the body Cove already holds instead of re-preparing the request."""
+    """botocore's signer minus three costs a verifier need not pay on every request: the
+    signing key is derived once a day (as AWS's own SDKs cache it), the payload hash is
+    taken from the body Cove already holds instead of re-preparing the request, and the
+    signed headers come from the list the client named instead of an email-style
+    header map rebuilt for each request."""
 
     credentials: Credentials
     _region_name: str
     _service_name: str
+
+    def headers_to_sign(self, request: AWSRequest) -> _SignedHeaders:
+        return request.context["signed_headers"]
 
     def payload(self, request: AWSRequest) -> str:
         return hashlib.sha256(request.data or b"").hexdigest()
@@ -182,29 +194,18 @@ def expected_signature(req: Request, parts: SignatureParts, secret: str) -> str:
     if parts.presigned:
         query = "&".join(p for p in query.split("&") if not p.startswith("X-Amz-Signature="))
     url = f"http://{host}{req.path}" + (f"?{query}" if query else "")
-    headers = {name: req.headers.get(name, "") for name in parts.signed_headers}
-    if parts.presigned:
-        headers["X-Amz-Content-SHA256"] = "UNSIGNED-PAYLOAD"
+    signed = _SignedHeaders((name, req.headers.get(name, "")) for name in parts.signed_headers)
+    # botocore takes the payload hash from this header when there is one (S3 sends it)
+    content_sha = "UNSIGNED-PAYLOAD" if parts.presigned else signed.get("x-amz-content-sha256")
+    headers = {"X-Amz-Content-SHA256": content_sha} if content_sha else {}
     aws_req = AWSRequest(method=req.method, url=url, headers=headers, data=req.body)
     aws_req.context["timestamp"] = parts.timestamp
+    aws_req.context["signed_headers"] = signed
     signer_cls = _S3Verifier if parts.service == "s3" else _Verifier
     signer = signer_cls(Credentials(parts.access_key, secret), parts.service, parts.region)
     canonical = signer.canonical_request(aws_req)
-    if parts.presigned:
-        # botocore puts the payload hash last; presigned URLs never sign the payload
-        canonical = canonical.rsplit("\n", 1)[0] + "\nUNSIGNED-PAYLOAD"
-        canonical = _drop_header_line(canonical, "x-amz-content-sha256", parts.signed_headers)
     string_to_sign = signer.string_to_sign(aws_req, canonical)
     return signer.signature(string_to_sign, aws_req)
-
-
-def _drop_header_line(canonical: str, name: str, signed: tuple[str, ...]) -> str:
-    if name in signed:
-        return canonical
-    lines = canonical.split("\n")
-    lines = [ln for ln in lines if not ln.startswith(name + ":")]
-    lines = [";".join(h for h in ln.split(";") if h != name) if ";" in ln else ln for ln in lines]
-    return "\n".join(lines)
 
 
 def verify(req: Request, store: CredentialStore, now: dt.datetime | None = None) -> Credential:
