@@ -5,8 +5,9 @@ Enabled per model through its Environment, like the batching knobs of TorchServe
 Triton and MLServer:
   COVE_MAX_BATCH_SIZE       most requests in one batch (default 1: no batching)
   COVE_MAX_BATCH_DELAY_MS   how long a request may wait for others to join it when the
-                            instance is idle (default 0: never wait; batches form only
-                            from requests that queued while the instance was busy)
+                            instance is idle, under load only: after a batch of one
+                            (a lone client) nobody waits (default 0: never wait;
+                            batches form only from requests that queued meanwhile)
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class Batcher:
         self._queue: deque[_Pending] = deque()
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._last_size = 0  # size of the batch sent last: is there company to wait for?
 
     async def invoke(
         self, headers: list[tuple[str, str]], body: bytes, timeout: float
@@ -109,7 +111,9 @@ class Batcher:
             while not self._queue:
                 self._wakeup.clear()
                 await self._wakeup.wait()
-            if self.policy.max_delay and len(self._queue) < self.policy.max_size:
+            # Waiting pays only under load; a lone client (last batch of one) never waits.
+            under_load = self._last_size > 1
+            if under_load and self.policy.max_delay and len(self._queue) < self.policy.max_size:
                 deadline = loop.time() + self.policy.max_delay
                 while len(self._queue) < self.policy.max_size and loop.time() < deadline:
                     self._wakeup.clear()
@@ -118,6 +122,7 @@ class Batcher:
             batch = [self._queue.popleft()
                      for _ in range(min(len(self._queue), self.policy.max_size))]
             batch = [p for p in batch if not p.future.done()]  # callers that gave up
+            self._last_size = len(batch)
             if batch:
                 await self._send(batch)
 
