@@ -16,9 +16,10 @@ Recognised images:
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from cove.image_uri import repository
 
 
 class UnsupportedImage(ValueError):
@@ -66,11 +67,6 @@ _KNOWN_UNSUPPORTED = {
     "sagemaker-sparkml-serving": "SparkML",
 }
 
-_ECR = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
-    r"(?P<repo>[a-z0-9._/-]+?)(?::(?P<tag>[\w.-]+))?(?:@sha256:[0-9a-f]{64})?$"
-)
-_ALIAS = re.compile(r"^(?P<repo>[a-z-]+)(?::(?P<tag>[\w.-]+))?$")
 
 
 def supported_summary() -> str:
@@ -90,10 +86,9 @@ def resolve(image: str) -> ServingImage:
     command = _command_path(image)
     if command is not None:
         return _command_image(image, command)
-    match = _ECR.match(image) or _ALIAS.match(image)
-    if match is None:
+    repo = repository(image)
+    if repo is None:
         raise _unsupported(image, "it is neither a SageMaker image URI nor a local executable")
-    repo = match.group("repo").rsplit("/", 1)[-1]
     stack = _REPOSITORIES.get(repo)
     if stack is not None:
         return ServingImage(image, stack, module=_STACK_MODULES[stack])

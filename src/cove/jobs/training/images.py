@@ -7,8 +7,7 @@ amazonaws.com[.cn]/linear-learner:1`, `.../xgboost:latest`, the framework image
 
 from __future__ import annotations
 
-import re
-
+from cove.image_uri import repository
 from cove.protocol.errors import validation_error
 
 ALGORITHMS = {
@@ -17,17 +16,11 @@ ALGORITHMS = {
     "sagemaker-xgboost": "xgboost",
 }
 
-_ECR = re.compile(
-    r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/"
-    r"(?P<repo>[a-z0-9._/-]+?)(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$"
-)
-_ALIAS = re.compile(r"^(?P<repo>[a-z-]+)(?::[\w.-]+)?$")
 
 
 def algorithm_for(image: str) -> str:
     """The algorithm name for `image`, or a ValidationException saying what Cove runs."""
-    match = _ECR.match(image) or _ALIAS.match(image)
-    repo = match.group("repo").rsplit("/", 1)[-1] if match else None
+    repo = repository(image)
     if repo in ALGORITHMS:
         return ALGORITHMS[repo]
     raise validation_error(
