@@ -17,6 +17,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from cove.runtime.proc_tree import tree
+
 COVE = [sys.executable, "-m", "cove.cli"]
 
 
@@ -27,23 +29,8 @@ def free_port() -> int:
 
 
 def children_of(pid: int) -> list[int]:
-    """Every descendant process id of `pid` (read from /proc)."""
-    kids: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        kids.setdefault(ppid, []).append(int(entry))
-    out, todo = [], [pid]
-    while todo:
-        for child in kids.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
+    """Every descendant process id of `pid`."""
+    return tree(pid)[1:]
 
 
 @dataclass

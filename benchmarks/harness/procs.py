@@ -10,6 +10,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from cove.runtime.proc_tree import tree
+
 SERVER_CPU = 0
 CLIENT_CPU = 1
 
@@ -40,26 +42,6 @@ def spawn(cmd: list[str], log_path: Path, env: dict[str, str] | None = None,
         cwd=cwd,
         start_new_session=True,
     )
-
-
-def tree(pid: int) -> list[int]:
-    """`pid` and all its descendants, read from /proc."""
-    kids: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        kids.setdefault(ppid, []).append(int(entry))
-    out, todo = [pid], [pid]
-    while todo:
-        for child in kids.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
 
 
 def rss_bytes(pid: int) -> int:

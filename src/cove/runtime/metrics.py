@@ -3,7 +3,8 @@ the Prometheus text format.
 
 Per endpoint and variant: Invocations, Invocation4XXErrors, Invocation5XXErrors,
 ModelLatency and OverheadLatency (microseconds, as SageMaker reports them). Per
-instance: CPU seconds and resident memory, read from /proc when scraped. Recording is
+instance: CPU seconds and resident memory of its process tree, read from /proc when
+scraped. Recording is
 a few attribute updates, so the hot path pays next to nothing for it.
 """
 
@@ -14,6 +15,8 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from cove.runtime.proc_tree import tree
 
 # Histogram bucket upper bounds in microseconds: 50 us .. 60 s.
 BUCKETS_US = (
@@ -148,15 +151,17 @@ def _instance_lines(out: list[str], instances: list[InstanceSample]) -> None:
 
 
 def _proc_usage(pid: int | None) -> tuple[float, int] | None:
-    """(CPU seconds, resident bytes) of a live process, or None."""
-    if pid is None:
+    """(CPU seconds, resident bytes) of a live process and its descendants, or None."""
+    if pid is None or not Path(f"/proc/{pid}").exists():
         return None
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        statm = Path(f"/proc/{pid}/statm").read_text()
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
-    rss = int(statm.split()[1]) * _PAGE
+    cpu, rss = 0.0, 0
+    for member in tree(pid):
+        try:
+            stat = Path(f"/proc/{member}/stat").read_text()
+            statm = Path(f"/proc/{member}/statm").read_text()
+        except OSError:
+            continue  # exited meanwhile
+        fields = stat.rsplit(")", 1)[1].split()
+        cpu += (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
+        rss += int(statm.split()[1]) * _PAGE
     return cpu, rss
