@@ -3,6 +3,7 @@ the same bytes as from an unbatched one, and a bad request fails alone."""
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -44,8 +45,7 @@ def endpoints(server, tmp_path_factory):
     delete(server, plain)
 
 
-def outcome(server, endpoint: str, body: str) -> tuple:
-    rt = server.client("sagemaker-runtime")
+def outcome(rt, endpoint: str, body: str) -> tuple:
     try:
         resp = rt.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=body)
     except ClientError as exc:
@@ -58,10 +58,18 @@ def test_concurrent_requests_are_batched_and_answered_as_alone(server, endpoints
     batched, plain, log = endpoints
     bodies = [csv_rows(X[i : i + 1 + i % 3]) for i in range(31)]
     bodies.insert(13, "1.0,2.0,3.0")  # wrong feature count: its own ModelError
-    expected = [outcome(server, plain, b) for b in bodies]
+    expected = [outcome(server.client("sagemaker-runtime"), plain, b) for b in bodies]
     log.write_text("")
+    # clients made up front and a barrier: the requests really arrive together
+    clients = [server.client("sagemaker-runtime") for _ in bodies]
+    barrier = threading.Barrier(len(bodies))
+
+    def call(i: int) -> tuple:
+        barrier.wait(timeout=60)
+        return outcome(clients[i], batched, bodies[i])
+
     with ThreadPoolExecutor(len(bodies)) as pool:
-        got = list(pool.map(lambda b: outcome(server, batched, b), bodies))
+        got = list(pool.map(call, range(len(bodies))))
     assert got == expected
     assert expected[13][:3] == ("error", "ModelError", 500)
     assert all(e[0] == "ok" for i, e in enumerate(expected) if i != 13)
