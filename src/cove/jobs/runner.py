@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import functools
 import os
 import shutil
@@ -13,6 +12,8 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+
+from cove.runtime.launch import inherited_env
 
 # Seconds a job gets to exit after SIGTERM before it is killed (SageMaker gives 120 s
 # to save state; local jobs have nothing to flush beyond their log).
@@ -45,21 +46,11 @@ def network_isolation_prefix() -> list[str] | None:
     return prefix if done.returncode == 0 else None
 
 
-def die_with_parent(parent_pid: int) -> None:
-    """Called first thing in a job process: have Linux SIGTERM it when the server dies
-    (even by SIGKILL), so no job outlives the server that tracks it."""
-    if sys.platform == "linux":
-        with contextlib.suppress(Exception):
-            pr_set_pdeathsig = 1
-            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-    if os.getppid() != parent_pid:  # the server died before prctl took effect
-        os.kill(os.getpid(), signal.SIGTERM)
-
-
 class JobProcess:
     """One job's subprocess: `python -m <module> <args>` with stdout+stderr in `log`.
 
-    The module should call `die_with_parent(int(os.environ["COVE_PARENT_PID"]))` first.
+    The module should first call `cove.runtime.limits.die_with_parent` with the
+    COVE_PARENT_PID it is given.
     Start it from the event-loop thread: Linux ties the parent-death signal to the
     thread that forked.
     """
@@ -88,7 +79,8 @@ class JobProcess:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env={**os.environ, **self.env, "COVE_PARENT_PID": str(os.getpid())},
+                # never the server's credentials: only an allow-list of its environment
+                env={**inherited_env(), **self.env, "COVE_PARENT_PID": str(os.getpid())},
                 start_new_session=True,  # a Ctrl-C in the server's terminal is the server's
             )
 

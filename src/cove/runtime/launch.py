@@ -24,7 +24,7 @@ from cove.runtime.images import ServingImage
 from cove.runtime.instance import Launch
 from cove.runtime.instance_types import Profile
 
-# What an instance inherits from the server's environment; nothing else (no credentials).
+# What instances and jobs inherit from the server's environment; nothing else (no credentials).
 INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV")
 
 
@@ -34,8 +34,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def inherited_env() -> dict[str, str]:
+    """The part of the server's environment a child process (instance or job) may see."""
+    return {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
+
+
 def instance_env(model_dir: Path, environment: dict[str, str], profile: Profile) -> dict[str, str]:
-    env = {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
+    env = inherited_env()
     env.update(profile.thread_env())
     env.update(
         SM_MODEL_DIR=str(model_dir),

@@ -12,11 +12,11 @@ import sys
 PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent(parent_pid: int) -> None:
-    """Ask the kernel to SIGKILL us when the server goes away, then close the race where
-    it went away before we asked."""
+def die_with_parent(parent_pid: int, sig: int = signal.SIGKILL) -> None:
+    """Ask the kernel to send us `sig` when the server goes away (even by SIGKILL), then
+    close the race where it went away before we asked."""
     libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+    if libc.prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
     if os.getppid() != parent_pid:
         sys.exit(1)

@@ -14,9 +14,9 @@ import sys
 import traceback
 from pathlib import Path
 
-from cove.jobs.runner import die_with_parent
 from cove.jobs.training.environment import TrainingEnv
 from cove.jobs.training.errors import ClientError, failure_reason
+from cove.runtime.limits import die_with_parent
 
 ALGORITHM_MODULES = {
     "linear-learner": "cove.jobs.training.algorithms.linear_learner",
@@ -71,7 +71,7 @@ def run(root: Path) -> int:
 def main() -> int:
     parent = os.environ.get("COVE_PARENT_PID")
     if parent:
-        die_with_parent(int(parent))
+        die_with_parent(int(parent), signal.SIGTERM)
     # SIGTERM (StopTrainingJob) ends the job at once, like a container receiving it.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     _pin_cpus()
