@@ -478,3 +478,40 @@ def test_virtual_hosted_style_request(server) -> None:
     resp = conn.getresponse()
     assert (resp.status, resp.read()) == (200, b"virtual")
     conn.close()
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+def test_presigned_get_with_boto3_default_signature_v2(server) -> None:
+    s3 = server.client("s3")
+    bucket = new_bucket(s3)
+    s3.put_object(Bucket=bucket, Key="dir/shared file.txt", Body=b"presigned v2")
+    url = s3.generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": "dir/shared file.txt"}
+    )
+    assert "AWSAccessKeyId=" in url and "Signature=" in url  # boto3's default for S3
+    assert fetch(url) == (200, b"presigned v2")
+
+    tampered = url.replace("dir/shared", "dir/other")
+    status, body = fetch(tampered)
+    assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body
+
+    expired = s3.generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": "dir/shared file.txt"}, ExpiresIn=-10
+    )
+    status, body = fetch(expired)
+    assert status == 403 and b"<Code>AccessDenied</Code>" in body
+
+
+def test_aws_cli_presign(server) -> None:
+    s3 = server.client("s3")
+    bucket = new_bucket(s3)
+    s3.put_object(Bucket=bucket, Key="cli.txt", Body=b"from the cli")
+    url = server.aws("s3", "presign", f"s3://{bucket}/cli.txt").stdout.strip()
+    assert fetch(url) == (200, b"from the cli")

@@ -34,6 +34,8 @@ _PARAMETERS = {
     "start-after", "fetch-owner", "encoding-type", "partNumber", "max-parts",
     "part-number-marker", "versionId", "x-id", "max-buckets", "bucket-region", "key-marker",
     "upload-id-marker", "max-uploads",
+    # query-string authentication (signature version 2), verified by the gateway
+    "AWSAccessKeyId", "Signature", "Expires",
 }
 
 

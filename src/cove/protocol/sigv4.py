@@ -19,6 +19,7 @@ from botocore.credentials import Credentials
 
 from cove.gateway.messages import Request
 from cove.iam.credentials import Credential, CredentialStore
+from cove.protocol import sigv2_query
 from cove.protocol.errors import AwsError
 
 MAX_SKEW = dt.timedelta(minutes=15)
@@ -49,6 +50,8 @@ class SignatureParts:
 
 def scope_service(req: Request) -> str | None:
     """The signing name from the credential scope, without verifying anything."""
+    if sigv2_query.is_v2_query(req):
+        return "s3"
     try:
         return parse_signature(req).service
     except AuthFailure:
@@ -210,6 +213,8 @@ def expected_signature(req: Request, parts: SignatureParts, secret: str) -> str:
 
 def verify(req: Request, store: CredentialStore, now: dt.datetime | None = None) -> Credential:
     """Return the credential that signed `req`, or raise AuthFailure."""
+    if sigv2_query.is_v2_query(req):
+        return _verify_v2_query(req, store, now)
     parts = parse_signature(req)
     cred = store.get(parts.access_key)
     if cred is None:
@@ -220,6 +225,23 @@ def verify(req: Request, store: CredentialStore, now: dt.datetime | None = None)
         raise AuthFailure("bad_signature")
     req.context.service = parts.service
     req.context.region = parts.region
+    return cred
+
+
+def _verify_v2_query(req: Request, store: CredentialStore, now: dt.datetime | None) -> Credential:
+    """An S3 URL presigned with signature version 2 (boto3's default for S3)."""
+    query = sigv2_query.params(req)
+    cred = store.get(query["AWSAccessKeyId"])
+    if cred is None:
+        raise AuthFailure("unknown_key", query["AWSAccessKeyId"])
+    if sigv2_query.expired(query["Expires"], now.timestamp() if now else None):
+        raise AuthFailure("presign_expired")
+    expected = sigv2_query.expected_signature(
+        req, cred.secret_key, cred.access_key, query["Expires"]
+    )
+    if not hmac.compare_digest(expected, query["Signature"]):
+        raise AuthFailure("bad_signature")
+    req.context.service = "s3"
     return cred
 
 
