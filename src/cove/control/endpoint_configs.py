@@ -33,20 +33,7 @@ def _doc(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def describe(res: Resource) -> dict[str, Any]:
-    return {
-        **res.doc,
-        "EndpointConfigName": res.name,
-        "EndpointConfigArn": res.arn,
-        "CreationTime": res.created,
-    }
-
-
-def _summary(res: Resource) -> dict[str, Any]:
-    return {
-        "EndpointConfigName": res.name,
-        "EndpointConfigArn": res.arn,
-        "CreationTime": res.created,
-    }
+    return {**res.doc, **ENDPOINT_CONFIG.identity(res)}
 
 
 def handlers(control: ControlContext) -> dict[str, Handler]:
@@ -70,7 +57,7 @@ def handlers(control: ControlContext) -> dict[str, Handler]:
 
     def list_endpoint_configs(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         rows = store.list(ENDPOINT_CONFIG.store_kind)
-        return list_resources(rows, params, _summary, "EndpointConfigs")
+        return list_resources(rows, params, ENDPOINT_CONFIG.identity, "EndpointConfigs")
 
     def delete_endpoint_config(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         # Endpoints keep a snapshot of what they deployed, so they are unaffected.

@@ -30,12 +30,10 @@ from cove.storage.resources import Resource
 def describe(res: Resource) -> dict[str, Any]:
     doc = res.doc
     out: dict[str, Any] = {
-        "EndpointName": res.name,
-        "EndpointArn": res.arn,
+        **ENDPOINT.identity(res),
         "EndpointConfigName": doc["EndpointConfigName"],
         "EndpointStatus": res.status,
         "FailureReason": doc.get("FailureReason"),
-        "CreationTime": res.created,
         "LastModifiedTime": res.modified,
         "LastDeploymentConfig": doc.get("DeploymentConfig"),
     }
@@ -60,9 +58,7 @@ def describe(res: Resource) -> dict[str, Any]:
 
 def _summary(res: Resource) -> dict[str, Any]:
     return {
-        "EndpointName": res.name,
-        "EndpointArn": res.arn,
-        "CreationTime": res.created,
+        **ENDPOINT.identity(res),
         "LastModifiedTime": res.modified,
         "EndpointStatus": res.status,
     }

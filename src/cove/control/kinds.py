@@ -7,6 +7,7 @@ the resource's ARN, e.g. `Could not find model "arn:aws:sagemaker:...:model/foo"
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from cove.config import Settings
 from cove.protocol.errors import AwsError, validation_error
@@ -18,6 +19,15 @@ class Kind:
     store_kind: str  # ResourceStore kind
     arn_type: str  # ARN resource type: arn:aws:sagemaker:<region>:<account>:<arn_type>/<name>
     label: str  # how SageMaker's messages call it
+    member: str  # prefix of the <member>Name / <member>Arn fields in API shapes
+
+    def identity(self, res: Resource) -> dict[str, Any]:
+        """The name, ARN and creation time every Describe and List summary carries."""
+        return {
+            f"{self.member}Name": res.name,
+            f"{self.member}Arn": res.arn,
+            "CreationTime": res.created,
+        }
 
     def arn(self, settings: Settings, name: str) -> str:
         return settings.arn("sagemaker", f"{self.arn_type}/{name.lower()}")
@@ -50,6 +60,8 @@ class Kind:
             raise self.already_exists(settings, name) from None
 
 
-MODEL = Kind("model", "model", "model")
-ENDPOINT_CONFIG = Kind("endpoint-config", "endpoint-config", "endpoint configuration")
-ENDPOINT = Kind("endpoint", "endpoint", "endpoint")
+MODEL = Kind("model", "model", "model", "Model")
+ENDPOINT_CONFIG = Kind(
+    "endpoint-config", "endpoint-config", "endpoint configuration", "EndpointConfig"
+)
+ENDPOINT = Kind("endpoint", "endpoint", "endpoint", "Endpoint")

@@ -44,16 +44,7 @@ def check_model(params: dict[str, Any]) -> None:
 
 
 def describe(res: Resource) -> dict[str, Any]:
-    return {
-        **res.doc,
-        "ModelName": res.name,
-        "ModelArn": res.arn,
-        "CreationTime": res.created,
-    }
-
-
-def _summary(res: Resource) -> dict[str, Any]:
-    return {"ModelName": res.name, "ModelArn": res.arn, "CreationTime": res.created}
+    return {**res.doc, **MODEL.identity(res)}
 
 
 def handlers(control: ControlContext) -> dict[str, Handler]:
@@ -73,7 +64,7 @@ def handlers(control: ControlContext) -> dict[str, Handler]:
         return describe(MODEL.get(store, settings, params["ModelName"]))
 
     def list_models(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        return list_resources(store.list(MODEL.store_kind), params, _summary, "Models")
+        return list_resources(store.list(MODEL.store_kind), params, MODEL.identity, "Models")
 
     def delete_model(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         # Like SageMaker, endpoints already deployed from the model keep running.
