@@ -257,12 +257,17 @@ def cleanup(sm, s3, args: argparse.Namespace, job_name: str) -> None:  # type: i
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bucket", default="cove-breast-cancer-demo")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0].replace("\n", " "),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--bucket", default="cove-breast-cancer-demo",
+                        help="bucket for the training and validation data")
     parser.add_argument("--name", default="linear-learner-breast-cancer",
                         help="prefix of the training job, model and endpoint config names")
     parser.add_argument("--endpoint-name",
-                        default="linear-learner-breast-cancer-prediction-endpoint")
+                        default="linear-learner-breast-cancer-prediction-endpoint",
+                        help="the endpoint to create (or update in place)")
     parser.add_argument("--cleanup", action="store_true",
                         help="delete the endpoint, config, model and data at the end")
     try:
