@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from models import breast_cancer, csv_rows, npy_bytes, sklearn_model
 
-from cove.runtime.batcher import policy_from
+from cove.runtime.lane import policy_from
 from cove.runtime.serving import sklearn as sk_stack
 from cove.runtime.serving.batch import (
     BatchItem,

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Protocol
 
+from cove.gateway.http import Reply
 from cove.gateway.messages import Request, Response
 from cove.iam.credentials import CredentialStore
 from cove.protocol.errors import AwsError, internal_error
@@ -24,6 +25,10 @@ class Service(Protocol):
     async def handle(self, req: Request) -> Response: ...
 
     def error_response(self, err: AwsError, req: Request) -> Response: ...
+
+    # A service may also offer `start(req, reply) -> None`, answering through a callback
+    # instead of a coroutine (the invocation hot path): it calls `reply` exactly once,
+    # now or later, and raises only before replying.
 
 
 def _is_loopback(address: str) -> bool:
@@ -52,6 +57,38 @@ class Gateway:
         if service is None:
             body = b'{"message": "No AWS service at this path"}'
             return Response(404, [("Content-Type", "application/json")], body)
+        denied = self._authenticate(req, service)
+        if denied is not None:
+            return denied
+        try:
+            return await service.handle(req)
+        except AwsError as err:
+            return service.error_response(err, req)
+        except Exception:
+            log.exception("internal error in %s %s", req.method, req.path)
+            return service.error_response(internal_error(), req)
+
+    def answer_now(self, req: Request, reply: Reply) -> bool:
+        """Serve a request for a replying service through callbacks; False for the rest
+        (see `cove.gateway.http`)."""
+        service = self.route(req)
+        start = getattr(service, "start", None)
+        if service is None or start is None:
+            return False
+        req.context.request_id = str(uuid.uuid4())
+        denied = self._authenticate(req, service)
+        if denied is not None:
+            reply(denied)
+            return True
+        try:
+            start(req, reply)
+        except Exception:
+            log.exception("internal error in %s %s", req.method, req.path)
+            reply(service.error_response(internal_error(), req))
+        return True
+
+    def _authenticate(self, req: Request, service: Service) -> Response | None:
+        """Verify the signature and note the principal; the error to answer, if any."""
         try:
             cred = verify(req, self.credentials)
         except AuthFailure as failure:
@@ -62,10 +99,4 @@ class Gateway:
                 return service.error_response(auth_error(failure, service.protocol), req)
         else:
             req.context.principal = cred.principal
-        try:
-            return await service.handle(req)
-        except AwsError as err:
-            return service.error_response(err, req)
-        except Exception:
-            log.exception("internal error in %s %s", req.method, req.path)
-            return service.error_response(internal_error(), req)
+        return None

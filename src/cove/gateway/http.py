@@ -19,9 +19,13 @@ from cove.gateway.messages import Listener, Request, RequestContext, Response
 log = logging.getLogger(__name__)
 
 App = Callable[[Request], Awaitable[Response]]
-# An app may also offer `answer_now(request) -> Response`: a synchronous answer that the
-# connection writes at once when nothing else is in flight on it, saving a trip through
-# the event loop (model workers answer this way).
+Reply = Callable[[Response], None]
+# An app may also offer `answer_now(request, reply) -> bool`, which the connection calls
+# from the parser callback when nothing else is in flight on it. Returning True means
+# the app calls `reply(response)` exactly once, now or later (model workers answer at
+# once; the gateway when the instance answers); False sends the request the general
+# way, through `app(request)` on the connection's serving task. This saves the task
+# switches and event loop turns of the general way on the invocation hot path.
 # Called with (headers, path) once headers are in; returns a Response to answer
 # early (e.g. a body that is too large) or None to read the body.
 EarlyCheck = Callable[[dict[str, str], str], Response | None]
@@ -70,7 +74,11 @@ class HttpProtocol(asyncio.Protocol):
         self._worker: asyncio.Task[None] | None = None
         self._closing = False
         self._busy = False  # the serving task is between taking a request and answering it
-        self._answer_now: Callable[[Request], Response] | None = getattr(app, "answer_now", None)
+        self._replying = False  # an answer_now reply is due
+        self._replied: asyncio.Future[None] | None = None  # the serving task waits for it
+        self._answer_now: Callable[[Request, Reply], bool] | None = getattr(
+            app, "answer_now", None
+        )
 
     # -- asyncio.Protocol ---------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -147,14 +155,21 @@ class HttpProtocol(asyncio.Protocol):
             context=ctx,
             received_at=time.perf_counter(),
         )
-        if self._answer_now is not None and not self._busy and self._queue.empty():
+        if (
+            self._answer_now is not None
+            and not (self._busy or self._replying)
+            and self._queue.empty()
+        ):
+            self._replying = True
+            reply = self._reply_to(keep_alive, head)
             try:
-                resp = self._answer_now(req)
+                if self._answer_now(req, reply):
+                    return
             except Exception:  # the app serializes its own errors; this is a bug
                 log.exception("unhandled error serving %s %s", req.method, req.path)
-                resp = Response(500, [("Content-Type", "text/plain")], b"Internal error")
-            self._write(resp, keep_alive, head)
-            return
+                reply(Response(500, [("Content-Type", "text/plain")], b"Internal error"))
+                return
+            self._replying = False
         self._queue.put_nowait((req, keep_alive, head))
 
     # -- answering ----------------------------------------------------------------
@@ -167,6 +182,11 @@ class HttpProtocol(asyncio.Protocol):
                 transport.close()
                 return
             msg, keep_alive, head = item
+            if self._replying:  # answers go out in order: the earlier one first
+                self._replied = asyncio.get_running_loop().create_future()
+                await self._replied
+                if transport.is_closing():
+                    return
             self._busy = True
             if isinstance(msg, Response):
                 resp = msg
@@ -184,6 +204,24 @@ class HttpProtocol(asyncio.Protocol):
             self._write(resp, keep_alive, head)
             if not keep_alive:
                 return
+
+    def _reply_to(self, keep_alive: bool, head: bool) -> Reply:
+        used = False
+
+        def reply(resp: Response) -> None:
+            nonlocal used
+            if used:  # exactly once, even if a buggy app calls again
+                return
+            used = True
+            self._replying = False
+            assert self.transport is not None
+            if not self.transport.is_closing():
+                self._write(resp, keep_alive, head)
+            waiter, self._replied = self._replied, None
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+
+        return reply
 
     def _write(self, resp: Response, keep_alive: bool, head: bool) -> None:
         assert self.transport is not None

@@ -7,21 +7,29 @@ endpoint that is not InService).
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import time
 import uuid
 from typing import Any
 from urllib.parse import unquote
 
 from cove.config import Settings
+from cove.gateway.http import Reply
 from cove.gateway.messages import Request, Response
 from cove.iam.policy import authorize
-from cove.protocol.errors import AwsError
+from cove.protocol.errors import AwsError, internal_error
 from cove.protocol.shapes import service_model, validate
 from cove.runtime import errors
+from cove.runtime.contract import InvokeResult
+from cove.runtime.fleet import LocalFleet
+from cove.runtime.invocation import Invocation
 from cove.runtime.manager import LocalRuntime
 from cove.runtime.serving.context import CUSTOM_ATTRIBUTES
 from cove.storage.resources import ResourceStore
+
+log = logging.getLogger(__name__)
 
 PREFIX = "/endpoints/"
 SUFFIX = "/invocations"
@@ -81,6 +89,38 @@ class RuntimeService:
         return rest_json_error(err, req.context.request_id)
 
     async def handle(self, req: Request) -> Response:
+        answer: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        self.start(req, answer.set_result)
+        return await answer
+
+    def start(self, req: Request, reply: Reply) -> None:
+        """Check the call and hand it to the endpoint's fleet; `reply` gets the answer."""
+        try:
+            fleet = self._accept(req)
+        except AwsError as err:
+            reply(self.error_response(err, req))
+            return
+        headers = req.headers
+        invocation = Invocation(
+            req.body,
+            headers.get("content-type"),
+            headers.get("accept"),
+            headers.get("x-amzn-sagemaker-custom-attributes"),
+            headers.get("x-amzn-sagemaker-inference-id"),
+        )
+
+        def answered(outcome: InvokeResult | AwsError) -> None:
+            try:
+                resp = self._respond(req, fleet, outcome)
+            except Exception:
+                log.exception("internal error answering %s", req.path)
+                resp = self.error_response(internal_error(), req)
+            reply(resp)
+
+        fleet.submit(invocation, headers.get("x-amzn-sagemaker-target-variant"), answered)
+
+    def _accept(self, req: Request) -> LocalFleet:
+        """The fleet to send this call to; AwsError if the call may not go anywhere."""
         name = unquote(req.path[len(PREFIX) : -len(SUFFIX)])
         req.context.operation = "InvokeEndpoint"
         authorize(
@@ -90,31 +130,29 @@ class RuntimeService:
         )
         if len(req.body) > errors.MAX_BODY:
             raise errors.body_too_large(len(req.body))
-        headers = req.headers
-        self._validate(name, headers)
+        self._validate(name, req.headers)
         fleet = self.runtime.fleet(name)
         if fleet is None:
             raise self._why_no_fleet(name)
-        result = await fleet.invoke(
-            req.body,
-            headers.get("content-type"),
-            headers.get("accept"),
-            headers.get("x-amzn-sagemaker-custom-attributes"),
-            headers.get("x-amzn-sagemaker-target-variant"),
-            headers.get("x-amzn-sagemaker-inference-id"),
-        )
-        overhead_us = (time.perf_counter() - req.received_at) * 1e6 - result.model_latency_us
-        self.runtime.metrics.variant(fleet.endpoint_name, result.variant_name).record(
-            result.model_latency_us, overhead_us
+        return fleet
+
+    def _respond(
+        self, req: Request, fleet: LocalFleet, outcome: InvokeResult | AwsError
+    ) -> Response:
+        if isinstance(outcome, AwsError):
+            return self.error_response(outcome, req)
+        overhead_us = (time.perf_counter() - req.received_at) * 1e6 - outcome.model_latency_us
+        self.runtime.metrics.variant(fleet.endpoint_name, outcome.variant_name).record(
+            outcome.model_latency_us, overhead_us
         )
         out = [
-            ("Content-Type", result.content_type),
-            (INVOKED_VARIANT, result.variant_name),
+            ("Content-Type", outcome.content_type),
+            (INVOKED_VARIANT, outcome.variant_name),
             ("x-amzn-RequestId", req.context.request_id),
         ]
-        if result.custom_attributes is not None:
-            out.append((CUSTOM_ATTRIBUTES, result.custom_attributes))
-        return Response(200, out, result.body)
+        if outcome.custom_attributes is not None:
+            out.append((CUSTOM_ATTRIBUTES, outcome.custom_attributes))
+        return Response(200, out, outcome.body)
 
     def _validate(self, name: str, headers: dict[str, str]) -> None:
         params: dict[str, Any] = {

@@ -1,7 +1,9 @@
 """A small HTTP/1.1 client on asyncio + httptools, for talking to instances.
 
-One request at a time per connection; connections are kept alive and pooled per
-instance, so an invocation costs one write and one read on an open socket.
+One request at a time per connection; connections are kept alive, so an invocation
+costs one write and one read on an open socket. `HttpConnection.send` delivers the
+answer to a callback straight from the parser (the invocation hot path: no future, no
+task switch); `request` wraps it for coroutines.
 """
 
 from __future__ import annotations
@@ -20,12 +22,16 @@ class HttpResponse:
     body: bytes
 
 
+# Called once per exchange with the response, or with the exception that ended it.
+OnResponse = Callable[[HttpResponse | Exception], None]
+
+
 class HttpConnection(asyncio.Protocol):
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
         self.reusable = False
-        self._waiter: asyncio.Future[HttpResponse] | None = None
+        self._on_response: OnResponse | None = None
         self._headers: dict[str, str] = {}
         self._body: list[bytes] = []
         self._got_headers = False
@@ -45,7 +51,7 @@ class HttpConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.reusable = False
-        if self._got_headers and self._waiter is not None and not self._waiter.done():
+        if self._got_headers and self._on_response is not None:
             # a response delimited by closing the connection is complete now
             self._finish()
             return
@@ -67,14 +73,38 @@ class HttpConnection(asyncio.Protocol):
 
     # -- use ------------------------------------------------------------------------
     def _finish(self, exc: Exception | None = None) -> None:
-        waiter, self._waiter = self._waiter, None
-        if waiter is None or waiter.done():
+        on_response, self._on_response = self._on_response, None
+        if on_response is None:
             return
         if exc is not None:
-            waiter.set_exception(exc)
+            on_response(exc)
         else:
             status = self.parser.get_status_code()
-            waiter.set_result(HttpResponse(status, self._headers, b"".join(self._body)))
+            on_response(HttpResponse(status, self._headers, b"".join(self._body)))
+
+    @property
+    def idle(self) -> bool:
+        """Open, and no exchange in progress."""
+        return self._on_response is None and self.transport is not None and self.reusable
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        on_response: OnResponse,
+    ) -> None:
+        """Write one request; `on_response` gets its answer (or a ConnectionError)."""
+        if self.transport is None or self.transport.is_closing():
+            on_response(ConnectionError("connection is closed"))
+            return
+        self._headers, self._body, self._got_headers = {}, [], False
+        self._on_response = on_response
+        head = f"{method} {path} HTTP/1.1\r\nHost: instance\r\nContent-Length: {len(body)}\r\n"
+        for name, value in headers:
+            head += f"{name}: {value}\r\n"
+        self.transport.write((head + "\r\n").encode("latin-1") + body)
 
     async def request(
         self,
@@ -85,24 +115,29 @@ class HttpConnection(asyncio.Protocol):
         timeout: float | None = None,
     ) -> HttpResponse:
         """Send one request; TimeoutError (and a closed connection) after `timeout` s."""
-        if self.transport is None or self.transport.is_closing():
-            raise ConnectionError("connection is closed")
-        self._headers, self._body, self._got_headers = {}, [], False
         loop = asyncio.get_running_loop()
-        waiter = self._waiter = loop.create_future()
-        lines = [f"{method} {path} HTTP/1.1", "Host: instance", f"Content-Length: {len(body)}"]
-        lines.extend(f"{k}: {v}" for k, v in headers)
-        self.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
-        # a timer handle rather than asyncio.wait_for: no extra task on the hot path
-        timer = loop.call_later(timeout, self._time_out) if timeout else None
+        waiter: asyncio.Future[HttpResponse] = loop.create_future()
+
+        def settle(outcome: HttpResponse | Exception) -> None:
+            if waiter.done():
+                return
+            if isinstance(outcome, Exception):
+                waiter.set_exception(outcome)
+            else:
+                waiter.set_result(outcome)
+
+        self.send(method, path, headers, body, settle)
+        # a timer handle rather than asyncio.wait_for: no extra task
+        timer = loop.call_later(timeout, self.abort, TimeoutError()) if timeout else None
         try:
             return await waiter
         finally:
             if timer is not None:
                 timer.cancel()
 
-    def _time_out(self) -> None:
-        self._finish(exc=TimeoutError())
+    def abort(self, exc: Exception) -> None:
+        """End the exchange in progress with `exc` and close the connection."""
+        self._finish(exc=exc)
         self.close()
 
     @property

@@ -14,12 +14,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cove.config import Settings
+from cove.protocol.errors import AwsError
 from cove.runtime import errors
-from cove.runtime.batcher import BatchPolicy, policy_from
+from cove.runtime.client import HttpResponse
 from cove.runtime.contract import FleetFailed, InvokeResult, VariantSpec
 from cove.runtime.images import ServingImage, UnsupportedImage, resolve
 from cove.runtime.instance import Instance, InstanceFailed
 from cove.runtime.instance_types import InstanceType, UnknownInstanceType, lookup, profile_for
+from cove.runtime.invocation import Invocation, QueueTimeout
+from cove.runtime.lane import BatchPolicy, policy_from
 from cove.runtime.launch import make_launch
 from cove.runtime.metrics import InstanceSample, Metrics
 from cove.runtime.model_store import ModelDataError, ModelStore
@@ -28,7 +31,9 @@ from cove.runtime.serving.context import CUSTOM_ATTRIBUTES
 
 log = logging.getLogger(__name__)
 
-INFERENCE_ID = "X-Amzn-SageMaker-Inference-Id"
+CUSTOM_ATTRIBUTES_KEY = CUSTOM_ATTRIBUTES.lower()  # as the response parser stores it
+# Gets a call's InvokeResult, or the AwsError to answer it with.
+Answer = Callable[[InvokeResult | AwsError], None]
 # How long a request waits for a healthy instance when none is (e.g. during a restart).
 HEALTHY_WAIT = 30.0
 
@@ -70,6 +75,7 @@ class LocalFleet:
         self._health_task: asyncio.Task[None] | None = None
         self._stopped = False
         self._numbers: dict[str, int] = {}
+        self._waiting: set[asyncio.Task[None]] = set()  # calls waiting for a healthy instance
 
     # -- lifecycle --------------------------------------------------------------------
     async def start(self) -> None:
@@ -153,7 +159,8 @@ class LocalFleet:
             az=f"{region}{string.ascii_lowercase[(number - 1) % 3]}",
             startup_timeout=self.settings.startup_timeout,
             on_healthy=self._healthy_changed.set,
-            batching=variant.batching,
+            timeout=self.settings.model_timeout,
+            serial=None if variant.image.is_command else variant.batching,
         )
 
     async def stop(self) -> None:
@@ -200,62 +207,41 @@ class LocalFleet:
                     inst.recycle("failed its /ping health check")
 
     # -- invocations ------------------------------------------------------------------
-    async def invoke(
-        self,
-        body: bytes,
-        content_type: str | None,
-        accept: str | None,
-        custom_attributes: str | None = None,
-        target_variant: str | None = None,
-        inference_id: str | None = None,
-    ) -> InvokeResult:
+    def submit(self, invocation: Invocation, target_variant: str | None, done: Answer) -> None:
+        """Route one call to a variant (by weight, unless targeted) and its least busy
+        healthy instance; `done` gets an InvokeResult or the AwsError to answer with."""
         if target_variant is not None:
             if target_variant not in self._live:
-                raise errors.unknown_variant(target_variant, self.endpoint_name)
+                done(errors.unknown_variant(target_variant, self.endpoint_name))
+                return
             name = target_variant
         else:
             picked = self.weights.pick()
             if picked is None:
-                raise errors.no_traffic(self.endpoint_name)
+                done(errors.no_traffic(self.endpoint_name))
+                return
             name = picked
-        headers: list[tuple[str, str]] = []
-        if content_type:
-            headers.append(("Content-Type", content_type))
-        if accept:
-            headers.append(("Accept", accept))
-        if custom_attributes is not None:
-            headers.append((CUSTOM_ATTRIBUTES, custom_attributes))
-        if inference_id is not None:
-            headers.append((INFERENCE_ID, inference_id))
-        metrics = self.host.metrics.variant(self.endpoint_name, name)
-        for attempt in range(2):
-            inst = await self._pick(name)
-            started = time.perf_counter()
-            try:
-                resp = await inst.invoke(headers, body, self.settings.model_timeout)
-            except TimeoutError:
-                metrics.record_error(504)
-                inst.recycle(f"no answer within {self.settings.model_timeout:g} s")
-                raise errors.model_timeout(self._log_arn(inst), inst.log_path) from None
-            except OSError:
-                # the process died under the request; retry once on a healthy instance
-                if inst.alive:
-                    inst.recycle("connection to the instance failed")
-                if attempt:
-                    metrics.record_error(502)
-                    raise errors.model_crashed(self._log_arn(inst), inst.log_path) from None
-                continue
-            if 200 <= resp.status < 300:
-                return InvokeResult(
-                    resp.body,
-                    resp.headers.get("content-type", "application/octet-stream"),
-                    name,
-                    resp.headers.get(CUSTOM_ATTRIBUTES.lower()),
-                    (time.perf_counter() - started) * 1e6,
-                )
-            metrics.record_error(resp.status)
-            raise errors.model_error(resp.status, resp.body, self._log_arn(inst), inst.log_path)
-        raise AssertionError("unreachable")
+        self._send(_Call(self, invocation, name, done))
+
+    def _send(self, call: _Call) -> None:
+        inst = self.balancer.pick(self._live[call.variant].instances)
+        if inst is None:  # none healthy right now: wait for one off the hot path
+            task = asyncio.get_running_loop().create_task(self._send_when_healthy(call))
+            self._waiting.add(task)
+            task.add_done_callback(self._waiting.discard)
+            return
+        call.instance = inst  # type: ignore[assignment]
+        call.started = time.perf_counter()
+        inst.submit(call.invocation, call.answered)  # type: ignore[attr-defined]
+
+    async def _send_when_healthy(self, call: _Call) -> None:
+        try:
+            call.instance = await self._pick(call.variant)
+        except AwsError as err:
+            call.done(err)
+            return
+        call.started = time.perf_counter()
+        call.instance.submit(call.invocation, call.answered)
 
     async def _pick(self, variant_name: str) -> Instance:
         instances = self._live[variant_name].instances
@@ -280,12 +266,64 @@ class LocalFleet:
             for i in self.instances()
         ]
 
-    def _log_arn(self, inst: Instance) -> str:
+    def log_arn(self, inst: Instance) -> str:
         return self.settings.arn(
             "logs",
             f"log-group:/aws/sagemaker/Endpoints/{self.endpoint_name}"
             f":log-stream:{inst.instance_id}",
         )
+
+
+class _Call:
+    """One call on its way through the fleet: where it went, and what its answer means."""
+
+    __slots__ = ("fleet", "invocation", "variant", "done", "instance", "started", "retried")
+
+    def __init__(self, fleet: LocalFleet, invocation: Invocation, variant: str, done: Answer):
+        self.fleet = fleet
+        self.invocation = invocation
+        self.variant = variant
+        self.done = done
+        self.instance: Instance | None = None
+        self.started = 0.0
+        self.retried = False
+
+    def answered(self, outcome: HttpResponse | Exception) -> None:
+        fleet, inst = self.fleet, self.instance
+        assert inst is not None
+        if isinstance(outcome, HttpResponse) and 200 <= outcome.status < 300:
+            self.done(InvokeResult(
+                outcome.body,
+                outcome.headers.get("content-type", "application/octet-stream"),
+                self.variant,
+                outcome.headers.get(CUSTOM_ATTRIBUTES_KEY),
+                (time.perf_counter() - self.started) * 1e6,
+            ))
+            return
+        metrics = fleet.host.metrics.variant(fleet.endpoint_name, self.variant)
+        timeout = fleet.settings.model_timeout
+        if isinstance(outcome, TimeoutError):
+            metrics.record_error(504)
+            if not isinstance(outcome, QueueTimeout):
+                inst.recycle(f"no answer within {timeout:g} s")
+            self.done(errors.model_timeout(fleet.log_arn(inst), inst.log_path))
+        elif isinstance(outcome, OSError):
+            # the process died under the call (or before it was sent): retry once
+            if inst.alive and inst.healthy:
+                inst.recycle("connection to the instance failed")
+            if self.retried:
+                metrics.record_error(502)
+                self.done(errors.model_crashed(fleet.log_arn(inst), inst.log_path))
+                return
+            self.retried = True
+            fleet._send(self)
+        elif isinstance(outcome, HttpResponse):
+            metrics.record_error(outcome.status)
+            self.done(errors.model_error(
+                outcome.status, outcome.body, fleet.log_arn(inst), inst.log_path
+            ))
+        else:
+            raise outcome
 
 
 async def _drain(instances: list[Instance], timeout: float) -> None:

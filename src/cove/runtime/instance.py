@@ -18,8 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cove.runtime.batcher import Batcher, BatchPolicy
-from cove.runtime.client import ConnectionPool, Connector, HttpResponse
+from cove.runtime.client import ConnectionPool, Connector
+from cove.runtime.invocation import Done, Invocation
+from cove.runtime.lane import BatchPolicy, Lane
 
 log = logging.getLogger(__name__)
 
@@ -54,22 +55,28 @@ class Instance:
         az: str | None,
         startup_timeout: float,
         on_healthy: Callable[[], None],
-        batching: BatchPolicy | None = None,
+        timeout: float,
+        serial: BatchPolicy | None = None,
     ) -> None:
+        """`serial`: the process answers one call at a time (Cove's stacks), so calls go
+        through a `Lane` with this batching policy; None (bring-your-own container, which
+        may serve concurrently) sends each call on its own pooled connection."""
         self.instance_id = instance_id
         self.variant = variant
         self.az = az  # for AZ-local routing behind VPC endpoints
         self.log_path = log_path
-        self.outstanding = 0
         self.healthy = False
         self.restarts = 0
         self._make_launch = make_launch
         self._startup_timeout = startup_timeout
         self._on_healthy = on_healthy
         self._proc: asyncio.subprocess.Process | None = None
+        self._timeout = timeout
         self._pool: ConnectionPool | None = None
-        self._batching = batching or BatchPolicy()
-        self._batcher: Batcher | None = None
+        self._serial = serial
+        self._lane: Lane | None = None
+        self._concurrent = 0  # calls in flight without a lane
+        self._exchanges: set[asyncio.Task[None]] = set()  # referenced until done
         self._log_offset = 0
         self._stopping = False
         self._supervisor: asyncio.Task[None] | None = None
@@ -103,8 +110,8 @@ class Instance:
             )
         self._close_connections()
         self._pool = ConnectionPool(launch.connect)
-        if self._batching.enabled:
-            self._batcher = Batcher(self._pool, self._batching)
+        if self._serial is not None:
+            self._lane = Lane(launch.connect, self._serial, self._timeout)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._startup_timeout
         delay = 0.02
@@ -155,6 +162,7 @@ class Instance:
             return
         log.warning("recycling instance %s: %s", self.instance_id, reason)
         self.healthy = False
+        self._close_connections()  # queued calls fail over to other instances
         self._kill(signal.SIGKILL)
 
     async def stop(self) -> None:
@@ -174,8 +182,8 @@ class Instance:
             await asyncio.wait_for(proc.wait(), STOP_GRACE)
 
     def _close_connections(self) -> None:
-        if self._batcher is not None:
-            self._batcher.close()
+        if self._lane is not None:
+            self._lane.close()
         if self._pool is not None:
             self._pool.close()
 
@@ -198,17 +206,33 @@ class Instance:
             return False
         return resp.status == 200
 
-    async def invoke(
-        self, headers: list[tuple[str, str]], body: bytes, timeout: float
-    ) -> HttpResponse:
+    @property
+    def outstanding(self) -> int:
+        """Calls sent or queued to this instance and not answered yet."""
+        return self._lane.load if self._lane is not None else self._concurrent
+
+    def submit(self, invocation: Invocation, done: Done) -> None:
+        """Send one call; `done` gets the answer, TimeoutError after the model timeout,
+        or OSError when the instance goes away."""
+        if self._lane is not None:
+            self._lane.submit(invocation, done)
+            return
+        self._concurrent += 1
+        task = asyncio.get_running_loop().create_task(self._exchange(invocation, done))
+        self._exchanges.add(task)
+        task.add_done_callback(self._exchanges.discard)
+
+    async def _exchange(self, invocation: Invocation, done: Done) -> None:
         assert self._pool is not None
-        self.outstanding += 1
         try:
-            if self._batcher is not None:
-                return await self._batcher.invoke(headers, body, timeout)
-            return await self._pool.request("POST", "/invocations", headers, body, timeout)
+            outcome = await self._pool.request(
+                "POST", "/invocations", invocation.headers(), invocation.body, self._timeout
+            )
+        except (OSError, TimeoutError) as exc:
+            outcome = exc
         finally:
-            self.outstanding -= 1
+            self._concurrent -= 1
+        done(outcome)
 
     def log_tail(self) -> str:
         """The last lines the current process wrote, as a suffix for a failure reason."""

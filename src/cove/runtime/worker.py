@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from cove.gateway.http import serve_unix
+from cove.gateway.http import Reply, serve_unix
 from cove.gateway.messages import Listener, Request, Response
 from cove.runtime.limits import confine, die_with_parent
 from cove.runtime.serving.base import ModelHandler
@@ -59,10 +59,14 @@ class WorkerApp:
         self.model_dir = str(model_dir)
 
     async def __call__(self, req: Request) -> Response:
-        return self.answer_now(req)
+        return self.answer(req)
 
-    def answer_now(self, req: Request) -> Response:
-        """Every answer is computed synchronously (one request at a time per instance)."""
+    def answer_now(self, req: Request, reply: Reply) -> bool:
+        """Every answer is computed at once: an instance serves one request at a time."""
+        reply(self.answer(req))
+        return True
+
+    def answer(self, req: Request) -> Response:
         if req.path == "/invocations" and req.method == "POST":
             return self.invoke(req)
         if req.path == "/ping" and req.method in ("GET", "HEAD"):

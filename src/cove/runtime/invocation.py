@@ -1,0 +1,48 @@
+"""One InvokeEndpoint call as the data plane carries it to an instance, and how it ends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cove.runtime.client import HttpResponse
+from cove.runtime.serving.batch import BatchItem
+from cove.runtime.serving.context import CUSTOM_ATTRIBUTES
+
+INFERENCE_ID = "X-Amzn-SageMaker-Inference-Id"
+
+
+@dataclass(slots=True)
+class Invocation:
+    body: bytes
+    content_type: str | None
+    accept: str | None
+    custom_attributes: str | None = None
+    inference_id: str | None = None
+
+    def headers(self) -> list[tuple[str, str]]:
+        """The request headers of the container contract's `POST /invocations`."""
+        headers: list[tuple[str, str]] = []
+        if self.content_type:
+            headers.append(("Content-Type", self.content_type))
+        if self.accept:
+            headers.append(("Accept", self.accept))
+        if self.custom_attributes is not None:
+            headers.append((CUSTOM_ATTRIBUTES, self.custom_attributes))
+        if self.inference_id is not None:
+            headers.append((INFERENCE_ID, self.inference_id))
+        return headers
+
+    def batch_item(self) -> BatchItem:
+        return BatchItem(
+            self.content_type or "", self.accept or "", self.custom_attributes, self.body
+        )
+
+
+class QueueTimeout(TimeoutError):
+    """The call waited its whole timeout behind others and never reached the model."""
+
+
+# Called exactly once: the instance's answer, or the exception that ended the call
+# (TimeoutError, QueueTimeout, or OSError/ConnectionError when the instance went away).
+Done = Callable[[HttpResponse | Exception], None]
