@@ -11,7 +11,15 @@ from botocore.credentials import Credentials
 
 from cove.gateway.messages import PUBLIC_LISTENER, Request, RequestContext
 from cove.iam.credentials import CredentialStore
-from cove.protocol.sigv4 import AuthFailure, auth_error, verify
+from cove.protocol.sigv4 import (
+    _PLAIN_PATH,
+    AuthFailure,
+    _botocore_signature,
+    _plain_signature,
+    auth_error,
+    parse_signature,
+    verify,
+)
 
 KEY, SECRET = "AKIATESTTESTTESTTEST", "s3cr3t/s3cr3t+s3cr3t/s3cr3t+s3cr3t/abcd"
 
@@ -30,14 +38,15 @@ def signed(
     service: str = "sagemaker",
     path: str = "/",
     query: str = "",
+    headers: dict[str, str] | None = None,
 ) -> Request:
     url = f"http://127.0.0.1:8443{path}" + (f"?{query}" if query else "")
     aws = AWSRequest(
         method="POST",
         url=url,
         data=body,
-        headers={"Content-Type": "application/x-amz-json-1.1",
-                 "X-Amz-Target": "SageMaker.DescribeEndpoint"},
+        headers=headers or {"Content-Type": "application/x-amz-json-1.1",
+                            "X-Amz-Target": "SageMaker.DescribeEndpoint"},
     )
     signer = S3SigV4Auth if service == "s3" else SigV4Auth
     signer(Credentials(key, secret), service, "us-east-1").add_auth(aws)
@@ -60,6 +69,40 @@ def test_valid_signature_gives_the_principal(store: CredentialStore) -> None:
 
 def test_valid_signature_with_encoded_path_and_query(store: CredentialStore) -> None:
     req = signed(path="/bucket/some%20key%2Bplus", query="list-type=2&prefix=a%2Fb", service="s3")
+    assert verify(req, store).access_key == KEY
+
+
+PLAIN_SHAPES = [
+    {},
+    {"path": "/endpoints/my-endpoint-1/invocations", "body": b"1.0,2.0\n3.5,4"},
+    {"path": "/endpoints/e/invocations", "body": b""},
+    {"path": "/a_b/c~d/e.f/", "headers": {"Content-Type": "text/csv",
+                                          "X-Amzn-SageMaker-Custom-Attributes": "  a   b ,c  ",
+                                          "Accept": "application/json"}},
+    {"headers": {"Content-Type": "application/json", "X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"}},
+    {"headers": {"Content-Type": "application/json",
+                 "X-Amz-Content-SHA256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca4"
+                                         "95991b7852b855"}, "body": b""},
+]
+
+
+@pytest.mark.parametrize("shape", PLAIN_SHAPES)
+def test_direct_signature_equals_botocore_for_plain_requests(store, shape) -> None:
+    req = signed(**shape)
+    parts = parse_signature(req)
+    assert _PLAIN_PATH.fullmatch(req.path)
+    assert _plain_signature(req, parts, SECRET) == _botocore_signature(req, parts, SECRET)
+    assert verify(req, store).access_key == KEY
+    req.headers["content-type"] += "; charset=utf-8"  # any change to what was signed
+    assert _plain_signature(req, parts, SECRET) == _botocore_signature(req, parts, SECRET)
+    assert kind_of(req, store) == "bad_signature"
+
+
+@pytest.mark.parametrize("path", ["/a/./b", "/a//b", "/a/../b", "/.well-known/x",
+                                  "/endpoints/some%20name/invocations", "/a/b c"])
+def test_other_paths_take_botocore_and_verify(store, path) -> None:
+    req = signed(path=path)
+    assert not _PLAIN_PATH.fullmatch(req.path)
     assert verify(req, store).access_key == KEY
 
 
