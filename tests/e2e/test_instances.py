@@ -3,9 +3,11 @@ crash while the others keep serving, and gone when the server stops."""
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import signal
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -136,3 +138,19 @@ def test_server_stop_leaves_no_instance_behind_and_restart_serves(make_server, t
     )
     assert rt.invoke_endpoint(EndpointName=byoc, Body=b"x")["Body"].read() == b"hi X "
     assert srv2.stop(signal.SIGTERM) == []
+
+
+def test_socket_dir_of_a_killed_server_is_removed_by_the_next(make_server, tmp_path) -> None:
+    def socket_dirs(pid: int) -> list[str]:
+        return glob.glob(f"{tempfile.gettempdir()}/cove-sockets-{pid}-*")
+
+    first = make_server(tmp_path / "a")
+    (killed,) = socket_dirs(first.proc.pid)
+    first.stop(signal.SIGKILL)
+    assert Path(killed).is_dir()  # a killed server cannot clean up after itself
+    second = make_server(tmp_path / "b")
+    assert not Path(killed).exists()
+    pid = second.proc.pid
+    assert socket_dirs(pid)
+    second.stop()
+    assert not socket_dirs(pid)  # a clean stop removes its own

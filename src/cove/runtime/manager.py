@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import shutil
 import tempfile
 import weakref
@@ -17,14 +18,36 @@ from cove.runtime.fleet import FleetHost, LocalFleet
 from cove.runtime.metrics import Metrics
 from cove.runtime.model_store import ModelStore
 
+SOCKET_DIR_PREFIX = "cove-sockets-"
+
+
+def _socket_dir() -> Path:
+    """A fresh directory for the instances' sockets. Unix socket paths are limited to
+    ~108 bytes, so it is a short temp dir named after this server's pid; the ones that
+    servers killed without a shutdown left behind (their pid is gone) are removed."""
+    for old in Path(tempfile.gettempdir()).glob(f"{SOCKET_DIR_PREFIX}*-*"):
+        pid = old.name[len(SOCKET_DIR_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and old.stat().st_uid == os.getuid() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{SOCKET_DIR_PREFIX}{os.getpid()}-"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
 
 class LocalRuntime:
     """Implements `cove.runtime.contract.Runtime`."""
 
     def __init__(self, settings: Settings, artifacts: Any) -> None:
         self.settings = settings
-        # Unix socket paths are limited to ~108 bytes, so they live in a short temp dir.
-        self.socket_dir = Path(tempfile.mkdtemp(prefix="cove-sockets-"))
+        self.socket_dir = _socket_dir()
         slots = itertools.count()
         self.metrics = Metrics()
         self.host = FleetHost(

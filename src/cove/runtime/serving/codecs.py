@@ -3,6 +3,7 @@ application/x-npy in and out, as numpy arrays."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from typing import Any
@@ -18,6 +19,7 @@ ANY = "*/*"
 UTF8_TYPES = (CSV, JSON)
 
 
+@functools.lru_cache(maxsize=256)  # a handful of distinct values, asked several times a call
 def media_type(header: str | None) -> str:
     """`text/csv; charset=utf-8` -> `text/csv`."""
     return (header or "").split(";", 1)[0].strip().lower()
