@@ -22,7 +22,7 @@ from pathlib import Path
 from harness import model, procs, report, wrk
 from harness.cove import Cove, model_env_from
 from harness.report import Outcome
-from harness.servers import PEERS, Floor, Peer
+from harness.servers import PEERS, Floor, Peer, Relay
 from harness.targets import Target
 from harness.venvs import Unavailable
 
@@ -65,7 +65,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def select(args: argparse.Namespace) -> list[Target]:
-    targets: list[Target] = [Floor(), Cove(model_env_from(args.cove_env)),
+    targets: list[Target] = [Floor(), Relay(), Cove(model_env_from(args.cove_env)),
                              *(peer(quiet=args.quiet_peers) for peer in PEERS)]
     only = {n for n in args.only.split(",") if n}
     skip = {n for n in args.skip.split(",") if n}

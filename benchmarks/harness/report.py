@@ -66,6 +66,8 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 def _by_role(outcomes: list[Outcome], role: str) -> list[Outcome]:
+    # The relay ("reference") gets rows and ratios to the floor in the table, but is
+    # neither the floor nor a peer nor in the targets: nothing below selects its role.
     return [o for o in outcomes if o.role == role]
 
 

@@ -1,4 +1,5 @@
-"""The floor and the peer model servers, each started from its script in benchmarks/servers/.
+"""The floor, the relay and the peer model servers, each started from its script in
+benchmarks/servers/.
 
 Each peer serves the model the way its documentation shows, with one worker process
 (the server gets one core) and its usual request format for one row of 30 features.
@@ -35,6 +36,20 @@ class Floor(ProcessTarget):
     def build_request(self, artifact: Artifact) -> HttpRequest:
         return HttpRequest("POST", "/invocations", {"Content-Type": "text/csv"},
                            artifact.csv_row, port=self.port)
+
+
+class Relay(Floor):
+    """The floor behind a byte relay in a second process: what the process hop alone costs.
+
+    Not a peer and not a target: a reference to read Cove's model-in-another-process
+    latency against (role "reference").
+    """
+
+    name, role = "relay", "reference"
+
+    def launch(self, artifact: Artifact, work: Path) -> Launch:
+        script = str(SCRIPTS / "relay.py")
+        return Launch([sys.executable, script, str(artifact.joblib_path), str(self.port)])
 
 
 class Peer(ProcessTarget):

@@ -48,7 +48,7 @@ class Target(ABC):
     """One server. `start` returns its cold start in seconds (create -> ready)."""
 
     name: str
-    role: str  # "floor", "cove" or "peer"
+    role: str  # "floor", "reference" (the relay), "cove" or "peer"
     proc: subprocess.Popen | None = None
 
     @abstractmethod

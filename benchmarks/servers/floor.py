@@ -1,7 +1,8 @@
 """The floor: the least a Python server can do per request.
 
 uvloop + httptools, the model in-process, no framework: read one CSV row, predict,
-answer the prediction as a JSON list. Usage: floor.py MODEL_PATH PORT
+answer the prediction as a JSON list. Usage: floor.py MODEL_PATH PORT|SOCKET_PATH
+(a non-numeric second argument is a Unix socket path: relay.py runs the floor behind it).
 """
 
 from __future__ import annotations
@@ -46,13 +47,15 @@ class Floor(asyncio.Protocol):
             self.transport.close()
 
 
-async def main(model_path: str, port: int) -> None:
+async def main(model_path: str, where: str) -> None:
     model = joblib.load(model_path)
-    server = await asyncio.get_running_loop().create_server(
-        lambda: Floor(model), "127.0.0.1", port
-    )
+    loop = asyncio.get_running_loop()
+    if where.isdigit():
+        server = await loop.create_server(lambda: Floor(model), "127.0.0.1", int(where))
+    else:
+        server = await loop.create_unix_server(lambda: Floor(model), where)
     await server.serve_forever()
 
 
 if __name__ == "__main__":
-    uvloop.run(main(sys.argv[1], int(sys.argv[2])))
+    uvloop.run(main(sys.argv[1], sys.argv[2]))

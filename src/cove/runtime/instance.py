@@ -110,8 +110,6 @@ class Instance:
             )
         self._close_connections()
         self._pool = ConnectionPool(launch.connect)
-        if self._serial is not None:
-            self._lane = Lane(launch.connect, self._serial, self._timeout)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._startup_timeout
         delay = 0.02
@@ -121,6 +119,9 @@ class Instance:
                     f"the process exited with status {self._proc.returncode}{self.log_tail()}"
                 )
             if await self.ping():
+                if self._serial is not None:
+                    self._lane = Lane(launch.connect, self._serial, self._timeout)
+                    await self._lane.open()
                 self.healthy = True
                 self._on_healthy()
                 return

@@ -108,6 +108,12 @@ class Lane:
             self._waited = True
         self._pump()
 
+    async def open(self) -> None:
+        """Connect ahead of the first call (it would otherwise wait for the connection)."""
+        self._reconnect()
+        if self._connecting is not None:
+            await asyncio.shield(self._connecting)
+
     def close(self) -> None:
         """Fail everything queued or in flight with ConnectionError; the lane is done."""
         self._closed = True
