@@ -17,6 +17,7 @@ from cove.config import Settings
 from cove.gateway.dispatch import Gateway, Service
 from cove.gateway.http import serve_tcp
 from cove.gateway.messages import PUBLIC_LISTENER
+from cove.heap import freeze_startup_heap
 from cove.iam.credentials import CredentialStore, load_or_create_admin
 from cove.storage.db import open_engine
 from cove.storage.resources import ResourceStore
@@ -80,6 +81,7 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     control = cove.components["control"]
     await control.start()  # reconcile: bring back what was InService before a restart
     log.info("Cove listening on %s (data dir %s)", settings.public_url, settings.data_dir)
+    freeze_startup_heap()
     print(f"Cove is serving on {settings.public_url} (data dir {settings.data_dir})", flush=True)
     if ready is not None:
         ready.set()

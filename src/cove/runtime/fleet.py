@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cove.config import Settings
-from cove.protocol.errors import AwsError
+from cove.protocol.errors import AwsError, internal_error
 from cove.runtime import errors
 from cove.runtime.client import HttpResponse
 from cove.runtime.contract import FleetFailed, InvokeResult, VariantSpec
@@ -322,8 +322,9 @@ class _Call:
             self.done(errors.model_error(
                 outcome.status, outcome.body, fleet.log_arn(inst), inst.log_path
             ))
-        else:
-            raise outcome
+        else:  # a bug on our side: answer InternalFailure rather than never
+            log.error("invocation of %s failed: %r", fleet.endpoint_name, outcome)
+            self.done(internal_error())
 
 
 async def _drain(instances: list[Instance], timeout: float) -> None:

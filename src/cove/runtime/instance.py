@@ -229,7 +229,7 @@ class Instance:
             outcome = await self._pool.request(
                 "POST", "/invocations", invocation.headers(), invocation.body, self._timeout
             )
-        except (OSError, TimeoutError) as exc:
+        except Exception as exc:  # every call is answered, whatever ended it
             outcome = exc
         finally:
             self._concurrent -= 1

@@ -192,8 +192,8 @@ class Lane:
             outcomes = decode_outcomes(outcome.body)
             if len(outcomes) != len(batch):
                 raise ConnectionError("the instance answered a batch with the wrong count")
-        except (OSError, ValueError) as exc:
-            error = exc if isinstance(exc, OSError) else ConnectionError(str(exc))
+        except Exception as exc:  # a malformed batch answer must still settle every call
+            error = exc if isinstance(exc, OSError) else ConnectionError(f"bad batch answer: {exc}")
             for call in batch:
                 _settle(call, error)
         else:
