@@ -96,6 +96,24 @@ def goals(outcomes: list[Outcome], lo: int, hi: int) -> list[Goal]:
     ]
 
 
+def hop_reference(outcomes: list[Outcome], lo: int) -> list[str]:
+    """How much of Cove's c=1 latency above the floor the process hop alone explains."""
+    cove = next(iter(_by_role(outcomes, "cove")), None)
+    floor = next(iter(_by_role(outcomes, "floor")), None)
+    relay = next(iter(_by_role(outcomes, "reference")), None)
+    if cove is None or floor is None or relay is None:
+        return []
+    hop = _ratio(relay.p50_ms(lo), floor.p50_ms(lo))
+    rest = _ratio(cove.p50_ms(lo), relay.p50_ms(lo))
+    return [
+        f"Reference: the relay (the floor behind a second process that only forwards bytes) "
+        f"has a p50 at c={lo} of {_fmt(hop)}x the floor's: the process hop alone. Cove's p50 "
+        f"at c={lo} is {_fmt(rest)}x the relay's: its gateway (HTTP, SigV4, routing) and its "
+        "serving stack on top of the hop.",
+        "",
+    ]
+
+
 def _fmt(value: float | None, digits: int = 2, suffix: str = "") -> str:
     return "-" if value is None else f"{value:,.{digits}f}{suffix}"
 
@@ -196,6 +214,7 @@ def markdown(outcomes: list[Outcome], concurrency: list[int], settings: dict[str
         "",
         goals_table(goals(outcomes, min(concurrency), max(concurrency))),
         "",
+        *hop_reference(outcomes, min(concurrency)),
     ]
     if notes:
         parts += ["## Notes", "", *[f"- {_one_line(n, 600)}" for n in notes], ""]

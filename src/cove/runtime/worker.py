@@ -22,6 +22,7 @@ from types import ModuleType
 
 from cove.gateway.http import Reply, serve_unix
 from cove.gateway.messages import Listener, Request, Response
+from cove.heap import freeze_startup_heap
 from cove.runtime.limits import confine, die_with_parent
 from cove.runtime.serving.base import ModelHandler
 from cove.runtime.serving.batch import (
@@ -96,6 +97,7 @@ async def serve(args: argparse.Namespace) -> None:
     model_dir = Path(args.model_dir)
     module = importlib.import_module(args.module)
     handler = handler_class(module)(model_dir, dict(os.environ))
+    freeze_startup_heap()  # the model and its libraries stay for the process's life
     server = await serve_unix(WorkerApp(handler, model_dir), args.socket, WORKER_LISTENER)
     print(f"serving {args.module} from {model_dir} on {args.socket}", flush=True)
     stop = asyncio.Event()
