@@ -18,10 +18,10 @@ def freeze_startup_heap() -> None:
     each full collection walks all of it and stalls every request in flight: at 64
     concurrent InvokeEndpoint calls p99 latency was 31-38 ms instead of 6 ms. With the
     freeze alone, full collections come far more often (they are due once the unfrozen
-    survivors grow by a quarter, and there are few of them), and each clears CPython's
-    free lists, which made calls at concurrency 1 slower than with no freeze at all;
-    spacing them out (FULL_COLLECTION_AFTER) made them the fastest of the three in A/B
-    runs."""
+    survivors grow by a quarter, and there are few of them) and each clears CPython's
+    free lists, which looked slower at concurrency 1; with them spaced out
+    (FULL_COLLECTION_AFTER), interleaved benchmark runs at concurrency 1 match the
+    no-freeze ones within noise."""
     gc.collect()
     gc.freeze()
     young, middle, _ = gc.get_threshold()
