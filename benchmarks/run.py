@@ -102,9 +102,11 @@ def timed_run(target: Target, pid: int, conns: int, script: Path,
     request = target.request()
     machine_cpu, server_cpu = procs.cpu_busy_seconds(), procs.tree_cpu_seconds(pid)
     result = wrk.run(request, conns, args.duration, script)
-    other = (procs.cpu_busy_seconds() - machine_cpu) - result.extra["wrk_cpu_s"] \
-        - (procs.tree_cpu_seconds(pid) - server_cpu)
+    served_cpu = procs.tree_cpu_seconds(pid) - server_cpu
+    other = (procs.cpu_busy_seconds() - machine_cpu) - result.extra["wrk_cpu_s"] - served_cpu
     result.extra["other_cpu_pct"] = max(0.0, 100 * other / (result.duration_us / 1e6))
+    # what one request costs the server's process tree, all its processes together
+    result.extra["server_cpu_us"] = 1e6 * served_cpu / max(1, result.requests)
     return result
 
 

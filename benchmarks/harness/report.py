@@ -42,6 +42,9 @@ class Outcome:
     def other_cpu(self, conns: int) -> float | None:
         return self.median(conns, lambda r: r.extra.get("other_cpu_pct", 0.0))
 
+    def server_cpu_us(self, conns: int) -> float | None:
+        return self.median(conns, lambda r: r.extra.get("server_cpu_us", 0.0))
+
     def errors(self, conns: int) -> int:
         return sum(r.errors for r in self.runs.get(conns, []))
 
@@ -121,8 +124,8 @@ def _fmt(value: float | None, digits: int = 2, suffix: str = "") -> str:
 def table(outcomes: list[Outcome], concurrency: list[int]) -> str:
     floor = next(iter(_by_role(outcomes, "floor")), None)
     head = ("| server | c | rps | p50 ms | p99 ms | errors | rps x floor | p50 x floor "
-            "| p99 x floor | rps x best peer | other CPU % |")
-    lines = [head, "|---" * 11 + "|"]
+            "| p99 x floor | rps x best peer | server CPU us/req | other CPU % |")
+    lines = [head, "|---" * 12 + "|"]
     for o in outcomes:
         for c in concurrency:
             if o.rps(c) is None:
@@ -136,6 +139,7 @@ def table(outcomes: list[Outcome], concurrency: list[int]) -> str:
                 _fmt(_ratio(o.p99_ms(c), floor.p99_ms(c)) if floor else None, 2, "x"),
                 _fmt(_ratio(o.rps(c), peer.rps(c)) if peer else None, 2,
                      f"x ({peer.name})" if peer else ""),
+                _fmt(o.server_cpu_us(c), 0),
                 _fmt(o.other_cpu(c), 0),
             ]
             lines.append("| " + " | ".join(cells) + " |")
