@@ -375,3 +375,56 @@ def test_images_and_models_that_cannot_run_fail_the_endpoint(server, tmp_path: P
     finally:
         for name in names:
             delete(server, name)
+
+
+def _signed_bytes(server, path: str, body: bytes, headers: dict[str, str]) -> bytes:
+    """One SigV4-signed HTTP/1.1 request as raw bytes, for writing several back to back."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    key, secret = server.credentials()
+    req = AWSRequest(method="POST", url=server.url + path, data=body, headers=headers)
+    SigV4Auth(Credentials(key, secret), "sagemaker", "us-east-1").add_auth(req)
+    lines = [f"POST {path} HTTP/1.1", f"Host: 127.0.0.1:{server.port}",
+             f"Content-Length: {len(body)}"]
+    lines += [f"{k}: {v.decode() if isinstance(v, bytes) else v}" for k, v in req.headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def _read_response(stream) -> tuple[int, bytes]:
+    status = int(stream.readline().split()[1])
+    length = 0
+    while (line := stream.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode().partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+    return status, stream.read(length)
+
+
+def test_pipelined_requests_are_answered_in_order(server, sklearn_endpoint) -> None:
+    """Invocations answered through callbacks and control-plane calls answered by a
+    coroutine, written back to back on one connection, come back in the order sent."""
+    import socket
+
+    path = f"/endpoints/{sklearn_endpoint}/invocations"
+    csv = {"Content-Type": "text/csv"}
+    listing = {"Content-Type": "application/x-amz-json-1.1",
+               "X-Amz-Target": "SageMaker.ListEndpoints"}
+    requests = [
+        _signed_bytes(server, path, csv_rows(X[0:3]).encode(), csv),
+        _signed_bytes(server, "/", b"{}", listing),
+        _signed_bytes(server, path, csv_rows(X[3:8]).encode(), csv),
+        _signed_bytes(server, path, b"1.0,2.0", csv),  # 2 features: the model's error
+        _signed_bytes(server, path, csv_rows(X[8:9]).encode(), csv),
+    ]
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(b"".join(requests))
+        stream = sock.makefile("rb")
+        answers = [_read_response(stream) for _ in requests]
+    assert answers[0] == (200, json.dumps(sklearn_predict(X[0:3])).encode())
+    assert answers[1][0] == 200 and "Endpoints" in json.loads(answers[1][1])
+    assert answers[2] == (200, json.dumps(sklearn_predict(X[3:8])).encode())
+    assert answers[3][0] == 424
+    assert json.loads(answers[3][1])["OriginalStatusCode"] == 500
+    assert answers[4] == (200, json.dumps(sklearn_predict(X[8:9])).encode())
