@@ -230,18 +230,15 @@ class LocalFleet:
             self._waiting.add(task)
             task.add_done_callback(self._waiting.discard)
             return
-        call.instance = inst  # type: ignore[assignment]
-        call.started = time.perf_counter()
-        inst.submit(call.invocation, call.answered)  # type: ignore[attr-defined]
+        call.send_to(inst)  # type: ignore[arg-type]
 
     async def _send_when_healthy(self, call: _Call) -> None:
         try:
-            call.instance = await self._pick(call.variant)
+            inst = await self._pick(call.variant)
         except AwsError as err:
             call.done(err)
             return
-        call.started = time.perf_counter()
-        call.instance.submit(call.invocation, call.answered)
+        call.send_to(inst)
 
     async def _pick(self, variant_name: str) -> Instance:
         instances = self._live[variant_name].instances
@@ -287,6 +284,11 @@ class _Call:
         self.instance: Instance | None = None
         self.started = 0.0
         self.retried = False
+
+    def send_to(self, inst: Instance) -> None:
+        self.instance = inst
+        self.started = time.perf_counter()
+        inst.submit(self.invocation, self.answered)
 
     def answered(self, outcome: HttpResponse | Exception) -> None:
         fleet, inst = self.fleet, self.instance

@@ -63,7 +63,7 @@ def policy_from(environment: dict[str, str]) -> BatchPolicy:
 
 
 @dataclass(slots=True)
-class _Call:
+class _Pending:
     invocation: Invocation
     done: Done
     queued_at: float
@@ -79,8 +79,8 @@ class Lane:
         self._loop = asyncio.get_running_loop()
         self._conn: HttpConnection | None = None
         self._connecting: asyncio.Task[None] | None = None
-        self._queue: deque[_Call] = deque()
-        self._in_flight: list[_Call] = []
+        self._queue: deque[_Pending] = deque()
+        self._in_flight: list[_Pending] = []
         self._sent_at = 0.0
         self._last_size = 0  # size of the exchange sent last: is there company to wait for?
         self._delay: asyncio.TimerHandle | None = None  # a batch waiting for company
@@ -99,7 +99,7 @@ class Lane:
         if self._closed:
             done(ConnectionError("the instance stopped"))
             return
-        self._queue.append(_Call(invocation, done, self._loop.time()))
+        self._queue.append(_Pending(invocation, done, self._loop.time()))
         if self._watchdog is None:
             self._watchdog = self._loop.call_later(self.timeout, self._watch)
         if self._delay is not None and len(self._queue) >= self.policy.max_size:
@@ -204,7 +204,7 @@ class Lane:
                 _settle(call, HttpResponse(out.status, headers, out.body))
         self._pump()
 
-    def _take_in_flight(self) -> list[_Call]:
+    def _take_in_flight(self) -> list[_Pending]:
         batch, self._in_flight = self._in_flight, []
         return batch
 
@@ -230,7 +230,7 @@ class Lane:
             _settle(self._queue.popleft(), exc)
 
 
-def _settle(call: _Call, outcome: HttpResponse | Exception) -> None:
+def _settle(call: _Pending, outcome: HttpResponse | Exception) -> None:
     try:
         call.done(outcome)
     except Exception:  # a bug in the caller's callback must not stall the lane
