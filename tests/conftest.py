@@ -33,6 +33,21 @@ def children_of(pid: int) -> list[int]:
     return tree(pid)[1:]
 
 
+def is_sandbox_holder(cmdline: list[bytes]) -> bool:
+    """bubblewrap's own processes, which hold a sandbox and carry its command line."""
+    return bool(cmdline) and cmdline[0].endswith(b"bwrap")
+
+
+def memory_cgroup_limit(pid: int) -> int | None:
+    """The v1 memory cgroup limit of `pid`, None where it has none of its own."""
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            limit = Path("/sys/fs/cgroup/memory") / path.lstrip("/") / "memory.limit_in_bytes"
+            return int(limit.read_text()) if limit.exists() else None
+    return None
+
+
 @dataclass
 class CoveServer:
     data_dir: Path

@@ -51,6 +51,7 @@ def build(settings: Settings) -> Cove:
 def _build_subsystems(cove: Cove) -> None:
     """Storage first, then the data plane, then the control plane that drives it."""
     from cove.control.api import build_control_plane
+    from cove.host.confinement import Confinement
     from cove.protocol.s3 import S3Service
     from cove.runtime.api import RuntimeService
     from cove.runtime.manager import LocalRuntime
@@ -60,9 +61,15 @@ def _build_subsystems(cove: Cove) -> None:
 
     objects = ObjectStore(cove.settings.data_dir / "objects", cove.engine)
     artifacts = ArtifactStore(cove.settings, objects)
-    runtime = LocalRuntime(cove.settings, artifacts)
-    control = build_control_plane(cove.settings, cove.resources, runtime, artifacts)
-    cove.components.update(objects=objects, artifacts=artifacts, runtime=runtime, control=control)
+    confinement = Confinement.for_server(cove.settings.data_dir)
+    runtime = LocalRuntime(cove.settings, artifacts, confinement)
+    control = build_control_plane(
+        cove.settings, cove.resources, runtime, artifacts, confinement
+    )
+    cove.components.update(
+        objects=objects, artifacts=artifacts, runtime=runtime, control=control,
+        confinement=confinement,
+    )
     # Order matters: the most specific wire shapes are matched first; S3 takes the rest.
     cove.services += [
         RuntimeService(cove.settings, runtime, cove.resources),
@@ -96,6 +103,7 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
         server.close()
         await control.stop()
         await runtime.shutdown()
+        cove.components["confinement"].close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server.wait_closed(), 5)
         cove.engine.dispose()

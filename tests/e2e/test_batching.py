@@ -21,12 +21,11 @@ from models import (
 
 X, _ = breast_cancer()
 
+# The model is sandboxed: it reports each batch's size in its own log, as a SageMaker
+# model would in CloudWatch.
 RECORDING = """
-import os
-
 def predict_fn(data, model):
-    with open(os.environ["BATCH_LOG"], "a") as log:
-        log.write("%d\\n" % len(data))
+    print("batch-rows %d" % len(data), flush=True)
     return model.predict(data)
 """
 
@@ -35,11 +34,11 @@ def predict_fn(data, model):
 def endpoints(server, tmp_path_factory):
     root = tmp_path_factory.mktemp("batching")
     url = upload(server, pack(sklearn_model(root / "m", RECORDING)))
-    log = root / "batches.log"
     batched = deploy(server, SKLEARN_IMAGE, url, environment={
-        "BATCH_LOG": str(log), "COVE_MAX_BATCH_SIZE": "16", "COVE_MAX_BATCH_DELAY_MS": "50",
+        "COVE_MAX_BATCH_SIZE": "16", "COVE_MAX_BATCH_DELAY_MS": "50",
     })
-    plain = deploy(server, SKLEARN_IMAGE, url, environment={"BATCH_LOG": str(root / "plain")})
+    plain = deploy(server, SKLEARN_IMAGE, url)
+    log = server.data_dir / "logs" / "endpoints" / batched / "AllTraffic-1.log"
     yield batched, plain, log
     delete(server, batched)
     delete(server, plain)
@@ -59,7 +58,7 @@ def test_concurrent_requests_are_batched_and_answered_as_alone(server, endpoints
     bodies = [csv_rows(X[i : i + 1 + i % 3]) for i in range(31)]
     bodies.insert(13, "1.0,2.0,3.0")  # wrong feature count: its own ModelError
     expected = [outcome(server.client("sagemaker-runtime"), plain, b) for b in bodies]
-    log.write_text("")
+    start = len(log.read_text())
     # clients made up front and a barrier: the requests really arrive together
     clients = [server.client("sagemaker-runtime") for _ in bodies]
     barrier = threading.Barrier(len(bodies))
@@ -73,7 +72,8 @@ def test_concurrent_requests_are_batched_and_answered_as_alone(server, endpoints
     assert got == expected
     assert expected[13][:3] == ("error", "ModelError", 500)
     assert all(e[0] == "ok" for i, e in enumerate(expected) if i != 13)
-    sizes = [int(n) for n in log.read_text().split()]
+    sizes = [int(line.split()[1]) for line in log.read_text()[start:].splitlines()
+             if line.startswith("batch-rows ")]
     assert max(sizes) > 3, f"no request was batched with another: {sizes}"
 
 

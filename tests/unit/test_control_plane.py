@@ -18,6 +18,9 @@ import pytest
 from cove.config import Settings
 from cove.control.api import build_control_plane
 from cove.gateway.messages import PUBLIC_LISTENER, Principal, Request, RequestContext
+from cove.host.cgroups import Cgroups, LimitBackend
+from cove.host.confinement import Confinement
+from cove.host.sandbox import Sandbox
 from cove.protocol.errors import AwsError
 from cove.runtime.contract import FleetFailed, VariantSpec
 from cove.storage.db import open_engine
@@ -84,8 +87,9 @@ class Harness:
         self.settings = Settings(data_dir=data_dir)
         self.engine = open_engine(self.settings.db_url)
         self.runtime = FakeRuntime()
+        confinement = Confinement(Sandbox(data_dir), Cgroups(LimitBackend.RLIMIT, ()))
         self.plane = build_control_plane(
-            self.settings, ResourceStore(self.engine), self.runtime, None
+            self.settings, ResourceStore(self.engine), self.runtime, None, confinement
         )
 
     async def call(self, op: str, **params: Any) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 from cove.config import Settings
 from cove.control.context import ControlContext
 from cove.control.deployments import Deployments
+from cove.host.confinement import Confinement
 from cove.protocol.json_rpc import Handler, JsonRpcService
 from cove.runtime.contract import Runtime
 from cove.storage.resources import ResourceStore
@@ -54,10 +55,14 @@ def _load(provider: str) -> Any:
 
 
 def build_control_plane(
-    settings: Settings, resources: ResourceStore, runtime: Runtime, artifacts: Any
+    settings: Settings,
+    resources: ResourceStore,
+    runtime: Runtime,
+    artifacts: Any,
+    confinement: Confinement,
 ) -> ControlPlane:
     context = ControlContext(
-        settings, resources, runtime, artifacts, Deployments(resources, runtime)
+        settings, resources, runtime, artifacts, Deployments(resources, runtime), confinement
     )
     handlers: dict[str, Handler] = {}
     for provider in HANDLER_PROVIDERS:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cove.config import Settings
+from cove.host.confinement import Confinement
 from cove.runtime.contract import Runtime
 from cove.storage.resources import ResourceStore
 
@@ -21,6 +22,7 @@ class ControlContext:
     runtime: Runtime
     artifacts: Any  # cove.storage.artifacts.ArtifactStore (s3:// and file:// reader)
     deployments: Deployments
+    confinement: Confinement  # the sandbox and cgroups job processes run in
     # Providers with long-running work of their own (e.g. a job runner) register here:
     # `on_start` runs after the endpoints are reconciled, `on_stop` before the runtime stops.
     on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

@@ -1,19 +1,21 @@
-"""Job subprocesses: start one per job with its output kept in a log file, stop it on
-request (SIGTERM, then SIGKILL after a grace period), and never outlive the server."""
+"""Job subprocesses: start one per job in a sandbox with its job directory (and a cgroup
+with its instance type's limits), its output kept in a log file; stop it on request
+(SIGTERM, then SIGKILL after a grace period); never outlive the server."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import os
-import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from cove.runtime.launch import inherited_env
+from cove.host.cgroups import Cgroup
+from cove.host.confinement import Confinement
+from cove.host.sandbox import Jail
+from cove.runtime.launch import inherited_env, parent_pid
 
 # Seconds a job gets to exit after SIGTERM before it is killed (SageMaker gives 120 s
 # to save state; local jobs have nothing to flush beyond their log).
@@ -32,25 +34,12 @@ def log_path(data_dir: Path, kind: str, name: str) -> Path:
     return job_dir(data_dir, kind, name) / LOG_FILE
 
 
-@functools.cache
-def network_isolation_prefix() -> list[str] | None:
-    """The command prefix that runs a process with no network (a new, empty network
-    namespace), or None when this host cannot (no `unshare` or no user namespaces)."""
-    prefix = ["unshare", "--user", "--map-root-user", "--net"]
-    if shutil.which("unshare") is None:
-        return None
-    try:
-        done = subprocess.run([*prefix, "true"], capture_output=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return prefix if done.returncode == 0 else None
-
-
 class JobProcess:
-    """One job's subprocess: `python -m <module> <args>` with stdout+stderr in `log`.
+    """One job's subprocess: `python -m <module> <job dir>` with stdout+stderr in `log`,
+    sandboxed with the job dir bound read-write at its own path.
 
     The module should first call `cove.runtime.limits.die_with_parent` with the
-    COVE_PARENT_PID it is given.
+    COVE_PARENT_PID it is given, when that is not 0 (no sandbox).
     Start it from the event-loop thread: Linux ties the parent-death signal to the
     thread that forked.
     """
@@ -58,30 +47,44 @@ class JobProcess:
     def __init__(
         self,
         module: str,
-        args: list[str],
+        root: Path,
         log: Path,
         env: dict[str, str],
-        prefix: list[str] | None = None,
+        confinement: Confinement,
+        network: bool = True,
+        cgroup: Cgroup | None = None,
     ) -> None:
-        self.prefix = prefix or []  # e.g. ["unshare", "-rn"]: run without network
         self.module = module
-        self.args = args
+        self.root = root
         self.log = log
         self.env = env
+        self.confinement = confinement
+        self.network = network  # False: a network namespace with loopback only
+        self.cgroup = cgroup
         self.proc: subprocess.Popen[bytes] | None = None
         self.stop_requested = False
 
     def start(self) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
+        sandbox = self.confinement.sandbox
+        sandbox.give(self.root)
+        jail = Jail((sandbox.place(self.root, str(self.root), writable=True),),
+                    network=self.network)
+        argv = [sys.executable, "-m", self.module, str(self.root)]
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
-                [*self.prefix, sys.executable, "-m", self.module, *self.args],
+                sandbox.command(argv, jail, f"job {self.root.name}"),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 # never the server's credentials: only an allow-list of its environment
-                env={**inherited_env(), **self.env, "COVE_PARENT_PID": str(os.getpid())},
+                env={
+                    **inherited_env("/tmp" if sandbox.enabled else str(self.root)),
+                    **self.env,
+                    "COVE_PARENT_PID": str(parent_pid(self.confinement)),
+                },
                 start_new_session=True,  # a Ctrl-C in the server's terminal is the server's
+                preexec_fn=self.cgroup.join if self.cgroup else None,
             )
 
     @property
@@ -93,6 +96,8 @@ class JobProcess:
         assert self.proc is not None
         while (code := self.proc.poll()) is None:
             await asyncio.sleep(0.2)
+        if self.cgroup is not None:  # whatever it left behind goes with it
+            await asyncio.to_thread(self.cgroup.remove)
         return code
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
@@ -111,3 +116,5 @@ class JobProcess:
         assert self.proc is not None
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, sig)
+        if sig == signal.SIGKILL and self.cgroup is not None:
+            self.cgroup.signal(sig)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cove.config import Settings
+from cove.host.confinement import Confinement
+from cove.host.sandbox import SandboxUnavailable
 from cove.protocol.errors import AwsError, internal_error
 from cove.runtime import errors
 from cove.runtime.client import HttpResponse
@@ -25,7 +27,7 @@ from cove.runtime.invocation import Invocation, QueueTimeout
 from cove.runtime.lane import BatchPolicy, policy_from
 from cove.runtime.launch import make_launch
 from cove.runtime.metrics import InstanceSample, Metrics
-from cove.runtime.model_store import ModelDataError, ModelStore
+from cove.runtime.model_store import ModelCopy, ModelDataError, ModelStore
 from cove.runtime.router import LeastOutstanding, WeightTable
 from cove.runtime.serving.context import CUSTOM_ATTRIBUTES
 
@@ -41,11 +43,13 @@ HEALTHY_WAIT = 30.0
 @dataclass
 class FleetHost:
     """What the runtime lends each fleet: settings, model directories, places for
-    sockets and logs, and a counter that spreads instances over the host's CPUs."""
+    sockets and logs, the sandbox and cgroups instances run in, and a counter that
+    spreads instances over the host's CPUs."""
 
     settings: Settings
     models: ModelStore
     socket_dir: Path
+    confinement: Confinement
     next_slot: Callable[[], int]
     metrics: Metrics
 
@@ -55,9 +59,10 @@ class _Variant:
     spec: VariantSpec
     image: ServingImage
     itype: InstanceType
-    model_dir: Path
+    model: ModelCopy
     instances: list[Instance]
     batching: BatchPolicy
+    released: bool = False  # its model copy, when the fleet stopped
 
 
 class LocalFleet:
@@ -92,10 +97,11 @@ class LocalFleet:
 
     async def _prepare(self, spec: VariantSpec) -> _Variant:
         try:
+            self.host.confinement.sandbox.check()
             image = resolve(spec.image)
             itype = lookup(spec.instance_type)
             batching = policy_from(spec.environment)
-        except (UnsupportedImage, UnknownInstanceType, ValueError) as exc:
+        except (SandboxUnavailable, UnsupportedImage, UnknownInstanceType, ValueError) as exc:
             raise FleetFailed(str(exc)) from None
         if batching.enabled and image.is_command:
             raise FleetFailed(
@@ -109,10 +115,10 @@ class LocalFleet:
                 f"({image.module}) is not installed in this Cove."
             )
         try:
-            model_dir = await self.host.models.prepare(spec.model_data_url)
+            model = await self.host.models.prepare(spec.model_data_url)
         except ModelDataError as exc:
             raise FleetFailed(str(exc)) from None
-        return _Variant(spec, image, itype, model_dir, [], batching)
+        return _Variant(spec, image, itype, model, [], batching)
 
     async def _grow(self, variant: _Variant, count: int) -> None:
         """Start `count` more instances; they join the rotation only once all are healthy."""
@@ -135,20 +141,19 @@ class LocalFleet:
         number = self._numbers[name] = self._numbers.get(name, 0) + 1
         slot = self.host.next_slot()
         profile = profile_for(variant.itype, slot)
-        socket_path = str(self.host.socket_dir / f"{slot}.sock")
         instance_id = f"{name}-{number}"
         logs = self.settings.data_dir / "logs" / "endpoints" / self.endpoint_name
-        work = self.settings.data_dir / "run" / "instances" / f"{self.endpoint_name}-{instance_id}"
         region = self.settings.region
 
         def launch():  # type: ignore[no-untyped-def]
             return make_launch(
                 variant.image,
-                variant.model_dir,
+                variant.model.path,
                 variant.spec.environment,
                 profile,
-                socket_path,
-                work,
+                self.host.socket_dir / str(slot),
+                f"instance-{slot}",
+                self.host.confinement,
             )
 
         return Instance(
@@ -171,6 +176,10 @@ class LocalFleet:
         instances = [i for v in self._live.values() for i in v.instances]
         await _drain(instances, self.settings.model_timeout + 1)
         await asyncio.gather(*(i.stop() for i in instances))
+        for variant in self._live.values():
+            if not variant.released:
+                variant.released = True
+                self.host.models.release(variant.model)
 
     def set_weight(self, variant_name: str, weight: float) -> None:
         self.variants[variant_name] = replace(self.variants[variant_name], weight=weight)

@@ -1,7 +1,8 @@
 """One instance of a production variant: a supervised worker process and its connections.
 
-The process runs in its own session (process group), dies with the server
-(PR_SET_PDEATHSIG, see `limits`) and writes stdout/stderr to the instance's log file.
+The process runs in its own session (process group) and sandbox, in a cgroup when the
+host has them (see `cove.host`), dies with the server and writes stdout/stderr to the
+instance's log file.
 It is healthy once `GET /ping` answers 200. When it exits or is recycled (failed health
 check, timed-out request), the supervisor starts it again while the fleet routes around it.
 """
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from cove.host.cgroups import Cgroup
 from cove.runtime.client import ConnectionPool, Connector
 from cove.runtime.invocation import Done, Invocation
 from cove.runtime.lane import BatchPolicy, Lane
@@ -43,6 +45,7 @@ class Launch:
     connect: Connector
     cwd: str
     socket_path: str | None = None  # removed before start, so its existence means "listening"
+    cgroup: Cgroup | None = None  # joined before the process runs; killed and removed after
 
 
 class Instance:
@@ -80,6 +83,7 @@ class Instance:
         self._log_offset = 0
         self._stopping = False
         self._supervisor: asyncio.Task[None] | None = None
+        self._cgroup: Cgroup | None = None
 
     @property
     def pid(self) -> int | None:
@@ -93,6 +97,7 @@ class Instance:
 
     async def _spawn_until_healthy(self) -> None:
         launch = self._make_launch()
+        self._cgroup = launch.cgroup
         if launch.socket_path:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(launch.socket_path)
@@ -107,6 +112,7 @@ class Instance:
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, killed as a whole
+                preexec_fn=launch.cgroup.join if launch.cgroup else None,
             )
         self._close_connections()
         self._pool = ConnectionPool(launch.connect)
@@ -181,6 +187,8 @@ class Instance:
         self._kill(signal.SIGKILL)  # also anything the process left in its group
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(proc.wait(), STOP_GRACE)
+        if self._cgroup is not None:
+            await asyncio.to_thread(self._cgroup.remove)
 
     def _close_connections(self) -> None:
         if self._lane is not None:
@@ -193,6 +201,8 @@ class Instance:
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._proc.pid, sig)
+        if sig == signal.SIGKILL and self._cgroup is not None:
+            self._cgroup.signal(sig)  # whatever left the process group (setsid)
 
     # -- traffic ----------------------------------------------------------------------
     @property

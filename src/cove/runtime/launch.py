@@ -1,15 +1,17 @@
 """How an instance process is started for a serving image on an instance type.
 
-In-process stacks run `python -m cove.runtime.worker serve` on a Unix socket. A local
-executable is started the way SageMaker starts a container, `<exe> serve`, with the
-model's Environment plus:
+Every instance runs in a sandbox (`cove.host.sandbox`) that holds its model read-only at
+/opt/ml/model and its socket directory at /run/cove, and in a cgroup with the instance
+type's CPU share and memory. In-process stacks run `python -m cove.runtime.worker serve`
+on a Unix socket there. A local executable is started the way SageMaker starts a
+container, `<exe> serve` (its directory is visible read-only), with the model's
+Environment plus:
 
 * `SAGEMAKER_BIND_TO_PORT`: the loopback TCP port to serve /ping and /invocations on;
 * `SM_MODEL_DIR`: the model directory (what a container finds at /opt/ml/model);
 * `SAGEMAKER_MODEL_DIR`: the same, for scripts that look for that name.
 
-Both get thread-count variables matching the instance type's vCPUs, and run confined
-to its CPU share and memory (see `limits`).
+Both get thread-count variables matching the instance type's vCPUs.
 """
 
 from __future__ import annotations
@@ -19,13 +21,18 @@ import socket
 import sys
 from pathlib import Path
 
+from cove.host.confinement import Confinement
+from cove.host.sandbox import Jail
 from cove.runtime.client import tcp_connector, unix_connector
 from cove.runtime.images import ServingImage
 from cove.runtime.instance import Launch
 from cove.runtime.instance_types import Profile
 
 # What instances and jobs inherit from the server's environment; nothing else (no credentials).
-INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV")
+INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "PYTHONPATH", "VIRTUAL_ENV")
+MODEL_DIR = "/opt/ml/model"
+SOCKET_DIR = "/run/cove"
+SOCKET_NAME = "instance.sock"
 
 
 def free_port() -> int:
@@ -34,34 +41,31 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def inherited_env() -> dict[str, str]:
-    """The part of the server's environment a child process (instance or job) may see."""
-    return {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
-
-
-def instance_env(model_dir: Path, environment: dict[str, str], profile: Profile) -> dict[str, str]:
-    env = inherited_env()
-    env.update(profile.thread_env())
-    env.update(
-        SM_MODEL_DIR=str(model_dir),
-        SAGEMAKER_MODEL_DIR=str(model_dir),
-        PYTHONUNBUFFERED="1",
-    )
-    env.update(environment)  # the model's own Environment wins
+def inherited_env(scratch: str = "/tmp") -> dict[str, str]:
+    """The part of the server's environment a child process (instance or job) may see;
+    HOME and TMPDIR are its own scratch directory."""
+    env = {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
+    env.update(HOME=scratch, TMPDIR=scratch)
     return env
 
 
-def worker_prefix(profile: Profile) -> list[str]:
+def parent_pid(confinement: Confinement) -> int:
+    """The pid a child must die with; 0 inside a sandbox, whose PID namespace dies with
+    the server already (and where the server's pid means nothing)."""
+    return 0 if confinement.sandbox.enabled else os.getpid()
+
+
+def worker_prefix(profile: Profile, rlimit_bytes: int, parent: int) -> list[str]:
     return [
         sys.executable,
         "-m",
         "cove.runtime.worker",
         "--parent-pid",
-        str(os.getpid()),
+        str(parent),
         "--cpus",
         ",".join(map(str, profile.cpus)),
         "--memory-bytes",
-        str(profile.memory_bytes),
+        str(rlimit_bytes),
     ]
 
 
@@ -70,25 +74,47 @@ def make_launch(
     model_dir: Path,
     environment: dict[str, str],
     profile: Profile,
-    socket_path: str,
-    work_dir: Path,
+    run_dir: Path,
+    name: str,
+    confinement: Confinement,
 ) -> Launch:
-    env = instance_env(model_dir, environment, profile)
-    work_dir.mkdir(parents=True, exist_ok=True)
+    """`run_dir`: the instance's own directory for its socket (visible inside); `name`
+    names its cgroup and appears in logs."""
+    sandbox = confinement.sandbox
+    run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    sandbox.give(run_dir)
+    model = sandbox.place(model_dir, MODEL_DIR)
+    run = sandbox.place(run_dir, SOCKET_DIR, writable=True)
+    binds = [model, run]
+    env = inherited_env("/tmp" if sandbox.enabled else str(run_dir))
+    env.update(profile.thread_env())
+    env.update(SM_MODEL_DIR=model.target, SAGEMAKER_MODEL_DIR=model.target, PYTHONUNBUFFERED="1")
+    env.update(environment)  # the model's own Environment wins
+    rlimit = profile.memory_bytes if confinement.rlimits_only else 0
+    prefix = worker_prefix(profile, rlimit, parent_pid(confinement))
     if image.executable is not None:
         port = free_port()
         env["SAGEMAKER_BIND_TO_PORT"] = str(port)
-        argv = [*worker_prefix(profile), "exec", "--", str(image.executable), "serve"]
-        return Launch(argv, env, tcp_connector("127.0.0.1", port), str(work_dir))
-    assert image.module is not None
-    argv = [
-        *worker_prefix(profile),
-        "serve",
-        "--socket",
-        socket_path,
-        "--module",
-        image.module,
-        "--model-dir",
-        str(model_dir),
-    ]
-    return Launch(argv, env, unix_connector(socket_path), str(work_dir), socket_path)
+        exe_dir = Path(image.executable).resolve().parent
+        binds.append(sandbox.place(exe_dir, str(exe_dir)))
+        argv = [*prefix, "exec", "--", str(image.executable), "serve"]
+        connect = tcp_connector("127.0.0.1", port)
+        socket_path = None
+    else:
+        assert image.module is not None
+        argv = [
+            *prefix,
+            "serve",
+            "--socket",
+            f"{run.target}/{SOCKET_NAME}",
+            "--module",
+            image.module,
+            "--model-dir",
+            model.target,
+        ]
+        socket_path = str(run_dir / SOCKET_NAME)
+        connect = unix_connector(socket_path)
+    jail = Jail(tuple(binds), cwd="/tmp")
+    cgroup = confinement.cgroup(name, profile.memory_bytes, len(profile.cpus))
+    command = sandbox.command(argv, jail, f"instance {name}")
+    return Launch(command, env, connect, str(run_dir), socket_path, cgroup)

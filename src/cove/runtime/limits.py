@@ -1,5 +1,6 @@
 """Confining an instance process, applied in the process itself before it does work:
-die with the server, run on the instance type's CPU share, stay within its memory."""
+die with the server (when no sandbox does it), run on the instance type's CPUs, and
+stay within its memory where no cgroup enforces it."""
 
 from __future__ import annotations
 
@@ -23,11 +24,12 @@ def die_with_parent(parent_pid: int, sig: int = signal.SIGKILL) -> None:
 
 
 def confine(cpus: list[int] | None, memory_bytes: int | None) -> None:
+    """CPU affinity, and `memory_bytes` where no cgroup holds the process: then it is a
+    hard address-space limit (soft and hard alike, so the model cannot raise it), the
+    limit Linux enforces without cgroups; a process over it gets MemoryError."""
     if cpus:
         os.sched_setaffinity(0, cpus)
     if memory_bytes:
-        # Address space, not RSS: it is the limit Linux enforces without cgroups, and a
-        # process over it gets MemoryError instead of taking the host down.
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         limit = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cove.config import Settings
+from cove.host.confinement import Confinement
 from cove.runtime.contract import Fleet, VariantSpec
 from cove.runtime.fleet import FleetHost, LocalFleet
 from cove.runtime.metrics import Metrics
@@ -45,14 +46,14 @@ def _alive(pid: int) -> bool:
 class LocalRuntime:
     """Implements `cove.runtime.contract.Runtime`."""
 
-    def __init__(self, settings: Settings, artifacts: Any) -> None:
+    def __init__(self, settings: Settings, artifacts: Any, confinement: Confinement) -> None:
         self.settings = settings
         self.socket_dir = _socket_dir()
         slots = itertools.count()
         self.metrics = Metrics()
+        models = ModelStore(settings.data_dir / "models", artifacts, confinement.sandbox)
         self.host = FleetHost(
-            settings, ModelStore(settings.data_dir / "models", artifacts), self.socket_dir,
-            lambda: next(slots), self.metrics,
+            settings, models, self.socket_dir, confinement, lambda: next(slots), self.metrics,
         )
         self.fleets: dict[str, LocalFleet] = {}  # lower-cased endpoint name -> serving fleet
         self._created: weakref.WeakSet[LocalFleet] = weakref.WeakSet()

@@ -1,72 +1,170 @@
-"""Model directories laid out like /opt/ml/model, made from a ModelDataUrl once per server
-run: `model.tar.gz` is downloaded through the artifact store and extracted under
-`<data dir>/models/`; a `file://` directory is used as it is."""
+"""Model directories laid out like /opt/ml/model, made from a ModelDataUrl.
+
+Every `prepare` reads the artifact afresh (the object behind a URL may have changed since
+the last endpoint used it) and keys the unpacked copy by the archive's SHA-256, so
+endpoints made from the same bytes share one copy and an endpoint made after the object
+changed gets the new model. `model.tar.gz` is unpacked within size and member-count
+limits; a `file://` directory is copied. Copies are private to the server (0700/0600),
+handed to the sandbox user, mounted read-only into instances, and deleted when the last
+endpoint using them lets go (and at start-up, when nothing uses any).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import inspect
+import os
 import shutil
 import tarfile
 import tempfile
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
+
+from cove.host.sandbox import Sandbox
+
+CHUNK = 1 << 20
 
 
 class ModelDataError(Exception):
     """str(exc) is a FailureReason."""
 
 
+@dataclass(frozen=True)
+class UnpackLimits:
+    """How large a model may unpack to; a tar bomb fails the endpoint instead of the disk."""
+
+    max_bytes: int = int(os.environ.get("COVE_MODEL_MAX_UNPACKED_BYTES", 16 << 30))
+    max_members: int = int(os.environ.get("COVE_MODEL_MAX_FILES", 100_000))
+
+
+@dataclass(frozen=True)
+class ModelCopy:
+    path: Path
+    key: str
+
+
 class ModelStore:
-    def __init__(self, root: Path, artifacts: Any) -> None:
+    def __init__(
+        self, root: Path, artifacts: Any, sandbox: Sandbox, limits: UnpackLimits | None = None
+    ) -> None:
         self.root = root
         self.artifacts = artifacts
-        self._ready: dict[str, Path] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self.sandbox = sandbox
+        self.limits = limits or UnpackLimits()
+        self._users: dict[str, int] = {}  # key -> endpoints (fleet variants) holding it
+        self._lock = asyncio.Lock()
+        shutil.rmtree(root, ignore_errors=True)  # copies of a previous run: nobody uses them
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
 
-    async def prepare(self, url: str | None) -> Path:
-        """The model directory for `url` (an empty one when there is no model data)."""
-        if not url:
-            empty = self.root / "empty"
-            empty.mkdir(parents=True, exist_ok=True)
-            return empty
-        local = _local_directory(url)
-        if local is not None:
-            return local
-        lock = self._locks.setdefault(url, asyncio.Lock())
-        async with lock:
-            if url not in self._ready:
-                self._ready[url] = await self._fetch(url)
-            return self._ready[url]
-
-    async def _fetch(self, url: str) -> Path:
-        key = hashlib.sha256(url.encode()).hexdigest()[:24]
-        target = self.root / key
-        self.root.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=self.root))
+    async def prepare(self, url: str | None) -> ModelCopy:
+        """A model directory for `url` (an empty one when there is no model data), held
+        until `release`."""
+        work = Path(tempfile.mkdtemp(prefix=".incoming-", dir=self.root))
         try:
+            if not url:
+                (work / "model").mkdir()
+                return await self._adopt("empty", work / "model")
+            local = _local_directory(url)
+            if local is not None:
+                await asyncio.to_thread(self._copy_dir, local, work / "model", url)
+                return await self._adopt(f"dir-{uuid.uuid4().hex}", work / "model")
             archive = work / "model.tar.gz"
-            try:
-                download = self.artifacts.download
-                if inspect.iscoroutinefunction(download):
-                    await download(url, archive)
-                else:
-                    await asyncio.to_thread(download, url, archive)
-            except Exception as exc:
-                raise ModelDataError(
-                    f"Could not download model data from {url}: {exc}"
-                ) from exc
-            extracted = work / "model"
-            await asyncio.to_thread(_extract, archive, extracted, url)
-            # a fresh copy per server run: the object behind the URL may have changed
-            if target.exists():
-                shutil.rmtree(target)
-            extracted.rename(target)
+            await self._download(url, archive)
+            key = await asyncio.to_thread(_sha256, archive)
+            async with self._lock:
+                if key in self._users:
+                    self._users[key] += 1
+                    return ModelCopy(self.root / key, key)
+            await asyncio.to_thread(self._extract, archive, work / "model", url)
+            return await self._adopt(key, work / "model")
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        return target
+
+    def release(self, copy: ModelCopy) -> None:
+        left = self._users.get(copy.key, 0) - 1
+        if left > 0:
+            self._users[copy.key] = left
+            return
+        self._users.pop(copy.key, None)
+        shutil.rmtree(copy.path, ignore_errors=True)
+
+    async def _adopt(self, key: str, unpacked: Path) -> ModelCopy:
+        async with self._lock:
+            target = self.root / key
+            if key in self._users:  # the same bytes were unpacked meanwhile
+                self._users[key] += 1
+                return ModelCopy(target, key)
+            if target.exists():  # released but not yet removed
+                shutil.rmtree(target)
+            await asyncio.to_thread(_make_private, unpacked)
+            await asyncio.to_thread(self.sandbox.give, unpacked)
+            unpacked.rename(target)
+            self._users[key] = 1
+            return ModelCopy(target, key)
+
+    async def _download(self, url: str, archive: Path) -> None:
+        try:
+            download = self.artifacts.download
+            if inspect.iscoroutinefunction(download):
+                await download(url, archive)
+            else:
+                await asyncio.to_thread(download, url, archive)
+        except Exception as exc:
+            raise ModelDataError(f"Could not download model data from {url}: {exc}") from exc
+
+    def _extract(self, archive: Path, dest: Path, url: str) -> None:
+        dest.mkdir()
+        try:
+            with tarfile.open(archive, "r:*") as tar:
+                members = tar.getmembers()
+                self._check(len(members), sum(m.size for m in members if m.isfile()), url)
+                tar.extractall(dest, filter="data")  # no absolute paths, links out, devices
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise ModelDataError(
+                f"Model data at {url} is not a valid tar.gz archive "
+                f"(SageMaker expects model.tar.gz): {exc}"
+            ) from exc
+
+    def _copy_dir(self, source: Path, dest: Path, url: str) -> None:
+        files = [p for p in source.rglob("*") if p.is_file()]
+        self._check(len(files), sum(p.stat().st_size for p in files), url)
+        shutil.copytree(source, dest, symlinks=False)
+
+    def _check(self, members: int, size: int, url: str) -> None:
+        if members > self.limits.max_members:
+            raise ModelDataError(
+                f"Model data at {url} holds {members} files, more than the "
+                f"{self.limits.max_members} Cove unpacks (COVE_MODEL_MAX_FILES)."
+            )
+        if size > self.limits.max_bytes:
+            raise ModelDataError(
+                f"Model data at {url} unpacks to {size} bytes, more than the "
+                f"{self.limits.max_bytes} Cove allows (COVE_MODEL_MAX_UNPACKED_BYTES)."
+            )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _make_private(tree: Path) -> None:
+    """Directories 0700, files 0600 (0700 where the archive made them executable)."""
+    for root, dirs, files in os.walk(tree):
+        for name in dirs:
+            os.chmod(os.path.join(root, name), 0o700)
+        for name in files:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o700 if os.stat(path).st_mode & 0o111 else 0o600)
+    os.chmod(tree, 0o700)
 
 
 def _local_directory(url: str) -> Path | None:
@@ -75,15 +173,3 @@ def _local_directory(url: str) -> Path | None:
         return None
     path = Path(unquote(parsed.path))
     return path if path.is_dir() else None
-
-
-def _extract(archive: Path, dest: Path, url: str) -> None:
-    dest.mkdir()
-    try:
-        with tarfile.open(archive, "r:*") as tar:
-            tar.extractall(dest, filter="data")  # no absolute paths, links out, devices
-    except (tarfile.TarError, OSError) as exc:
-        raise ModelDataError(
-            f"Model data at {url} is not a valid tar.gz archive "
-            f"(SageMaker expects model.tar.gz): {exc}"
-        ) from exc

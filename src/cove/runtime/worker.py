@@ -110,7 +110,7 @@ async def serve(args: argparse.Namespace) -> None:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m cove.runtime.worker")
-    parser.add_argument("--parent-pid", type=int, required=True)
+    parser.add_argument("--parent-pid", type=int, default=0, help="0: the sandbox sees to it")
     parser.add_argument("--cpus", default="", help="comma-separated CPU ids")
     parser.add_argument("--memory-bytes", type=int, default=0)
     sub = parser.add_subparsers(dest="mode", required=True)
@@ -125,7 +125,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    die_with_parent(args.parent_pid)
+    if args.parent_pid:
+        die_with_parent(args.parent_pid)
     confine([int(c) for c in args.cpus.split(",") if c], args.memory_bytes or None)
     if args.mode == "exec":
         command = args.command[1:] if args.command[:1] == ["--"] else args.command

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from cove.config import Settings
-from cove.jobs.runner import LOG_FILE, JobProcess, job_dir, network_isolation_prefix
+from cove.host.confinement import Confinement
+from cove.host.sandbox import OPT_OUT_ENV, SandboxUnavailable
+from cove.jobs.runner import LOG_FILE, JobProcess, job_dir
 from cove.jobs.training import channels
 from cove.jobs.training.environment import (
     MODEL,
@@ -24,7 +26,7 @@ from cove.jobs.training.environment import (
     read_metrics,
 )
 from cove.jobs.training.errors import ClientError, failure_reason
-from cove.runtime.instance_types import UnknownInstanceType, lookup, profile_for
+from cove.runtime.instance_types import Profile, UnknownInstanceType, lookup, profile_for
 from cove.storage.resources import Resource, ResourceStore
 
 log = logging.getLogger(__name__)
@@ -75,8 +77,11 @@ def initial_state(doc: dict[str, Any], now: float) -> dict[str, Any]:
 class TrainingJobs:
     """Runs every training job of one server and keeps their records current."""
 
-    def __init__(self, settings: Settings, store: ResourceStore, artifacts: Any) -> None:
+    def __init__(
+        self, settings: Settings, store: ResourceStore, artifacts: Any, confinement: Confinement
+    ) -> None:
         self.settings = settings
+        self.confinement = confinement
         self.store = store
         self.artifacts = artifacts
         self.tasks: dict[str, asyncio.Task[None]] = {}
@@ -242,18 +247,29 @@ class TrainingJobs:
                      ModelArtifacts={"S3ModelArtifacts": uri})
 
     async def _train(self, name: str, root: Path, doc: dict[str, Any]) -> int:
-        env = _process_env(doc, self.launched)
-        prefix = None
-        if doc.get("EnableNetworkIsolation"):
-            prefix = await asyncio.to_thread(network_isolation_prefix)
-            if prefix is None:  # fail closed: never run it with network access
-                raise ClientError(
-                    "EnableNetworkIsolation is set but this host cannot isolate a process "
-                    "from the network (`unshare --user --net` is unavailable). Enable user "
-                    "namespaces or create the job without EnableNetworkIsolation"
-                )
+        isolated = bool(doc.get("EnableNetworkIsolation"))
+        sandbox = self.confinement.sandbox
+        try:
+            sandbox.check()
+        except SandboxUnavailable as exc:
+            raise ClientError(str(exc)) from None
+        if isolated and not sandbox.enabled:  # fail closed: never run it with network access
+            raise ClientError(
+                "EnableNetworkIsolation is set but this server runs jobs without a sandbox "
+                f"({OPT_OUT_ENV}=off), so it cannot take the network away. Start the server "
+                "with the sandbox or create the job without EnableNetworkIsolation"
+            )
+        if isolated:
             _append_log(root, "Network isolation: the training process has no network")
-        proc = JobProcess(WORKER_MODULE, [str(root)], root / LOG_FILE, env, prefix)
+        env, profile = _process_env(doc, self.launched)
+        cgroup = None
+        if profile is not None:
+            cgroup = await asyncio.to_thread(
+                self.confinement.cgroup, f"job-{self.launched}", profile.memory_bytes,
+                len(profile.cpus),
+            )
+        proc = JobProcess(WORKER_MODULE, root, root / LOG_FILE, env, self.confinement,
+                          network=not isolated, cgroup=cgroup)
         self.launched += 1
         self.procs[name.lower()] = proc
         proc.start()
@@ -281,15 +297,17 @@ def _channel_config(channel: dict[str, Any]) -> dict[str, Any]:
     return {k: channel[k] for k in keys if k in channel}
 
 
-def _process_env(doc: dict[str, Any], slot: int) -> dict[str, str]:
-    """Pin the job to as many CPUs as its instance type has (capped by the host)."""
+def _process_env(doc: dict[str, Any], slot: int) -> tuple[dict[str, str], Profile | None]:
+    """Pin the job to as many CPUs as its instance type has (capped by the host); the
+    profile its cgroup is made from."""
     env = {"PYTHONUNBUFFERED": "1"}
     try:
         itype = lookup(doc.get("ResourceConfig", {}).get("InstanceType", ""))
     except UnknownInstanceType:
-        return env
+        return env, None
     profile = profile_for(itype, slot)
-    return {**env, **profile.thread_env(), "COVE_JOB_CPUS": ",".join(map(str, profile.cpus))}
+    cpus = ",".join(map(str, profile.cpus))
+    return {**env, **profile.thread_env(), "COVE_JOB_CPUS": cpus}, profile
 
 
 def _append_log(root: Path, line: str) -> None:

@@ -69,9 +69,9 @@ def run(root: Path) -> int:
 
 
 def main() -> int:
-    parent = os.environ.get("COVE_PARENT_PID")
-    if parent:
-        die_with_parent(int(parent), signal.SIGTERM)
+    parent = int(os.environ.get("COVE_PARENT_PID") or 0)
+    if parent:  # 0: the sandbox's PID namespace dies with the server instead
+        die_with_parent(parent, signal.SIGTERM)
     # SIGTERM (StopTrainingJob) ends the job at once, like a container receiving it.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     _pin_cpus()
