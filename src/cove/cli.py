@@ -7,10 +7,9 @@ import shlex
 import sys
 from pathlib import Path
 
-from cove.config import Settings, default_data_dir
+from cove.config import PORT_FILE, Settings, default_data_dir
 from cove.iam.credentials import load_or_create_admin
-
-PORT_FILE = "server.port"
+from cove.storage.data_dir import DataDirInUse
 
 
 def _data_dir(args: argparse.Namespace) -> Path:
@@ -20,12 +19,12 @@ def _data_dir(args: argparse.Namespace) -> Path:
 def cmd_server(args: argparse.Namespace) -> int:
     from cove.server import run
 
-    data_dir = _data_dir(args)
-    settings = Settings(data_dir=data_dir, host=args.host, port=args.port)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    # `cove env` reads where the server listens from here.
-    (data_dir / PORT_FILE).write_text(f"{settings.public_url}\n")
-    run(settings)
+    settings = Settings(data_dir=_data_dir(args), host=args.host, port=args.port)
+    try:
+        run(settings)
+    except DataDirInUse as exc:
+        print(f"cove server: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -6,6 +6,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# In the data dir: where the running server listens, for `cove env`.
+PORT_FILE = "server.port"
+
 
 def default_data_dir() -> Path:
     return Path(os.environ.get("COVE_HOME") or Path.home() / ".cove")

@@ -13,12 +13,13 @@ from typing import Any
 import uvloop
 from sqlalchemy import Engine
 
-from cove.config import Settings
+from cove.config import PORT_FILE, Settings
 from cove.gateway.dispatch import Gateway, Service
 from cove.gateway.http import serve_tcp
 from cove.gateway.messages import PUBLIC_LISTENER
 from cove.heap import freeze_startup_heap
 from cove.iam.credentials import CredentialStore, load_or_create_admin
+from cove.storage.data_dir import DataDirClaim, claim
 from cove.storage.db import open_engine
 from cove.storage.resources import ResourceStore
 
@@ -33,17 +34,18 @@ class Cove:
     engine: Engine
     resources: ResourceStore
     credentials: CredentialStore
+    claim: DataDirClaim
     services: list[Service] = field(default_factory=list)
     # Subsystems register here what must run after listeners start and stop at shutdown.
     components: dict[str, Any] = field(default_factory=dict)
 
 
 def build(settings: Settings) -> Cove:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    claimed = claim(settings.data_dir)  # before anything in it is read or written
     engine = open_engine(settings.db_url)
     credentials = CredentialStore(settings.account_id)
     credentials.add_admin(*load_or_create_admin(settings.data_dir))
-    cove = Cove(settings, engine, ResourceStore(engine), credentials)
+    cove = Cove(settings, engine, ResourceStore(engine), credentials, claimed)
     _build_subsystems(cove)
     return cove
 
@@ -85,6 +87,8 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     runtime = cove.components["runtime"]
     early_check = getattr(cove.services[0], "early_check", None)
     server = await serve_tcp(gateway, settings.host, settings.port, PUBLIC_LISTENER, early_check)
+    # `cove env` reads where the server listens from here.
+    (settings.data_dir / PORT_FILE).write_text(f"{settings.public_url}\n")
     control = cove.components["control"]
     await control.start()  # reconcile: bring back what was InService before a restart
     log.info("Cove listening on %s (data dir %s)", settings.public_url, settings.data_dir)
@@ -107,6 +111,7 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server.wait_closed(), 5)
         cove.engine.dispose()
+        cove.claim.release()
         print("Cove stopped", flush=True)
 
 
