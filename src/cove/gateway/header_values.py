@@ -26,6 +26,11 @@ def is_field_value(value: str) -> bool:
     return _FIELD_VALUE.fullmatch(value) is not None
 
 
+def is_token(name: str) -> bool:
+    """True if `name` can be a header name."""
+    return _TOKEN.fullmatch(name) is not None
+
+
 def is_visible_ascii(value: str, max_length: int) -> bool:
     """Printable US-ASCII (space included), at most `max_length` characters."""
     return len(value) <= max_length and _VISIBLE_ASCII.fullmatch(value) is not None
@@ -36,7 +41,7 @@ def safe_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     dropped, characters a value may not hold are replaced by '?'."""
     out = []
     for name, value in headers:
-        if _TOKEN.fullmatch(name) is None:
+        if not is_token(name):
             log.warning("dropped a response header with an invalid name: %r", name[:64])
             continue
         if not is_field_value(value):

@@ -27,7 +27,7 @@ from cove.runtime.contract import InvokeResult
 from cove.runtime.fleet import LocalFleet
 from cove.runtime.invocation import Invocation
 from cove.runtime.manager import LocalRuntime
-from cove.runtime.serving.context import CUSTOM_ATTRIBUTES
+from cove.runtime.serving.context import CUSTOM_ATTRIBUTES, MAX_CUSTOM_ATTRIBUTES
 from cove.storage.resources import ResourceStore
 
 log = logging.getLogger(__name__)
@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 PREFIX = "/endpoints/"
 SUFFIX = "/invocations"
 INVOKED_VARIANT = "x-Amzn-Invoked-Production-Variant"
-# InvokeEndpoint's CustomAttributes: "no more than 1024 visible US-ASCII characters"
-MAX_CUSTOM_ATTRIBUTES = 1024
 # request header -> InvokeEndpointInput member, validated against the service model
 _OPTIONAL_HEADERS = {
     "x-amzn-sagemaker-custom-attributes": "CustomAttributes",
