@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import re
 
 import pytest
-from botocore.auth import S3SigV4Auth, SigV4Auth
+from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -20,6 +22,7 @@ from cove.protocol.sigv4 import (
     parse_signature,
     verify,
 )
+from cove.protocol.sigv4_errors import HOST_UNSIGNED
 
 KEY, SECRET = "AKIATESTTESTTESTTEST", "s3cr3t/s3cr3t+s3cr3t/s3cr3t+s3cr3t/abcd"
 
@@ -79,7 +82,6 @@ PLAIN_SHAPES = [
     {"path": "/a_b/c~d/e.f/", "headers": {"Content-Type": "text/csv",
                                           "X-Amzn-SageMaker-Custom-Attributes": "  a   b ,c  ",
                                           "Accept": "application/json"}},
-    {"headers": {"Content-Type": "application/json", "X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"}},
     {"headers": {"Content-Type": "application/json",
                  "X-Amz-Content-SHA256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca4"
                                          "95991b7852b855"}, "body": b""},
@@ -144,3 +146,204 @@ def test_error_codes_per_protocol() -> None:
 def test_secret_is_not_in_repr(store: CredentialStore) -> None:
     cred = store.get(KEY)
     assert SECRET not in repr(cred)
+
+
+# -- the rules besides the signature (cove.protocol.sigv4_rules) ----------------------
+# Each pins a finding of the hostile test of issue "Contain untrusted model code", part 4.
+
+def presigned(
+    service: str = "s3",
+    expires: int = 3600,
+    path: str = "/bucket/key",
+    method: str = "GET",
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+) -> Request:
+    """A URL presigned by botocore's own query signer (S3SigV4QueryAuth for S3)."""
+    aws = AWSRequest(method=method, url=f"http://127.0.0.1:8443{path}", data=body,
+                     headers=headers or {})
+    signer_cls = S3SigV4QueryAuth if service == "s3" else SigV4QueryAuth
+    signer = signer_cls(Credentials(KEY, SECRET), service, "us-east-1", expires=expires)
+    signer.add_auth(aws)
+    query = aws.url.split("?", 1)[1]
+    hdrs = {k.lower(): v for k, v in aws.headers.items()}
+    hdrs["host"] = "127.0.0.1:8443"
+    ctx = RequestContext(listener=PUBLIC_LISTENER, source_ip="127.0.0.1")
+    return Request(method, path, query, hdrs, body, ctx)
+
+
+def test_unsigned_payload_is_refused_outside_s3(store: CredentialStore) -> None:
+    # AWS SigV4 "Create a canonical request": UNSIGNED-PAYLOAD is an S3 option only;
+    # a json service signs the body's hash, so the claim does not match what was sent.
+    req = signed(headers={"Content-Type": "application/json",
+                          "X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"})
+    assert kind_of(req, store) == "bad_signature"
+
+
+def test_signed_content_sha_header_does_not_stand_for_the_body(store: CredentialStore) -> None:
+    # Finding: DeleteModel signed for one model, sent with another's name. The signed
+    # x-amz-content-sha256 of the original body must not vouch for a swapped body.
+    original = b'{"ModelName": "mine"}'
+    req = signed(body=original, headers={
+        "X-Amz-Target": "SageMaker.DeleteModel",
+        "X-Amz-Content-SHA256": hashlib.sha256(original).hexdigest()})
+    assert verify(req, store)
+    req.body = b'{"ModelName": "yours"}'
+    assert kind_of(req, store) == "bad_signature"
+
+
+def test_s3_keeps_unsigned_payload(store: CredentialStore) -> None:
+    # S3 API "Authenticating Requests (AWS Signature Version 4)": UNSIGNED-PAYLOAD allowed.
+    req = signed(service="s3", path="/b/k",
+                 headers={"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"})
+    assert verify(req, store)
+
+
+def _resign_with(headers_to_sign: list[str], **kw) -> Request:
+    """A request whose SignedHeaders names only `headers_to_sign`."""
+
+    class Only(SigV4Auth if kw.get("service", "sagemaker") != "s3" else S3SigV4Auth):
+        def headers_to_sign(self, request):  # noqa: ANN001, ANN202 - botocore's signature
+            picked = super().headers_to_sign(request)
+            for name in list(picked.keys()):
+                if name.lower() not in headers_to_sign:
+                    del picked[name]
+            return picked
+
+    service = kw.pop("service", "sagemaker")
+    path = kw.pop("path", "/")
+    aws = AWSRequest(method="POST", url=f"http://127.0.0.1:8443{path}", data=b"{}",
+                     headers={"X-Amz-Target": "SageMaker.ListModels", **kw.pop("headers", {})})
+    Only(Credentials(KEY, SECRET), service, "us-east-1").add_auth(aws)
+    hdrs = {k.lower(): v for k, v in aws.headers.items()}
+    hdrs["host"] = "127.0.0.1:8443"
+    ctx = RequestContext(listener=PUBLIC_LISTENER, source_ip="127.0.0.1")
+    return Request("POST", path, "", hdrs, b"{}", ctx)
+
+
+def test_host_must_be_signed(store: CredentialStore) -> None:
+    # "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization." (AWS
+    # SigV4 "Elements of an AWS API request signature": host is required).
+    req = _resign_with(["x-amz-date", "x-amz-target"])
+    assert kind_of(req, store) == "host_unsigned"
+    err = auth_error(AuthFailure("host_unsigned"), "json")
+    assert (err.code, err.message) == ("InvalidSignatureException", HOST_UNSIGNED)
+
+
+def test_date_must_be_signed(store: CredentialStore) -> None:
+    req = _resign_with(["host", "x-amz-target"])
+    assert kind_of(req, store) == "date_missing"
+    req = signed()
+    del req.headers["x-amz-date"]
+    assert kind_of(req, store) == "date_missing"
+
+
+class _DateHeaderSigner(SigV4Auth):
+    """Signs with the timestamp in a Date header instead of X-Amz-Date."""
+
+    def _modify_request_before_signing(self, request):  # noqa: ANN001, ANN202
+        super()._modify_request_before_signing(request)
+        request.headers["Date"] = request.headers["X-Amz-Date"]
+        del request.headers["X-Amz-Date"]
+
+
+def test_date_header_may_carry_the_timestamp(store: CredentialStore) -> None:
+    # SigV4 "Elements of an AWS API request signature": X-Amz-Date, or the Date header.
+    aws = AWSRequest(method="POST", url="http://127.0.0.1:8443/", data=b"{}",
+                     headers={"X-Amz-Target": "SageMaker.ListModels"})
+    _DateHeaderSigner(Credentials(KEY, SECRET), "sagemaker", "us-east-1").add_auth(aws)
+    hdrs = {k.lower(): v for k, v in aws.headers.items()}
+    assert "x-amz-date" not in hdrs and "date" in hdrs["authorization"]
+    hdrs["host"] = "127.0.0.1:8443"
+    req = Request("POST", "/", "", hdrs, b"{}",
+                  RequestContext(listener=PUBLIC_LISTENER, source_ip="127.0.0.1"))
+    assert verify(req, store)
+
+
+def test_operation_header_must_be_signed(store: CredentialStore) -> None:
+    req = _resign_with(["host", "x-amz-date"])
+    assert kind_of(req, store) == "headers_unsigned"
+
+
+def test_s3_refuses_unsigned_amz_headers(store: CredentialStore) -> None:
+    # S3: AccessDenied "There were headers present in the request which were not signed".
+    req = _resign_with(["host", "x-amz-date", "x-amz-content-sha256"], service="s3",
+                       path="/b/k", headers={"X-Amz-Meta-Owner": "me"})
+    with pytest.raises(AuthFailure) as info:
+        verify(req, store)
+    assert info.value.kind == "headers_unsigned"
+    err = auth_error(info.value, "rest-xml")
+    assert err.code == "AccessDenied"
+    assert err.fields["HeadersNotSigned"] == "x-amz-meta-owner, x-amz-target"
+
+
+def test_session_token_cove_did_not_issue(store: CredentialStore) -> None:
+    req = signed(headers={"X-Amz-Target": "SageMaker.ListModels",
+                          "X-Amz-Security-Token": "FwoGZXIvYXdzEBogus"})
+    assert kind_of(req, store) == "invalid_token"
+    assert auth_error(AuthFailure("invalid_token"), "rest-xml").code == "InvalidToken"
+    assert auth_error(AuthFailure("invalid_token"), "json").code == "UnrecognizedClientException"
+    assert auth_error(AuthFailure("invalid_token"), "query").code == "InvalidClientTokenId"
+
+
+def test_presigned_url_verifies(store: CredentialStore) -> None:
+    assert verify(presigned(), store)
+    assert verify(presigned(expires=604800), store)
+
+
+def test_presigned_expiry_at_most_a_week(store: CredentialStore) -> None:
+    # S3 API "Authenticating Requests: Using Query Parameters": X-Amz-Expires max 604800.
+    assert kind_of(presigned(expires=604801), store) == "presign_too_long"
+    assert kind_of(presigned(expires=3 * 365 * 86400), store) == "presign_too_long"
+    err = auth_error(AuthFailure("presign_too_long"), "rest-xml")
+    assert (err.code, err.status) == ("AuthorizationQueryParametersError", 400)
+
+
+@pytest.mark.parametrize("raw", ["-5", "abc", "9" * 5000, "", "١٢"])
+def test_presigned_expiry_that_is_not_a_small_number(store: CredentialStore, raw: str) -> None:
+    req = presigned()
+    req.query = re.sub(r"X-Amz-Expires=\d+", f"X-Amz-Expires={raw}", req.query)
+    assert kind_of(req, store) in ("query_malformed", "presign_too_long")
+
+
+def test_presigned_url_dated_in_the_future(store: CredentialStore) -> None:
+    earlier = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)  # the URL is 2 h ahead of it
+    assert kind_of(presigned(), store, now=earlier) == "presign_not_yet"
+    assert auth_error(AuthFailure("presign_not_yet"), "rest-xml").message == (
+        "Request is not yet valid"
+    )
+
+
+def test_presigned_url_expires(store: CredentialStore) -> None:
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+    assert kind_of(presigned(expires=3600), store, now=later) == "presign_expired"
+
+
+def test_presigned_outside_s3_signs_the_body(store: CredentialStore) -> None:
+    # botocore's query signer signs the hash of the (empty) body for non-S3 services;
+    # Cove must not take UNSIGNED-PAYLOAD for them, or any body would ride along.
+    req = presigned(service="sagemaker", method="POST", path="/",
+                    headers={"X-Amz-Target": "SageMaker.DeleteModel"})
+    assert verify(req, store)
+    req.body = b'{"ModelName": "b"}'
+    assert kind_of(req, store) == "bad_signature"
+
+
+@pytest.mark.parametrize("extra", ["X-Amz-Signature=00", "X-Amz-Expires=60",
+                                   "X-Amz-Credential=x", "X-Amz-Date=20200101T000000Z"])
+def test_auth_parameter_given_twice(store: CredentialStore, extra: str) -> None:
+    req = presigned()
+    req.query += "&" + extra
+    assert kind_of(req, store) == "query_malformed"
+
+
+def test_header_and_query_auth_together(store: CredentialStore) -> None:
+    req = signed(service="s3", path="/b/k", query="X-Amz-Signature=00&X-Amz-Algorithm=x")
+    assert kind_of(req, store) == "two_mechanisms"
+
+
+def test_v4_parameters_are_not_taken_for_v2(store: CredentialStore) -> None:
+    # AWSAccessKeyId plus SigV4's X-Amz-Signature/X-Amz-Expires is no SigV2 URL
+    req = presigned()
+    req.query += f"&AWSAccessKeyId={KEY}"
+    assert kind_of(req, store) == "bad_signature"

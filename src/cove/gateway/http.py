@@ -14,6 +14,7 @@ from http import HTTPStatus
 
 import httptools
 
+from cove.gateway.header_values import safe_headers
 from cove.gateway.messages import Listener, Request, RequestContext, Response
 
 log = logging.getLogger(__name__)
@@ -34,15 +35,34 @@ _REASONS = {s.value: s.phrase for s in HTTPStatus}
 _REASONS[424] = "Failed Dependency"
 
 
-def encode_response(resp: Response, keep_alive: bool, head: bool = False) -> bytes:
-    reason = _REASONS.get(resp.status, "Unknown")
-    length = resp.content_length if resp.content_length is not None else len(resp.body)
-    lines = [f"HTTP/1.1 {resp.status} {reason}"]
-    lines.extend(f"{k}: {v}" for k, v in resp.headers)
+def _head(status: int, headers: list[tuple[str, str]], length: int, keep_alive: bool) -> str:
+    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}"]
+    lines.extend(f"{k}: {v}" for k, v in headers)
     lines.append(f"Content-Length: {length}")
     if not keep_alive:
         lines.append("Connection: close")
-    head_bytes = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    return "\r\n".join(lines) + "\r\n\r\n"
+
+
+def _head_bytes(
+    status: int, headers: list[tuple[str, str]], length: int, keep_alive: bool
+) -> bytes:
+    """The status line and headers. A value holding a CR or LF would start a header of
+    its own, so the line breaks are counted (cheaper than checking every value); on a
+    mismatch, or a character Latin-1 cannot hold, the headers are made safe first."""
+    text = _head(status, headers, length, keep_alive)
+    breaks = len(headers) + 3 + (not keep_alive)  # one per line plus the blank line
+    if text.count("\n") == breaks and text.count("\r") == breaks:
+        try:
+            return text.encode("latin-1")
+        except UnicodeEncodeError:
+            pass
+    return _head(status, safe_headers(headers), length, keep_alive).encode("latin-1")
+
+
+def encode_response(resp: Response, keep_alive: bool, head: bool = False) -> bytes:
+    length = resp.content_length if resp.content_length is not None else len(resp.body)
+    head_bytes = _head_bytes(resp.status, resp.headers, length, keep_alive)
     if head or resp.content_length is not None:
         return head_bytes
     return head_bytes + resp.body

@@ -63,6 +63,10 @@ class JsonRpcService:
             raise AwsError(
                 "SerializationException", f"Request body is not valid JSON: {exc}"
             ) from None
+        except RecursionError:  # nesting deeper than the parser recurses; no model is
+            raise AwsError(
+                "SerializationException", "Request body is nested too deeply"
+            ) from None
         if not isinstance(params, dict):
             raise AwsError("SerializationException", "Request body must be a JSON object")
         operation = self.model.operation_model(op_name)

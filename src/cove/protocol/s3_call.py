@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote, unquote
+from urllib.parse import parse_qsl, quote, unquote_to_bytes
 
 from cove.gateway.messages import Request, Response
 from cove.protocol.errors import AwsError
@@ -78,7 +79,23 @@ def parse_call(req: Request, secret_for: SecretLookup | None) -> S3Call:
         bucket, key = host.removesuffix(".localhost"), path[1:]
     else:
         bucket, _, key = path[1:].partition("/")
-    return S3Call(req, unquote(bucket), unquote(key), query, secret_for)
+    return S3Call(req, decode_path(bucket), decode_path(key), query, secret_for)
+
+
+_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def decode_path(raw: str) -> str:
+    """A percent-encoded path part as text. S3 refuses escapes that are malformed or
+    decode to invalid UTF-8 instead of guessing (unquote would keep or replace them)."""
+    if "%" not in raw:
+        return raw
+    try:
+        if _ESCAPE.search(raw):
+            raise ValueError(raw)
+        return unquote_to_bytes(raw).decode("utf-8")
+    except ValueError:
+        raise AwsError("InvalidURI", "Couldn't parse the specified URI.") from None
 
 
 def common_headers(call: S3Call) -> list[tuple[str, str]]:

@@ -6,11 +6,11 @@ import contextlib
 import email.utils
 import re
 from collections.abc import Iterator
-from urllib.parse import unquote
 
+from cove.gateway.header_values import is_field_value
 from cove.gateway.messages import Response
 from cove.protocol.errors import AwsError
-from cove.protocol.s3_call import S3Call, quoted, respond, xml_response
+from cove.protocol.s3_call import S3Call, decode_path, quoted, respond, xml_response
 from cove.protocol.s3_payload import Payload
 from cove.protocol.s3_xml import Node, http_date, malformed_xml, parse, text
 from cove.storage.objects import BlobWriter, ObjectInfo, ObjectMeta, ObjectStore, StoreError
@@ -27,7 +27,7 @@ _RESPONSE_OVERRIDES = {
     "response-content-disposition": "Content-Disposition",
     "response-content-encoding": "Content-Encoding",
 }
-BYTE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+BYTE_RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
 
 
 def object_meta(call: S3Call) -> ObjectMeta:
@@ -143,11 +143,33 @@ def _object_headers(call: S3Call, info: ObjectInfo) -> list[tuple[str, str]]:
     headers += [(name.title(), value) for name, value in meta.headers.items()]
     headers += [(f"x-amz-meta-{name}", value) for name, value in meta.user.items()]
     overrides = {
-        header: call.query[param] for param, header in _RESPONSE_OVERRIDES.items()
-        if param in call.query
+        header: _override_value(param, call.query[param])
+        for param, header in _RESPONSE_OVERRIDES.items() if param in call.query
     }
     headers = [(k, overrides.pop(k, v)) for k, v in headers] + list(overrides.items())
     return headers
+
+
+def _override_value(param: str, value: str) -> str:
+    """A response-* override as a header value, refused as S3 refuses what a header
+    cannot carry; a CR or LF would otherwise start a header of the caller's choosing."""
+    if not value.isascii() and any(ord(c) > 0xFF for c in value):
+        message = "Header value cannot be represented using ISO-8859-1."
+    elif not is_field_value(value):
+        message = "Header value contains characters that are not allowed."
+    else:
+        return value
+    raise AwsError(
+        "InvalidArgument",
+        message,
+        fields={"ArgumentName": param, "ArgumentValue": value[:256]},
+    )
+
+
+def _byte_pos(digits: str) -> int:
+    """A Range position; past any object's size when too long to be one (int() of a
+    5,000-digit string is refused by Python, and no object has 20 digits of bytes)."""
+    return int(digits) if len(digits) <= 19 else 1 << 63
 
 
 def _span(call: S3Call, info: ObjectInfo) -> tuple[int, int] | None:
@@ -167,13 +189,13 @@ def _span(call: S3Call, info: ObjectInfo) -> tuple[int, int] | None:
         return None  # S3 ignores a Range it cannot parse (multiple ranges included)
     first, last = match.groups()
     if first == "":  # suffix: the last N bytes
-        start, end = max(0, info.size - int(last)), info.size - 1
-        if int(last) == 0:
+        start, end = max(0, info.size - _byte_pos(last)), info.size - 1
+        if _byte_pos(last) == 0:
             raise _invalid_range(header, info.size)
     else:
-        start = int(first)
-        end = min(int(last), info.size - 1) if last else info.size - 1
-        if last and int(last) < start:
+        start = _byte_pos(first)
+        end = min(_byte_pos(last), info.size - 1) if last else info.size - 1
+        if last and _byte_pos(last) < start:
             return None
     if start >= info.size:
         raise _invalid_range(header, info.size)
@@ -185,7 +207,7 @@ def _invalid_range(header: str, size: int) -> AwsError:
         "InvalidRange",
         "The requested range is not satisfiable",
         416,
-        fields={"RangeRequested": header, "ActualObjectSize": size},
+        fields={"RangeRequested": header[:256], "ActualObjectSize": size},
     )
 
 
@@ -245,7 +267,7 @@ def delete_object(call: S3Call, store: ObjectStore) -> Response:
 
 
 def copy_source(call: S3Call, header: str = "x-amz-copy-source") -> tuple[str, str]:
-    source = unquote((call.header(header) or "").split("?", 1)[0]).lstrip("/")
+    source = decode_path((call.header(header) or "").split("?", 1)[0]).lstrip("/")
     bucket, _, key = source.partition("/")
     if not bucket or not key:
         raise AwsError(

@@ -79,8 +79,16 @@ def _lower_first(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
+# Longer values are cut in error messages: a message must not carry a whole hostile
+# payload back (or grow with it).
+MAX_SHOWN = 256
+
+
 def _show(value: Any) -> str:
-    return "null" if value is None else str(value)
+    if value is None:
+        return "null"
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "..."
 
 
 class _Validator:
@@ -118,8 +126,8 @@ class _Validator:
                 raise AwsError("SerializationException", f"Expected an object at '{path}'")
             self._length(shape, value, path)
             for key, item in value.items():
-                self.check(shape.key, key, f"{path}.{key}.key")
-                self.check(shape.value, item, f"{path}.{key}.value")
+                self.check(shape.key, key, f"{path}.{_show(key)}.key")
+                self.check(shape.value, item, f"{path}.{_show(key)}.value")
         elif kind == "string":
             if not isinstance(value, str):
                 raise AwsError("SerializationException", f"Expected a string at '{path}'")

@@ -16,11 +16,15 @@ from botocore.credentials import Credentials
 
 from cove.gateway.messages import Request
 
-MARKERS = ("AWSAccessKeyId=", "Signature=", "Expires=")
+MARKERS = frozenset({"AWSAccessKeyId", "Signature", "Expires"})
 
 
 def is_v2_query(req: Request) -> bool:
-    return "authorization" not in req.headers and all(m in req.query for m in MARKERS)
+    """All three parameters present by name: a substring test would also take SigV4's
+    X-Amz-Signature and X-Amz-Expires for them."""
+    if "authorization" in req.headers or "AWSAccessKeyId=" not in req.query:
+        return False
+    return {name for name, _ in parse_qsl(req.query, keep_blank_values=True)} >= MARKERS
 
 
 def params(req: Request) -> dict[str, str]:

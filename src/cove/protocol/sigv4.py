@@ -1,7 +1,8 @@
 """SigV4 verification: the expected signature is computed by botocore's own signer.
 
 Each failure is an `AuthFailure` with a kind; the protocol that received the request
-turns the kind into the error code that service uses (see `auth_error`).
+turns the kind into the error code that service uses (see `sigv4_errors`). Besides the
+signature, the request must keep AWS's rules on what is signed and when (`sigv4_rules`).
 """
 
 from __future__ import annotations
@@ -20,20 +21,15 @@ from botocore.credentials import Credentials
 
 from cove.gateway.messages import Request
 from cove.iam.credentials import Credential, CredentialStore
-from cove.protocol import sigv2_query
-from cove.protocol.errors import AwsError
+from cove.protocol import sigv2_query, sigv4_rules
+from cove.protocol.sigv4_errors import AuthFailure as AuthFailure
+from cove.protocol.sigv4_errors import AuthKind
+from cove.protocol.sigv4_errors import auth_error as auth_error
 
-MAX_SKEW = dt.timedelta(minutes=15)
-TIMESTAMP_FORMAT = "%Y%m%dT%H%M%SZ"
-
-
-class AuthFailure(Exception):
-    """kind: missing | malformed | unknown_key | bad_signature | expired | presign_expired."""
-
-    def __init__(self, kind: str, detail: str = "") -> None:
-        super().__init__(kind)
-        self.kind = kind
-        self.detail = detail
+ALGORITHM = "AWS4-HMAC-SHA256"
+# The query parameters of SigV4 query-string authentication (presigned URLs).
+_QUERY_AUTH = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
+               "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token")
 
 
 @dataclass(frozen=True)
@@ -47,6 +43,8 @@ class SignatureParts:
     timestamp: str
     presigned: bool = False
     expires: int = 0
+    date_header: str = ""  # the header that carried the timestamp (header auth)
+    token: str | None = None  # X-Amz-Security-Token of a presigned URL
 
 
 def scope_service(req: Request) -> str | None:
@@ -59,19 +57,37 @@ def scope_service(req: Request) -> str | None:
         return None
 
 
+def _query_auth(query: str) -> dict[str, str] | None:
+    """The SigV4 auth parameters of a query string; None when there are none. A
+    parameter named twice is refused: the signer and the verifier could read
+    different copies."""
+    if "X-Amz-" not in query:
+        return None  # the common case, without parsing
+    found: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if name in _QUERY_AUTH:
+            if name in found:
+                raise AuthFailure(AuthKind.QUERY_MALFORMED, f"{name} is given more than once")
+            found[name] = value
+    return found or None
+
+
 def parse_signature(req: Request) -> SignatureParts:
     auth = req.headers.get("authorization")
-    if auth:
+    params = _query_auth(req.query)
+    if auth is not None:
+        if params is not None and ("X-Amz-Signature" in params or "X-Amz-Algorithm" in params):
+            raise AuthFailure(AuthKind.TWO_MECHANISMS)
         return _parse_header(auth, req)
-    if "X-Amz-Signature=" in req.query:
-        return _parse_presigned(req.query)
-    raise AuthFailure("missing")
+    if params is not None:
+        return _parse_presigned(params)
+    raise AuthFailure(AuthKind.MISSING)
 
 
 def _parse_header(auth: str, req: Request) -> SignatureParts:
     algorithm, _, rest = auth.partition(" ")
-    if algorithm != "AWS4-HMAC-SHA256":
-        raise AuthFailure("malformed", f"Unsupported authorization type: {algorithm}")
+    if algorithm != ALGORITHM:
+        raise AuthFailure(AuthKind.MALFORMED, f"Unsupported authorization type: {algorithm[:32]}")
     fields: dict[str, str] = {}
     for item in rest.split(","):
         key, _, value = item.strip().partition("=")
@@ -81,63 +97,43 @@ def _parse_header(auth: str, req: Request) -> SignatureParts:
         signed = tuple(fields["SignedHeaders"].split(";"))
         signature = fields["Signature"]
     except (KeyError, ValueError) as exc:
-        raise AuthFailure("malformed", "Authorization header is malformed") from exc
+        raise AuthFailure(AuthKind.MALFORMED, "Authorization header is malformed") from exc
     if terminator != "aws4_request":
-        raise AuthFailure("malformed", "Credential scope must end in aws4_request")
-    timestamp = req.headers.get("x-amz-date") or ""
-    if not timestamp:
-        raise AuthFailure("malformed", "X-Amz-Date header is missing")
-    return SignatureParts(access_key, date, region, service, signed, signature, timestamp)
+        raise AuthFailure(AuthKind.MALFORMED, "Credential scope must end in aws4_request")
+    date_header, timestamp = sigv4_rules.request_timestamp(req.headers)
+    return SignatureParts(
+        access_key, date, region, service, signed, signature, timestamp, date_header=date_header
+    )
 
 
-def _parse_presigned(query: str) -> SignatureParts:
-    params = dict(parse_qsl(query, keep_blank_values=True))
-    try:
-        access_key, date, region, service, _ = params["X-Amz-Credential"].split("/")
-        return SignatureParts(
-            access_key,
-            date,
-            region,
-            service,
-            tuple(params["X-Amz-SignedHeaders"].split(";")),
-            params["X-Amz-Signature"],
-            params["X-Amz-Date"],
-            presigned=True,
-            expires=int(params.get("X-Amz-Expires", "604800")),
+def _parse_presigned(params: dict[str, str]) -> SignatureParts:
+    if any(name not in params for name in _QUERY_AUTH[:-1]):
+        raise AuthFailure(AuthKind.QUERY_MALFORMED, sigv4_rules.REQUIRED_PARAMS)
+    if params["X-Amz-Algorithm"] != ALGORITHM:
+        raise AuthFailure(
+            AuthKind.QUERY_MALFORMED,
+            "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256 and AWS4-ECDSA-P256-SHA256\"",
         )
-    except (KeyError, ValueError) as exc:
-        raise AuthFailure("malformed", "Presigned URL is malformed") from exc
-
-
-@functools.lru_cache(maxsize=1024)
-def _parse_timestamp(timestamp: str) -> dt.datetime:
-    # strptime is slow and every request of a busy client in one second shares a stamp
-    return dt.datetime.strptime(timestamp, TIMESTAMP_FORMAT).replace(tzinfo=dt.UTC)
-
-
-def _check_time(parts: SignatureParts, now: dt.datetime) -> None:
     try:
-        when = _parse_timestamp(parts.timestamp)
-    except ValueError as exc:
-        raise AuthFailure("malformed", f"Invalid X-Amz-Date: {parts.timestamp}") from exc
-    if parts.presigned:
-        if now > when + dt.timedelta(seconds=parts.expires):
-            raise AuthFailure("presign_expired", parts.timestamp)
-        return
-    if abs(now - when) > MAX_SKEW:
-        earliest = (now - MAX_SKEW).strftime(TIMESTAMP_FORMAT)
-        latest = (now + MAX_SKEW).strftime(TIMESTAMP_FORMAT)
-        if when < now:
-            detail = (
-                f"Signature expired: {parts.timestamp} is now earlier than {earliest} "
-                f"({now.strftime(TIMESTAMP_FORMAT)} - 15 min.)"
-            )
-        else:
-            detail = (
-                f"Signature not yet current: {parts.timestamp} is still later than {latest} "
-                f"({now.strftime(TIMESTAMP_FORMAT)} + 15 min.)"
-            )
-        raise AuthFailure("expired", detail)
+        access_key, date, region, service, terminator = params["X-Amz-Credential"].split("/")
+    except ValueError:
+        raise AuthFailure(
+            AuthKind.QUERY_MALFORMED, "X-Amz-Credential is malformed"
+        ) from None
+    if terminator != "aws4_request":
+        raise AuthFailure(AuthKind.QUERY_MALFORMED, "Credential scope must end in aws4_request")
+    return SignatureParts(
+        access_key,
+        date,
+        region,
+        service,
+        tuple(params["X-Amz-SignedHeaders"].split(";")),
+        params["X-Amz-Signature"],
+        params["X-Amz-Date"],
+        presigned=True,
+        expires=sigv4_rules.presign_expires(params.get("X-Amz-Expires")),
+        token=params.get("X-Amz-Security-Token"),
+    )
 
 
 @functools.lru_cache(maxsize=256)
@@ -208,8 +204,8 @@ def _plain_signature(req: Request, parts: SignatureParts, secret: str) -> str:
         f"{name}:{' '.join(headers.get(name, '').split())}\n" for name in names
     )
     signed = ";".join(sorted(n.lower().strip() for n in names))
-    payload = headers.get("x-amz-content-sha256") if "x-amz-content-sha256" in names else None
-    payload = payload or hashlib.sha256(req.body).hexdigest()
+    # outside S3 the signature covers the body itself, whatever a header claims
+    payload = hashlib.sha256(req.body).hexdigest()
     canonical = f"{req.method}\n{req.path}\n\n{canonical_headers}\n{signed}\n{payload}"
     day = parts.timestamp[0:8]
     string_to_sign = (
@@ -240,9 +236,14 @@ def _botocore_signature(req: Request, parts: SignatureParts, secret: str) -> str
         query = "&".join(p for p in query.split("&") if not p.startswith("X-Amz-Signature="))
     url = f"http://{host}{req.path}" + (f"?{query}" if query else "")
     signed = _SignedHeaders((name, req.headers.get(name, "")) for name in parts.signed_headers)
-    # botocore takes the payload hash from this header when there is one (S3 sends it)
-    content_sha = "UNSIGNED-PAYLOAD" if parts.presigned else signed.get("x-amz-content-sha256")
-    headers = {"X-Amz-Content-SHA256": content_sha} if content_sha else {}
+    headers = {}
+    if parts.service == "s3":
+        # S3 signs the x-amz-content-sha256 claim (checked against the body when the body
+        # is read) or, for presigned URLs, UNSIGNED-PAYLOAD; botocore takes the payload
+        # hash from this header when there is one. Elsewhere the body's own hash is signed.
+        content_sha = "UNSIGNED-PAYLOAD" if parts.presigned else signed.get("x-amz-content-sha256")
+        if content_sha:
+            headers["X-Amz-Content-SHA256"] = content_sha
     aws_req = AWSRequest(method=req.method, url=url, headers=headers, data=req.body)
     aws_req.context["timestamp"] = parts.timestamp
     aws_req.context["signed_headers"] = signed
@@ -258,13 +259,17 @@ def verify(req: Request, store: CredentialStore, now: dt.datetime | None = None)
     if sigv2_query.is_v2_query(req):
         return _verify_v2_query(req, store, now)
     parts = parse_signature(req)
+    signed = frozenset(parts.signed_headers)
+    sigv4_rules.check_coverage(req.headers, signed, parts.date_header, parts.service)
+    sigv4_rules.check_token(req.headers, parts.token)
     cred = store.get(parts.access_key)
     if cred is None:
-        raise AuthFailure("unknown_key", parts.access_key)
-    _check_time(parts, now or dt.datetime.now(dt.UTC))
+        raise AuthFailure(AuthKind.UNKNOWN_KEY, parts.access_key)
+    expires = parts.expires if parts.presigned else None
+    sigv4_rules.check_time(parts.timestamp, now or dt.datetime.now(dt.UTC), expires)
     expected = expected_signature(req, parts, cred.secret_key)
     if not hmac.compare_digest(expected, parts.signature):
-        raise AuthFailure("bad_signature")
+        raise AuthFailure(AuthKind.BAD_SIGNATURE)
     req.context.service = parts.service
     req.context.region = parts.region
     return cred
@@ -273,76 +278,16 @@ def verify(req: Request, store: CredentialStore, now: dt.datetime | None = None)
 def _verify_v2_query(req: Request, store: CredentialStore, now: dt.datetime | None) -> Credential:
     """An S3 URL presigned with signature version 2 (boto3's default for S3)."""
     query = sigv2_query.params(req)
+    sigv4_rules.check_token(req.headers, query.get("x-amz-security-token"))
     cred = store.get(query["AWSAccessKeyId"])
     if cred is None:
-        raise AuthFailure("unknown_key", query["AWSAccessKeyId"])
+        raise AuthFailure(AuthKind.UNKNOWN_KEY, query["AWSAccessKeyId"])
     if sigv2_query.expired(query["Expires"], now.timestamp() if now else None):
-        raise AuthFailure("presign_expired")
+        raise AuthFailure(AuthKind.PRESIGN_EXPIRED, query["Expires"])
     expected = sigv2_query.expected_signature(
         req, cred.secret_key, cred.access_key, query["Expires"]
     )
     if not hmac.compare_digest(expected, query["Signature"]):
-        raise AuthFailure("bad_signature")
+        raise AuthFailure(AuthKind.BAD_SIGNATURE)
     req.context.service = "s3"
     return cred
-
-
-_BAD_SIG = (
-    "The request signature we calculated does not match the signature you provided. "
-    "Check your AWS Secret Access Key and signing method. "
-    "Consult the service documentation for details."
-)
-
-# kind -> (code, message) for services on the json and rest-json protocols
-_JSON_ERRORS = {
-    "missing": ("MissingAuthenticationTokenException", "Missing Authentication Token"),
-    "malformed": ("IncompleteSignatureException", "{detail}"),
-    "unknown_key": (
-        "UnrecognizedClientException",
-        "The security token included in the request is invalid.",
-    ),
-    "bad_signature": ("InvalidSignatureException", _BAD_SIG),
-    "expired": ("InvalidSignatureException", "{detail}"),
-    "presign_expired": ("InvalidSignatureException", "Signature expired"),
-}
-
-_S3_ERRORS = {
-    "missing": ("AccessDenied", "Access Denied"),
-    "malformed": ("AuthorizationHeaderMalformed", "{detail}"),
-    "unknown_key": (
-        "InvalidAccessKeyId",
-        "The AWS Access Key Id you provided does not exist in our records.",
-    ),
-    "bad_signature": (
-        "SignatureDoesNotMatch",
-        "The request signature we calculated does not match the signature you provided. "
-        "Check your key and signing method.",
-    ),
-    "expired": (
-        "RequestTimeTooSkewed",
-        "The difference between the request time and the current time is too large.",
-    ),
-    "presign_expired": ("AccessDenied", "Request has expired"),
-}
-
-_QUERY_ERRORS = {
-    "missing": ("MissingAuthenticationToken", "Request is missing Authentication Token"),
-    "malformed": ("IncompleteSignature", "{detail}"),
-    "unknown_key": (
-        "InvalidClientTokenId",
-        "The security token included in the request is invalid.",
-    ),
-    "bad_signature": ("SignatureDoesNotMatch", _BAD_SIG),
-    "expired": ("SignatureDoesNotMatch", "{detail}"),
-    "presign_expired": ("SignatureDoesNotMatch", "Signature expired"),
-}
-
-_TABLES = {"json": _JSON_ERRORS, "rest-json": _JSON_ERRORS, "rest-xml": _S3_ERRORS,
-           "query": _QUERY_ERRORS, "ec2": _QUERY_ERRORS}
-
-
-def auth_error(failure: AuthFailure, protocol: str) -> AwsError:
-    code, message = _TABLES[protocol][failure.kind]
-    status = 400 if code in ("AuthorizationHeaderMalformed", "IncompleteSignatureException",
-                             "IncompleteSignature") else 403
-    return AwsError(code, message.format(detail=failure.detail), status)

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from cove.config import Settings
+from cove.gateway.header_values import is_visible_ascii
 from cove.gateway.http import Reply
 from cove.gateway.messages import Request, Response
 from cove.iam.policy import authorize
@@ -26,7 +27,7 @@ from cove.runtime.contract import InvokeResult
 from cove.runtime.fleet import LocalFleet
 from cove.runtime.invocation import Invocation
 from cove.runtime.manager import LocalRuntime
-from cove.runtime.serving.context import CUSTOM_ATTRIBUTES
+from cove.runtime.serving.context import CUSTOM_ATTRIBUTES, MAX_CUSTOM_ATTRIBUTES
 from cove.storage.resources import ResourceStore
 
 log = logging.getLogger(__name__)
@@ -150,8 +151,15 @@ class RuntimeService:
             (INVOKED_VARIANT, outcome.variant_name),
             ("x-amzn-RequestId", req.context.request_id),
         ]
-        if outcome.custom_attributes is not None:
-            out.append((CUSTOM_ATTRIBUTES, outcome.custom_attributes))
+        attributes = outcome.custom_attributes
+        if attributes is not None:
+            if is_visible_ascii(attributes, MAX_CUSTOM_ATTRIBUTES):
+                out.append((CUSTOM_ATTRIBUTES, attributes))
+            else:  # model code chose it: never let it shape the response's headers
+                log.warning(
+                    "endpoint %s: dropped CustomAttributes that are not at most %d visible "
+                    "US-ASCII characters", fleet.endpoint_name, MAX_CUSTOM_ATTRIBUTES,
+                )
         return Response(200, out, outcome.body)
 
     def _validate(self, name: str, headers: dict[str, str]) -> None:

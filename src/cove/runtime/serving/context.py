@@ -9,9 +9,16 @@ model-server accessors such scripts use (`get_request_header`, `set_response_hea
 from __future__ import annotations
 
 import contextvars
+import logging
 from dataclasses import dataclass, field
 
+from cove.gateway.header_values import is_field_value, is_token, is_visible_ascii
+
+log = logging.getLogger(__name__)
+
 CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
+# InvokeEndpoint's CustomAttributes: "no more than 1024 visible US-ASCII characters"
+MAX_CUSTOM_ATTRIBUTES = 1024
 
 
 @dataclass
@@ -25,13 +32,24 @@ class InvocationContext:
         return self.request_headers.get(CUSTOM_ATTRIBUTES.lower())
 
     def set_custom_attributes(self, value: str) -> None:
-        self.response_headers[CUSTOM_ATTRIBUTES] = value
+        self.set_response_header(0, CUSTOM_ATTRIBUTES, value)
 
     # model-server style accessors (the index is the request's position in a batch)
     def get_request_header(self, idx: int, key: str) -> str | None:
         return self.request_headers.get(key.lower())
 
     def set_response_header(self, idx: int, key: str, value: str) -> None:
+        """Model code chooses these, so they are checked here, where they enter:
+        CustomAttributes must be at most 1024 visible US-ASCII characters, and no
+        header may carry what HTTP cannot (a CR or LF would start another header)."""
+        if key.lower() == CUSTOM_ATTRIBUTES.lower():
+            valid = is_visible_ascii(value, MAX_CUSTOM_ATTRIBUTES)
+            key = CUSTOM_ATTRIBUTES
+        else:
+            valid = is_token(key) and is_field_value(value)
+        if not valid:
+            log.warning("model code set an invalid %s response header; dropped", key[:64])
+            return
         self.response_headers[key] = value
 
     @property
