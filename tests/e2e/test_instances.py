@@ -105,7 +105,10 @@ def test_crashed_instance_restarts_while_others_serve(server, tmp_path: Path) ->
         done.set()
         thread.join(30)
         assert before[1] in after  # the other instance kept running
-        assert not failures, failures[:3]
+        # The one call in flight on the killed instance may fail (it is not sent again:
+        # it could be what crashed it); every other call is served.
+        assert len(failures) <= 1, failures[:3]
+        assert all("closed the connection without answering" in str(f) for f in failures)
         assert count[0] > 10
     finally:
         done.set()

@@ -170,6 +170,12 @@ def tcp_connector(host: str, port: int) -> Connector:
     return connect
 
 
+class NotSent(ConnectionError):
+    """The request never reached the instance (it went away, or could not be connected
+    to, before the request was sent): it may safely go to another instance. A request
+    that was sent when its instance died is not one: it may be what killed it."""
+
+
 class ConnectionPool:
     """Idle keep-alive connections to one instance."""
 
@@ -189,7 +195,7 @@ class ConnectionPool:
         conn = self._take_idle()
         try:
             if conn is None:
-                conn = await self.connect()
+                conn = await self._connect()
                 resp = await conn.request(method, path, headers, body, timeout)
             else:
                 try:
@@ -198,7 +204,7 @@ class ConnectionPool:
                     if conn.answered:
                         raise
                     # the instance closed this idle connection meanwhile; one fresh try
-                    conn = await self.connect()
+                    conn = await self._connect()
                     resp = await conn.request(method, path, headers, body, timeout)
         except BaseException:
             if conn is not None:
@@ -209,6 +215,12 @@ class ConnectionPool:
         else:
             conn.close()
         return resp
+
+    async def _connect(self) -> HttpConnection:
+        try:
+            return await self.connect()
+        except OSError as exc:
+            raise NotSent(f"could not connect to the instance: {exc}") from exc
 
     def _take_idle(self) -> HttpConnection | None:
         while self._idle:

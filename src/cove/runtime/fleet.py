@@ -18,12 +18,12 @@ from cove.host.confinement import Confinement
 from cove.host.sandbox import SandboxUnavailable
 from cove.protocol.errors import AwsError, internal_error
 from cove.runtime import errors
-from cove.runtime.client import HttpResponse
+from cove.runtime.client import HttpResponse, NotSent
 from cove.runtime.contract import FleetFailed, InvokeResult, VariantSpec
 from cove.runtime.images import ServingImage, UnsupportedImage, resolve
 from cove.runtime.instance import Instance, InstanceFailed
 from cove.runtime.instance_types import InstanceType, UnknownInstanceType, lookup, profile_for
-from cove.runtime.invocation import Invocation, QueueTimeout
+from cove.runtime.invocation import Invocation, Moved, QueueTimeout
 from cove.runtime.lane import BatchPolicy, policy_from
 from cove.runtime.launch import make_launch
 from cove.runtime.metrics import InstanceSample, Metrics
@@ -166,6 +166,7 @@ class LocalFleet:
             on_healthy=self._healthy_changed.set,
             timeout=self.settings.model_timeout,
             serial=None if variant.image.is_command else variant.batching,
+            on_idle=self._rebalance,
         )
 
     async def stop(self) -> None:
@@ -214,6 +215,16 @@ class LocalFleet:
                 # a busy instance is not pinged: its requests are bounded by the timeout
                 if not ok and inst.healthy and inst.outstanding == 0:
                     inst.recycle("failed its /ping health check")
+
+    def _rebalance(self, idle: Instance) -> None:
+        """An instance ran out of work: half the calls queued behind the busiest sibling
+        come here, so nothing waits behind a slow or hung instance while this one idles."""
+        variant = self._live.get(idle.variant)
+        if variant is None or not idle.healthy:
+            return
+        donor = max(variant.instances, key=lambda i: i.queued)
+        if donor is not idle and donor.queued:
+            donor.give_up_queued((donor.queued + 1) // 2)
 
     # -- invocations ------------------------------------------------------------------
     def submit(self, invocation: Invocation, target_variant: str | None, done: Answer) -> None:
@@ -318,16 +329,19 @@ class _Call:
             if not isinstance(outcome, QueueTimeout):
                 inst.recycle(f"no answer within {timeout:g} s")
             self.done(errors.model_timeout(fleet.log_arn(inst), inst.log_path))
+        elif isinstance(outcome, Moved):
+            fleet._send(self)  # to the idle instance that asked for it
         elif isinstance(outcome, OSError):
-            # the process died under the call (or before it was sent): retry once
             if inst.alive and inst.healthy:
                 inst.recycle("connection to the instance failed")
-            if self.retried:
-                metrics.record_error(502)
-                self.done(errors.model_crashed(fleet.log_arn(inst), inst.log_path))
+            # Only a call that never reached the model is tried again (once): one that
+            # was in flight may be what crashed the instance, and would crash the next.
+            if isinstance(outcome, NotSent) and not self.retried:
+                self.retried = True
+                fleet._send(self)
                 return
-            self.retried = True
-            fleet._send(self)
+            metrics.record_error(502)
+            self.done(errors.model_crashed(fleet.log_arn(inst), inst.log_path))
         elif isinstance(outcome, HttpResponse):
             metrics.record_error(outcome.status)
             self.done(errors.model_error(

@@ -60,10 +60,12 @@ class Instance:
         on_healthy: Callable[[], None],
         timeout: float,
         serial: BatchPolicy | None = None,
+        on_idle: Callable[[Instance], None] | None = None,
     ) -> None:
         """`serial`: the process answers one call at a time (Cove's stacks), so calls go
         through a `Lane` with this batching policy; None (bring-your-own container, which
-        may serve concurrently) sends each call on its own pooled connection."""
+        may serve concurrently) sends each call on its own pooled connection. `on_idle`
+        hears when a lane has answered everything it had."""
         self.instance_id = instance_id
         self.variant = variant
         self.az = az  # for AZ-local routing behind VPC endpoints
@@ -77,6 +79,7 @@ class Instance:
         self._timeout = timeout
         self._pool: ConnectionPool | None = None
         self._serial = serial
+        self._on_idle = on_idle
         self._lane: Lane | None = None
         self._concurrent = 0  # calls in flight without a lane
         self._exchanges: set[asyncio.Task[None]] = set()  # referenced until done
@@ -126,7 +129,8 @@ class Instance:
                 )
             if await self.ping():
                 if self._serial is not None:
-                    self._lane = Lane(launch.connect, self._serial, self._timeout)
+                    idle = (lambda: self._on_idle(self)) if self._on_idle else None
+                    self._lane = Lane(launch.connect, self._serial, self._timeout, idle)
                     await self._lane.open()
                 self.healthy = True
                 self._on_healthy()
@@ -216,6 +220,16 @@ class Instance:
         except (OSError, ConnectionError):
             return False
         return resp.status == 200
+
+    @property
+    def queued(self) -> int:
+        """Calls waiting for this instance that were not sent yet."""
+        return self._lane.queued if self._lane is not None else 0
+
+    def give_up_queued(self, count: int) -> None:
+        """The `count` oldest waiting calls go back to the fleet (as `Moved`)."""
+        if self._lane is not None:
+            self._lane.give_up_queued(count)
 
     @property
     def outstanding(self) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cove.runtime.client import HttpResponse
+from cove.runtime.client import HttpResponse, NotSent
 from cove.runtime.serving.batch import BatchItem
 from cove.runtime.serving.context import CUSTOM_ATTRIBUTES
 
@@ -43,6 +43,11 @@ class QueueTimeout(TimeoutError):
     """The call waited its whole timeout behind others and never reached the model."""
 
 
+class Moved(NotSent):
+    """Taken out of a busy instance's queue for an idle instance of the same variant."""
+
+
 # Called exactly once: the instance's answer, or the exception that ended the call
-# (TimeoutError, QueueTimeout, or OSError/ConnectionError when the instance went away).
+# (TimeoutError, QueueTimeout, NotSent, or OSError/ConnectionError when the instance went
+# away with the call in flight).
 Done = Callable[[HttpResponse | Exception], None]

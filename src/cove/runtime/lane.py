@@ -22,10 +22,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from cove.runtime.client import Connector, HttpConnection, HttpResponse
-from cove.runtime.invocation import Done, Invocation, QueueTimeout
+from cove.runtime.client import Connector, HttpConnection, HttpResponse, NotSent
+from cove.runtime.invocation import Done, Invocation, Moved, QueueTimeout
 from cove.runtime.serving.batch import BATCH_HEADER, decode_outcomes, encode_items
 from cove.runtime.serving.context import CUSTOM_ATTRIBUTES
 
@@ -72,8 +73,17 @@ class _Pending:
 class Lane:
     """Calls to one instance: one exchange in flight, the rest queued (and batched)."""
 
-    def __init__(self, connect: Connector, policy: BatchPolicy, timeout: float) -> None:
+    def __init__(
+        self,
+        connect: Connector,
+        policy: BatchPolicy,
+        timeout: float,
+        on_idle: Callable[[], None] | None = None,
+    ) -> None:
+        """`on_idle` is called when an answer leaves the lane with nothing to do, so
+        that calls queued behind a busy (or hung) sibling can move here."""
         self.connect = connect
+        self.on_idle = on_idle
         self.policy = policy
         self.timeout = timeout
         self._loop = asyncio.get_running_loop()
@@ -93,11 +103,21 @@ class Lane:
         """Calls queued or in flight."""
         return len(self._queue) + len(self._in_flight)
 
+    @property
+    def queued(self) -> int:
+        """Calls waiting, not sent yet."""
+        return len(self._queue)
+
+    def give_up_queued(self, count: int) -> None:
+        """Hand back the `count` oldest waiting calls (they get `Moved`)."""
+        for _ in range(min(count, len(self._queue))):
+            _settle(self._queue.popleft(), Moved("moved to an idle instance"))
+
     # -- calls ------------------------------------------------------------------------
     def submit(self, invocation: Invocation, done: Done) -> None:
         """Send (or queue) one call; `done` gets the instance's answer to it alone."""
         if self._closed:
-            done(ConnectionError("the instance stopped"))
+            done(NotSent("the instance stopped"))
             return
         self._queue.append(_Pending(invocation, done, self._loop.time()))
         if self._watchdog is None:
@@ -115,7 +135,8 @@ class Lane:
             await asyncio.shield(self._connecting)
 
     def close(self) -> None:
-        """Fail everything queued or in flight with ConnectionError; the lane is done."""
+        """Fail what is in flight with ConnectionError and what is queued with NotSent;
+        the lane is done."""
         self._closed = True
         for handle in (self._delay, self._watchdog):
             if handle is not None:
@@ -124,7 +145,7 @@ class Lane:
             self._connecting.cancel()
         if self._conn is not None:
             self._conn.close()  # fails the exchange in flight through its callback
-        self._fail_queued(ConnectionError("the instance stopped"))
+        self._fail_queued(NotSent("the instance stopped"))
 
     # -- sending ----------------------------------------------------------------------
     def _pump(self) -> None:
@@ -171,7 +192,7 @@ class Lane:
         try:
             self._conn = await self.connect()
         except OSError as exc:
-            self._fail_queued(exc)
+            self._fail_queued(NotSent(f"could not connect to the instance: {exc}"))
         finally:
             self._connecting = None
         self._pump()
@@ -180,7 +201,7 @@ class Lane:
     def _answered_one(self, outcome: HttpResponse | Exception) -> None:
         for call in self._take_in_flight():
             _settle(call, outcome)
-        self._pump()
+        self._next()
 
     def _answered_batch(self, outcome: HttpResponse | Exception) -> None:
         batch = self._take_in_flight()
@@ -202,7 +223,13 @@ class Lane:
                 if out.custom_attributes is not None:
                     headers[CUSTOM_ATTRIBUTES.lower()] = out.custom_attributes
                 _settle(call, HttpResponse(out.status, headers, out.body))
+        self._next()
+
+    def _next(self) -> None:
+        """After an answer: the next exchange, or tell the owner the lane is idle."""
         self._pump()
+        if not self._queue and not self._in_flight and self.on_idle is not None:
+            self.on_idle()
 
     def _take_in_flight(self) -> list[_Pending]:
         batch, self._in_flight = self._in_flight, []
