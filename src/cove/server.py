@@ -76,8 +76,9 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     cove = build(settings)
     gateway = Gateway(cove.credentials, cove.services)
     runtime = cove.components["runtime"]
-    early_check = getattr(cove.services[0], "early_check", None)
-    server = await serve_tcp(gateway, settings.host, settings.port, PUBLIC_LISTENER, early_check)
+    server = await serve_tcp(
+        gateway, settings.host, settings.port, PUBLIC_LISTENER, settings.http_limits()
+    )
     control = cove.components["control"]
     await control.start()  # reconcile: bring back what was InService before a restart
     log.info("Cove listening on %s (data dir %s)", settings.public_url, settings.data_dir)
