@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cove.gateway.limits import HttpLimits
+
 # In the data dir: where the running server listens, for `cove env`.
 PORT_FILE = "server.port"
 
@@ -43,6 +45,32 @@ class Settings:
     health_interval: float = field(
         default_factory=lambda: float(os.environ.get("COVE_HEALTH_INTERVAL", "5"))
     )
+
+    # Client connections (see `cove.gateway.limits` for why these defaults).
+    idle_timeout: float = field(
+        default_factory=lambda: float(os.environ.get("COVE_IDLE_TIMEOUT", "60"))
+    )
+    header_timeout: float = field(
+        default_factory=lambda: float(os.environ.get("COVE_HEADER_TIMEOUT", "20"))
+    )
+    body_timeout: float = field(
+        default_factory=lambda: float(os.environ.get("COVE_BODY_TIMEOUT", "20"))
+    )
+    max_connections_per_client: int = field(
+        default_factory=lambda: int(os.environ.get("COVE_MAX_CONNECTIONS_PER_CLIENT", "256"))
+    )
+    max_connections: int = field(
+        default_factory=lambda: int(os.environ.get("COVE_MAX_CONNECTIONS", "4096"))
+    )
+
+    def http_limits(self) -> HttpLimits:
+        return HttpLimits(
+            header_timeout=self.header_timeout,
+            body_timeout=self.body_timeout,
+            idle_timeout=self.idle_timeout,
+            max_connections_per_client=self.max_connections_per_client,
+            max_connections=self.max_connections,
+        )
 
     @property
     def db_url(self) -> str:

@@ -85,8 +85,9 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     cove = build(settings)
     gateway = Gateway(cove.credentials, cove.services)
     runtime = cove.components["runtime"]
-    early_check = getattr(cove.services[0], "early_check", None)
-    server = await serve_tcp(gateway, settings.host, settings.port, PUBLIC_LISTENER, early_check)
+    server = await serve_tcp(
+        gateway, settings.host, settings.port, PUBLIC_LISTENER, settings.http_limits()
+    )
     # `cove env` reads where the server listens from here.
     (settings.data_dir / PORT_FILE).write_text(f"{settings.public_url}\n")
     control = cove.components["control"]

@@ -1,4 +1,10 @@
-"""Per request: pick the service by wire shape, verify SigV4, run the handler, shape errors."""
+"""Per request: pick the service by wire shape, verify SigV4, run the handler, shape errors.
+
+Authentication comes before the body: `admit` routes a request from its headers, refuses
+an unsigned one or one over its service's body limit before any of the body is read,
+and fully verifies the signature of one whose body streams to its handler (S3 uploads,
+whose signature covers the declared payload hash, not the bytes).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,14 @@ import uuid
 from collections.abc import Sequence
 from typing import Protocol
 
+from cove.gateway import plans
+from cove.gateway.body import BodyFailure
 from cove.gateway.http import Reply
-from cove.gateway.messages import Request, Response
+from cove.gateway.messages import BodyPlan, Request, Response
 from cove.iam.credentials import CredentialStore
+from cove.protocol import sigv2_query
 from cove.protocol.errors import AwsError, internal_error
-from cove.protocol.sigv4 import AuthFailure, auth_error, verify
+from cove.protocol.sigv4 import AuthFailure, auth_error, parse_signature, verify
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +38,17 @@ class Service(Protocol):
     # A service may also offer `start(req, reply) -> None`, answering through a callback
     # instead of a coroutine (the invocation hot path): it calls `reply` exactly once,
     # now or later, and raises only before replying.
+    # And `body_plan(req) -> BodyPlan` for how its operations take their bodies; without
+    # it, its protocol's (`cove.gateway.plans`).
+
+
+# Bodies up to this size are read before the signature is looked at, as their headers
+# are: checking first would only cost the hot path. Larger ones (or ones that ask for
+# `100 Continue`) are read only from a client whose signature names a known key.
+PRECHECK_ABOVE = 64 * 1024
+_NO_SERVICE = Response(
+    404, [("Content-Type", "application/json")], b'{"message": "No AWS service at this path"}'
+)
 
 
 def _is_loopback(address: str) -> bool:
@@ -51,15 +71,53 @@ class Gateway:
                 return service
         return None
 
-    async def __call__(self, req: Request) -> Response:
+    def admit(self, req: Request) -> Response | BodyPlan:
+        """Decide from the headers how to take the body (see `cove.gateway.http`)."""
         req.context.request_id = str(uuid.uuid4())
-        service = self.route(req)
+        service = req.service = self.route(req)
         if service is None:
-            body = b'{"message": "No AWS service at this path"}'
-            return Response(404, [("Content-Type", "application/json")], body)
-        denied = self._authenticate(req, service)
-        if denied is not None:
-            return denied
+            return _NO_SERVICE
+        plan = _plan(service, req)
+        headers = req.headers
+        declared = _declared_length(headers)
+        if plan.stream:
+            denied = self._authenticate(req, service)
+            if denied is not None:
+                return denied
+            req.context.authenticated = True
+        elif (
+            (declared or 0) > PRECHECK_ABOVE
+            or "transfer-encoding" in headers
+            or "expect" in headers
+        ):
+            denied = self._precheck(req, service)
+            if denied is not None:
+                return denied
+        if declared is not None and declared > plan.limit:
+            return service.error_response(_as_aws_error(plan.too_large(declared)), req)
+        return plan
+
+    def refuse_body(self, req: Request, failure: BodyFailure, size: int) -> Response:
+        """The answer to a body that broke its plan while it was read."""
+        service = req.service or self.route(req)
+        if service is None:
+            return _NO_SERVICE
+        if failure is BodyFailure.TOO_LARGE:
+            err = _as_aws_error(_plan(service, req).too_large(size))
+        else:
+            err = plans.request_timeout()
+        return service.error_response(err, req)
+
+    async def __call__(self, req: Request) -> Response:
+        if not req.context.request_id:
+            req.context.request_id = str(uuid.uuid4())
+        service = req.service or self.route(req)
+        if service is None:
+            return _NO_SERVICE
+        if not req.context.authenticated:
+            denied = self._authenticate(req, service)
+            if denied is not None:
+                return denied
         try:
             return await service.handle(req)
         except AwsError as err:
@@ -71,11 +129,12 @@ class Gateway:
     def answer_now(self, req: Request, reply: Reply) -> bool:
         """Serve a request for a replying service through callbacks; False for the rest
         (see `cove.gateway.http`)."""
-        service = self.route(req)
+        service = req.service or self.route(req)
         start = getattr(service, "start", None)
         if service is None or start is None:
             return False
-        req.context.request_id = str(uuid.uuid4())
+        if not req.context.request_id:
+            req.context.request_id = str(uuid.uuid4())
         denied = self._authenticate(req, service)
         if denied is not None:
             reply(denied)
@@ -92,11 +151,49 @@ class Gateway:
         try:
             cred = verify(req, self.credentials)
         except AuthFailure as failure:
-            # a few read-only paths (metrics) may be read unsigned by a local operator
-            anonymous_ok = failure.kind == "missing" and _is_loopback(req.context.source_ip)
-            if not (anonymous_ok and getattr(service, "anonymous_from_loopback", False)):
-                log.info("rejected %s %s: %s", req.method, req.path, failure.kind)
-                return service.error_response(auth_error(failure, service.protocol), req)
-        else:
-            req.context.principal = cred.principal
+            return self._denied(req, service, failure)
+        req.context.principal = cred.principal
         return None
+
+    def _precheck(self, req: Request, service: Service) -> Response | None:
+        """What can be checked of the signature before the body it covers is read: that
+        there is one and that it names a known key."""
+        if sigv2_query.is_v2_query(req):
+            return None
+        try:
+            parts = parse_signature(req)
+        except AuthFailure as failure:
+            return self._denied(req, service, failure)
+        if self.credentials.get(parts.access_key) is None:
+            return self._denied(req, service, AuthFailure("unknown_key", parts.access_key))
+        return None
+
+    def _denied(self, req: Request, service: Service, failure: AuthFailure) -> Response | None:
+        # a few read-only paths (metrics) may be read unsigned by a local operator
+        anonymous_ok = failure.kind == "missing" and _is_loopback(req.context.source_ip)
+        if anonymous_ok and getattr(service, "anonymous_from_loopback", False):
+            return None
+        log.info("rejected %s %s: %s", req.method, req.path, failure.kind)
+        return service.error_response(auth_error(failure, service.protocol), req)
+
+
+def _plan(service: Service, req: Request) -> BodyPlan:
+    body_plan = getattr(service, "body_plan", None)
+    if body_plan is not None:
+        return body_plan(req)
+    return plans.BY_PROTOCOL.get(service.protocol, plans.DEFAULT_PLAN)
+
+
+def _declared_length(headers: dict[str, str]) -> int | None:
+    """The body's size as the client announced it: of the content, for aws-chunked."""
+    raw = headers.get("x-amz-decoded-content-length") or headers.get("content-length")
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        return None  # the parser refuses a malformed Content-Length itself
+
+
+def _as_aws_error(err: Exception) -> AwsError:
+    return err if isinstance(err, AwsError) else internal_error()

@@ -7,6 +7,7 @@ request to an async `app(request) -> Response` and writes the answer in order.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -14,8 +15,11 @@ from http import HTTPStatus
 
 import httptools
 
+from cove.gateway.body import BodyFailure, BodyStream
+from cove.gateway.connections import Connections
 from cove.gateway.header_values import safe_headers
-from cove.gateway.messages import Listener, Request, RequestContext, Response
+from cove.gateway.limits import HttpLimits
+from cove.gateway.messages import BodyPlan, Listener, Request, RequestContext, Response
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +31,23 @@ Reply = Callable[[Response], None]
 # once; the gateway when the instance answers); False sends the request the general
 # way, through `app(request)` on the connection's serving task. This saves the task
 # switches and event loop turns of the general way on the invocation hot path.
-# Called with (headers, path) once headers are in; returns a Response to answer
-# early (e.g. a body that is too large) or None to read the body.
-EarlyCheck = Callable[[dict[str, str], str], Response | None]
+#
+# And `admit(request) -> Response | BodyPlan`, called once the headers are in (the body
+# still empty): a Response refuses the request without reading its body (the connection
+# then closes); a BodyPlan says how much body to take and whether the app reads it as it
+# arrives (`request.stream`, the request handed over at once). With admit comes
+# `refuse_body(request, failure, size) -> Response`, the answer when the body breaks its
+# plan. Apps without them get their whole body in memory, up to `max_body`.
+Admit = Callable[[Request], "Response | BodyPlan"]
+
+
+class Phase(enum.Enum):
+    """What the connection is reading."""
+
+    BETWEEN = 0  # no request: idle, or waiting for the app to answer
+    HEADERS = 1
+    BODY = 2
+
 
 _REASONS = {s.value: s.phrase for s in HTTPStatus}
 _REASONS[424] = "Failed Dependency"
@@ -68,6 +86,28 @@ def encode_response(resp: Response, keep_alive: bool, head: bool = False) -> byt
     return head_bytes + resp.body
 
 
+
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+# Sent, before closing, to a connection over a cap: nothing of its request was read.
+_OVER_CAPACITY_TEXT = b"Too many connections"
+_OVER_CAPACITY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+    b"Content-Length: %d\r\nConnection: close\r\n\r\n%s"
+    % (len(_OVER_CAPACITY_TEXT), _OVER_CAPACITY_TEXT)
+)
+_ITEM = tuple[Request | Response, bool, bool]
+
+
+def _plain(status: int, message: str) -> Response:
+    return Response(status, [("Content-Type", "text/plain")], message.encode())
+
+
+def plain_body_refusal(failure: BodyFailure, size: int) -> Response:
+    if failure is BodyFailure.TIMEOUT:
+        return _plain(408, "Request body timed out")
+    return _plain(413, "Request body is too large")
+
+
 class HttpProtocol(asyncio.Protocol):
     """One client connection. Requests are answered strictly in arrival order."""
 
@@ -75,49 +115,86 @@ class HttpProtocol(asyncio.Protocol):
         self,
         app: App,
         listener: Listener,
-        early_check: EarlyCheck | None = None,
+        limits: HttpLimits | None = None,
+        connections: Connections | None = None,
         max_body: int = 6 * 1024**3,
     ) -> None:
         self.app = app
         self.listener = listener
-        self.early_check = early_check
-        self.max_body = max_body
+        self.limits = limits
+        self.connections = connections
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
         self.peer = ""
         self._url = b""
         self._headers: dict[str, str] = {}
+        self._header_count = 0
+        self._head_seen = 0  # bytes fed while reading a request's head
+        self._req: Request | None = None
+        self._plan = BodyPlan(max_body, lambda size: ValueError("too large"))
+        self._default_plan = self._plan
         self._body: list[bytes] = []
         self._body_size = 0
-        self._early: Response | None = None
-        self._queue: asyncio.Queue[tuple[Request | Response, bool, bool] | None] = asyncio.Queue()
+        self._stream: BodyStream | None = None
+        self._reading = Phase.BETWEEN
+        self._since = time.monotonic()  # when the current phase (or idleness) began
+        self._progress_seen = 0  # body size at the last timeout sweep
+        self._pending = 0  # requests taken and not yet answered
+        self._queue: asyncio.Queue[_ITEM | None] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
-        self._closing = False
+        self._closing = False  # the connection is gone
+        self._discard = False  # input is no longer read: an answer that closes is due
         self._busy = False  # the serving task is between taking a request and answering it
         self._replying = False  # an answer_now reply is due
         self._replied: asyncio.Future[None] | None = None  # the serving task waits for it
         self._answer_now: Callable[[Request, Reply], bool] | None = getattr(
             app, "answer_now", None
         )
+        self._admit: Admit | None = getattr(app, "admit", None)
+        self._refuse_body: Callable[[Request, BodyFailure, int], Response] | None = getattr(
+            app, "refuse_body", None
+        )
 
     # -- asyncio.Protocol ---------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement asyncio.Transport without subclassing it
         self.transport = transport  # type: ignore[assignment]
+        self._loop = asyncio.get_running_loop()
         peer = transport.get_extra_info("peername")
         self.peer = peer[0] if isinstance(peer, tuple) else "unix"
-        self._worker = asyncio.get_running_loop().create_task(self._serve())
+        if self.connections is not None and not self.connections.admit(self):
+            self._closing = self._discard = True
+            self.transport.write(_OVER_CAPACITY)
+            self.transport.close()
+            return
+        self._worker = self._loop.create_task(self._serve())
 
     def data_received(self, data: bytes) -> None:
+        if self._discard:
+            return
+        if self._reading is not Phase.BODY:
+            self._head_seen += len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            self._fail(400, "Upgrade is not supported")
+            self._fail(_plain(400, "Upgrade is not supported"))
         except httptools.HttpParserError as exc:
-            self._fail(400, f"Malformed HTTP request: {exc}")
+            if not self._discard:
+                self._fail(_plain(400, f"Malformed HTTP request: {exc}"))
+        limits = self.limits
+        if (
+            limits is not None
+            and self._reading is Phase.HEADERS
+            and self._head_seen > limits.max_header_bytes
+        ):
+            self._header_too_large()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._closing = True
+        self._closing = self._discard = True
+        if self.connections is not None:
+            self.connections.release(self)
+        if self._stream is not None:
+            self._stream.fail(BodyFailure.LOST)
         if self._worker is not None:
             self._worker.cancel()
 
@@ -125,14 +202,24 @@ class HttpProtocol(asyncio.Protocol):
     def on_message_begin(self) -> None:
         self._url = b""
         self._headers = {}
+        self._header_count = 0
         self._body = []
         self._body_size = 0
-        self._early = None
+        self._reading = Phase.HEADERS
+        self._since = time.monotonic()
 
     def on_url(self, url: bytes) -> None:
         self._url += url
+        if self.limits is not None and len(self._url) > self.limits.max_request_line:
+            self._header_too_large()
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self._discard:
+            return
+        self._header_count += 1
+        if self.limits is not None and self._header_count > self.limits.max_headers:
+            self._header_too_large()
+            return
         key = name.decode("latin-1").lower()
         val = value.decode("latin-1")
         if key in self._headers:
@@ -141,46 +228,73 @@ class HttpProtocol(asyncio.Protocol):
             self._headers[key] = val
 
     def on_headers_complete(self) -> None:
-        path = self._url.decode("latin-1").split("?", 1)[0]
-        if self.early_check is not None:
-            self._early = self.early_check(self._headers, path)
-        if self._early is None and self._headers.get("expect", "").lower() == "100-continue":
-            assert self.transport is not None
-            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-
-    def on_body(self, body: bytes) -> None:
-        if self._early is not None:
-            return  # answered already; discard what the client sends anyway
-        self._body_size += len(body)
-        if self._body_size > self.max_body:
-            self._fail(413, "Request body is too large")
+        if self._discard:
             return
-        self._body.append(body)
-
-    def on_message_complete(self) -> None:
-        keep_alive = self.parser.should_keep_alive()
-        head = self.parser.get_method() == b"HEAD"
-        if self._early is not None:
-            self._queue.put_nowait((self._early, keep_alive, head))
-            return
-        raw = self._url.decode("latin-1")
-        path, _, query = raw.partition("?")
-        ctx = RequestContext(listener=self.listener, source_ip=self.peer)
+        self._reading = Phase.BODY
+        self._head_seen = 0
+        self._since = time.monotonic()
+        self._progress_seen = 0
+        path, _, query = self._url.decode("latin-1").partition("?")
         req = Request(
             method=self.parser.get_method().decode("ascii"),
             path=path,
             query=query,
             headers=self._headers,
-            body=b"".join(self._body),
-            context=ctx,
-            received_at=time.perf_counter(),
+            body=b"",
+            context=RequestContext(listener=self.listener, source_ip=self.peer),
         )
+        self._req = req
+        plan = self._admit(req) if self._admit is not None else self._default_plan
+        if isinstance(plan, Response):
+            self._fail(plan)  # refused from its headers: the body is never read
+            return
+        self._plan = plan
+        if plan.stream:
+            self._stream = req.stream = BodyStream(self._pause_for_stream, self._resume_soon)
+            self._enqueue((req, self.parser.should_keep_alive(), req.method == "HEAD"))
+        if self._headers.get("expect", "").lower() == "100-continue":
+            assert self.transport is not None
+            self.transport.write(_CONTINUE)
+
+    def on_body(self, body: bytes) -> None:
+        if self._discard:
+            return
+        self._body_size += len(body)
+        stream = self._stream
+        if self._body_size > self._plan.limit + self._plan.framing:
+            if stream is not None:  # its handler answers (and the connection closes)
+                stream.fail(BodyFailure.TOO_LARGE)
+                self._stop_reading()
+            else:
+                self._fail(self._body_refusal(BodyFailure.TOO_LARGE))
+            return
+        if stream is not None:
+            stream.feed(body)
+        else:
+            self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        if self._discard:
+            return
+        self._reading = Phase.BETWEEN
+        self._head_seen = 0
+        req, self._req = self._req, None
+        assert req is not None
+        if self._stream is not None:  # handed over already
+            self._stream.finish()
+            self._stream = None
+            return
+        keep_alive = self.parser.should_keep_alive()
+        head = req.method == "HEAD"
+        req.body = b"".join(self._body)
+        req.received_at = time.perf_counter()
         if (
             self._answer_now is not None
             and not (self._busy or self._replying)
             and self._queue.empty()
         ):
             self._replying = True
+            self._pending += 1
             reply = self._reply_to(keep_alive, head)
             try:
                 if self._answer_now(req, reply):
@@ -190,9 +304,62 @@ class HttpProtocol(asyncio.Protocol):
                 reply(Response(500, [("Content-Type", "text/plain")], b"Internal error"))
                 return
             self._replying = False
-        self._queue.put_nowait((req, keep_alive, head))
+            self._pending -= 1
+        self._enqueue((req, keep_alive, head))
+
+    # -- limits -----------------------------------------------------------------------
+    def check_timeouts(self, now: float, limits: HttpLimits) -> None:
+        """Called by the connection sweep about once a second."""
+        if self._discard:
+            return
+        if self._reading is Phase.HEADERS:
+            if now - self._since > limits.header_timeout:
+                self._fail(_plain(408, "Request headers timed out"))
+        elif self._reading is Phase.BODY:
+            stream = self._stream
+            if self._body_size != self._progress_seen or (stream is not None and stream.paused):
+                self._progress_seen = self._body_size  # paused: the reader is the slow one
+                self._since = now
+            elif now - self._since > limits.body_timeout:
+                self._body_timed_out()
+        elif self._pending == 0 and now - self._since > limits.idle_timeout:
+            self._discard = True
+            assert self.transport is not None
+            self.transport.close()
+
+    def _body_timed_out(self) -> None:
+        if self._stream is not None:  # its handler answers RequestTimeout
+            self._stream.fail(BodyFailure.TIMEOUT)
+            self._stop_reading()
+        else:
+            self._fail(self._body_refusal(BodyFailure.TIMEOUT))
+
+    def _header_too_large(self) -> None:
+        # what AWS's load balancers answer (a plain 400, before any service sees it)
+        self._fail(_plain(400, "Request Header Or Cookie Too Large"))
+
+    def _body_refusal(self, failure: BodyFailure) -> Response:
+        if self._refuse_body is None or self._req is None:
+            return plain_body_refusal(failure, self._body_size)
+        return self._refuse_body(self._req, failure, self._body_size)
+
+    def _pause_for_stream(self) -> None:
+        if self.transport is not None and not self._discard:
+            self.transport.pause_reading()
+
+    def _resume_soon(self) -> None:
+        """From the thread reading a stream: take more of the body."""
+        self._loop.call_soon_threadsafe(self._resume_reading)
+
+    def _resume_reading(self) -> None:
+        if self.transport is not None and not self._discard:
+            self.transport.resume_reading()
 
     # -- answering ----------------------------------------------------------------
+    def _enqueue(self, item: _ITEM) -> None:
+        self._pending += 1
+        self._queue.put_nowait(item)
+
     async def _serve(self) -> None:
         transport = self.transport
         assert transport is not None
@@ -218,6 +385,11 @@ class HttpProtocol(asyncio.Protocol):
                 except Exception:  # the app serializes its own errors; this is a bug
                     log.exception("unhandled error serving %s %s", msg.method, msg.path)
                     resp = Response(500, [("Content-Type", "text/plain")], b"Internal error")
+                if msg.stream is not None and not msg.stream.complete:
+                    # answered before the whole body came: the rest is not read
+                    msg.stream.abandon()
+                    self._stop_reading()
+                    keep_alive = False
             self._busy = False
             if transport.is_closing():
                 return
@@ -245,18 +417,31 @@ class HttpProtocol(asyncio.Protocol):
 
     def _write(self, resp: Response, keep_alive: bool, head: bool) -> None:
         assert self.transport is not None
+        self._pending -= 1
+        if self._pending == 0:
+            self._since = time.monotonic()
         self.transport.write(encode_response(resp, keep_alive, head))
         if not keep_alive:
             self.transport.close()
 
-    def _fail(self, status: int, message: str) -> None:
-        if self._closing or self.transport is None:
+    def _stop_reading(self) -> None:
+        self._discard = True
+        if self.transport is not None and not self._closing:
+            self.transport.pause_reading()
+
+    def _fail(self, resp: Response) -> None:
+        """Answer `resp` after what is in flight, read nothing more and close."""
+        if self._discard or self.transport is None:
             return
-        self._closing = True
-        body = message.encode()
-        resp = Response(status, [("Content-Type", "text/plain")], body)
-        self._queue.put_nowait((resp, False, False))
-        self.transport.pause_reading()
+        self._stop_reading()
+        self._enqueue((resp, False, False))
+
+
+def _limited(
+    app: App, listener: Listener, limits: HttpLimits | None
+) -> Callable[[], HttpProtocol]:
+    connections = Connections(limits) if limits is not None else None
+    return lambda: HttpProtocol(app, listener, limits, connections)
 
 
 async def serve_tcp(
@@ -264,11 +449,12 @@ async def serve_tcp(
     host: str,
     port: int,
     listener: Listener,
-    early_check: EarlyCheck | None = None,
+    limits: HttpLimits | None = None,
 ) -> asyncio.Server:
+    """A public listener: `limits` (header sizes, timeouts, connection caps) apply."""
     loop = asyncio.get_running_loop()
     return await loop.create_server(
-        lambda: HttpProtocol(app, listener, early_check),
+        _limited(app, listener, limits.within_fds() if limits else None),
         host,
         port,
         reuse_address=True,
@@ -277,5 +463,6 @@ async def serve_tcp(
 
 
 async def serve_unix(app: App, path: str, listener: Listener) -> asyncio.Server:
+    """A private socket (a model worker's): its only client is the gateway."""
     loop = asyncio.get_running_loop()
     return await loop.create_unix_server(lambda: HttpProtocol(app, listener), path, backlog=1024)

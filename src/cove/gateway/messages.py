@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cove.gateway.body import BodyStream
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class RequestContext:
     region: str | None = None
     operation: str | None = None
     request_id: str = ""
+    authenticated: bool = False  # the signature was verified from the headers already
     condition_keys: dict[str, Any] = field(default_factory=dict)
 
 
@@ -50,6 +55,9 @@ class Request:
     body: bytes
     context: RequestContext
     received_at: float = 0.0  # time.perf_counter() when the whole request was read
+    # Set instead of `body` for a body the handler reads as it arrives (see BodyPlan).
+    stream: BodyStream | None = None
+    service: Any = None  # what the gateway routed it to, once it has
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name, default)
@@ -62,3 +70,14 @@ class Response:
     body: bytes = b""
     # For HEAD: the Content-Length to announce without sending a body.
     content_length: int | None = None
+
+
+@dataclass(frozen=True)
+class BodyPlan:
+    """How a request's body is taken, decided from its headers before any of it is read."""
+
+    limit: int  # most bytes accepted; a declared length above it is refused unread
+    too_large: Callable[[int], Exception]  # the error to answer for `size` bytes over it
+    stream: bool = False  # the handler reads it as it arrives (the signature verified)
+    # aws-chunked framing may add this much on the wire to `limit` bytes of content
+    framing: int = 0

@@ -2,16 +2,23 @@
 
 Matched last by the gateway: it takes requests signed for `s3` and unsigned requests no
 other service claimed (so an unsigned S3 call is answered with S3's AccessDenied).
-Operations run in a worker thread, because they hash and write to disk.
+Operations run in a worker thread, because they hash and write to disk. The bodies of
+PutObject and UploadPart stream to disk as they arrive, after the gateway verified the
+signature from the headers; every other body is small and read whole first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
-from cove.gateway.messages import Request, Response
+from cove.gateway.body import BodyAborted, BodyFailure
+from cove.gateway.messages import BodyPlan, Request, Response
+from cove.gateway.plans import XML_PLAN, request_timeout
 from cove.iam.credentials import CredentialStore
 from cove.iam.policy import authorize
 from cove.protocol import s3_buckets as buckets
@@ -19,6 +26,7 @@ from cove.protocol import s3_multipart as multipart
 from cove.protocol import s3_objects as objects
 from cove.protocol.errors import AwsError
 from cove.protocol.s3_call import XML, S3Call, common_headers, parse_call, store_error
+from cove.protocol.s3_objects import MAX_OBJECT_SIZE
 from cove.protocol.s3_xml import error_body
 from cove.protocol.sigv4 import scope_service
 from cove.storage.objects import ObjectStore, StoreError
@@ -128,6 +136,42 @@ def route(call: S3Call) -> Operation:
     )
 
 
+def _upload_too_large(size: int) -> AwsError:
+    return AwsError(
+        "EntityTooLarge",
+        "Your proposed upload exceeds the maximum allowed size",
+        fields={"ProposedSize": size, "MaxSizeAllowed": MAX_OBJECT_SIZE},
+    )
+
+
+# PutObject and UploadPart: up to 5 GiB of content (a part's limit too), streamed; the
+# aws-chunked framing around it adds well under 1/64 on the wire.
+UPLOAD_PLAN = BodyPlan(MAX_OBJECT_SIZE, _upload_too_large, stream=True,
+                       framing=MAX_OBJECT_SIZE // 64)
+# Uploads that stall hold a thread each until the body timeout; these threads are
+# theirs, so they cannot starve the other operations of the default pool.
+UPLOAD_THREADS = 32
+
+
+def _is_upload(req: Request) -> bool:
+    """PutObject or UploadPart with a body (not a copy), from the headers alone."""
+    if req.method != "PUT" or "x-amz-copy-source" in req.headers:
+        return False
+    call = parse_call(req, None)
+    if not call.bucket or not call.key:
+        return False
+    return not any(name in _SUBRESOURCES and name != "uploadId"
+                   for name, _ in parse_qsl(req.query, keep_blank_values=True))
+
+
+def _body_error(exc: BodyAborted) -> AwsError:
+    if exc.failure is BodyFailure.TOO_LARGE:
+        return _upload_too_large(exc.size)
+    if exc.failure is BodyFailure.TIMEOUT:
+        return request_timeout()
+    return AwsError("IncompleteBody", "The request body terminated unexpectedly")
+
+
 def _resource_arn(call: S3Call) -> str:
     if not call.bucket:
         return "*"
@@ -141,9 +185,13 @@ class S3Service:
         self.objects = objects
         # Needed only to check chunk signatures of signed streaming uploads.
         self.credentials = credentials
+        self._upload_threads = ThreadPoolExecutor(UPLOAD_THREADS, "s3-upload")
 
     def matches(self, req: Request) -> bool:
         return scope_service(req) in (None, "s3")
+
+    def body_plan(self, req: Request) -> BodyPlan:
+        return UPLOAD_PLAN if _is_upload(req) else XML_PLAN
 
     def _secret(self, access_key: str) -> str | None:
         cred = self.credentials.get(access_key) if self.credentials else None
@@ -154,10 +202,15 @@ class S3Service:
         operation = route(call)
         req.context.operation = operation.name
         authorize(req.context, operation.action, _resource_arn(call))
+        run = functools.partial(operation.handler, call, self.objects)
         try:
-            return await asyncio.to_thread(operation.handler, call, self.objects)
+            if req.stream is None:
+                return await asyncio.to_thread(run)
+            return await asyncio.get_running_loop().run_in_executor(self._upload_threads, run)
         except StoreError as err:
             raise store_error(err) from None
+        except BodyAborted as exc:
+            raise _body_error(exc) from None
 
     def error_response(self, err: AwsError, req: Request) -> Response:
         code, message = err.code, err.message

@@ -70,7 +70,6 @@ def upload_part(call: S3Call, store: ObjectStore) -> Response:
     if call.header("x-amz-copy-source"):
         return _copy_part(call, store, upload, number)
     payload = call.payload()
-    check_size(payload.size, MAX_PART_SIZE)
     algorithm = upload.checksum_algorithm
     if algorithm and payload.algorithm not in (None, algorithm):
         raise invalid_request(
@@ -78,6 +77,7 @@ def upload_part(call: S3Call, store: ObjectStore) -> Response:
             f"actual checksum Type: {str(payload.algorithm).lower()}"
         )
     with staged_body(store, payload, [algorithm] if algorithm else []) as blob:
+        check_size(blob.size, MAX_PART_SIZE)  # a streamed body is counted as it is written
         payload.verify(blob.hashers)
         part = store.uploads.put_part(upload, number, blob)
     headers = [("ETag", quoted(part.etag))]

@@ -81,6 +81,7 @@ def put_object(call: S3Call, store: ObjectStore) -> Response:
     check_size(payload.size)
     meta = object_meta(call)
     with staged_body(store, payload, []) as blob:
+        check_size(blob.size)  # a streamed body is counted as it is written
         payload.verify(blob.hashers)
         if payload.algorithm:
             meta.checksums = {payload.algorithm: blob.hashers.b64(payload.algorithm)}

@@ -4,6 +4,10 @@ The gateway verified the SigV4 signature over the `x-amz-content-sha256` header,
 the body; the body is checked here against that header (a hex digest), Content-MD5, the
 flexible `x-amz-checksum-*` header or trailer, and, for signed streaming uploads, every
 chunk signature.
+
+A body the gateway streams (`Request.stream`, see `cove.gateway.body`) is decoded as it is
+read, never held whole: its chunks are iterated once, and the checks that need its end
+(trailers, the decoded length) run when it ends. An in-memory body is decoded at once.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from botocore.auth import SigV4Auth
@@ -38,20 +42,38 @@ def invalid_request(message: str) -> AwsError:
     return AwsError("InvalidRequest", message)
 
 
+Buffer = bytes | memoryview
+
+
 @dataclass
 class Payload:
     """A decoded request body and what the client claimed about it."""
 
-    chunks: list[memoryview]
+    source: Iterable[Buffer] = ()  # the decoded content, in pieces
     trailers: dict[str, str] = field(default_factory=dict)
     content_sha256: str | None = None  # hex digest the client signed, if it signed the body
     content_md5: str | None = None
     algorithm: str | None = None  # flexible checksum algorithm in use, e.g. CRC32
     checksum: str | None = None  # its base64 value (header or trailer)
+    size: int = 0  # bytes read so far (all of them, once the chunks were iterated)
+    on_end: Callable[[Payload], None] | None = None  # checks that need the whole body
+    _loaded: list[Buffer] | None = None
 
     @property
-    def size(self) -> int:
-        return sum(len(c) for c in self.chunks)
+    def chunks(self) -> Iterable[Buffer]:
+        """The content: a list for an in-memory body, a one-pass iterator for a stream."""
+        return self._loaded if self._loaded is not None else self._read()
+
+    def load(self) -> None:
+        """Decode (and check) all of it now."""
+        self._loaded = list(self._read())
+
+    def _read(self) -> Iterator[Buffer]:
+        for chunk in self.source:
+            self.size += len(chunk)
+            yield chunk
+        if self.on_end is not None:
+            self.on_end(self)
 
     def algorithms(self) -> list[str]:
         """Digests `verify` needs (besides any the caller wants for itself)."""
@@ -108,6 +130,8 @@ def read_payload(
     sha = headers.get("x-amz-content-sha256", "")
     encodings = [e.strip() for e in headers.get("content-encoding", "").split(",")]
     streaming = sha.startswith("STREAMING-") or "aws-chunked" in encodings
+    wire: Iterable[bytes] = req.stream if req.stream is not None else [req.body]
+    payload = Payload()
     if streaming:
         if sha not in (STREAMING_UNSIGNED_TRAILER, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER):
             raise AwsError(
@@ -117,11 +141,18 @@ def read_payload(
                 501,
             )
         signer = _ChunkSigner(req, secret_for) if sha != STREAMING_UNSIGNED_TRAILER else None
-        chunks, trailers = decode_aws_chunked(req.body, signer)
-        payload = Payload(chunks, trailers)
-        _check_decoded_length(req, payload.size)
+        decoder = ChunkedDecoder(signer)
+        payload.source = decoder.decode(wire)
+
+        def ended(done: Payload) -> None:
+            done.trailers = decoder.trailers
+            _check_decoded_length(req, done.size)
+            if flexible:
+                _trailer_checksum(headers, done)
+
+        payload.on_end = ended
     else:
-        payload = Payload([memoryview(req.body)] if req.body else [])
+        payload.source = (piece for piece in wire if piece)
         if sha and sha != UNSIGNED:
             if len(sha) != 64 or not _is_hex(sha):
                 raise AwsError(
@@ -134,6 +165,8 @@ def read_payload(
     payload.content_md5 = _content_md5(headers.get("content-md5"))
     if flexible:
         _resolve_checksum(headers, payload)
+    if req.stream is None:
+        payload.load()
     return payload
 
 
@@ -168,24 +201,18 @@ def _content_md5(value: str | None) -> str | None:
 
 
 def _resolve_checksum(headers: dict[str, str], payload: Payload) -> None:
-    """Find the one flexible checksum the request carries (header or trailer), if any."""
+    """Find the one flexible checksum the request carries (header, or the name of a
+    trailer whose value comes at the end), if any."""
     found = [
         (name, value)
         for name, value in headers.items()
         if name.startswith("x-amz-checksum-") and name not in _NOT_CHECKSUMS
     ]
-    trailer = headers.get("x-amz-trailer", "").strip().lower()
+    trailer = _trailer_name(headers)
     if trailer:
         if not trailer.startswith("x-amz-checksum-"):
             raise invalid_request(f"Unsupported trailer {trailer}")
-        value = payload.trailers.get(trailer)
-        if value is None:
-            raise AwsError(
-                "MalformedTrailerError",
-                "The request contained trailing data that was not well-formed or did not "
-                "conform to our published schema.",
-            )
-        found.append((trailer, value))
+        found.append((trailer, None))
     if len(found) > 1:
         raise invalid_request(
             "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."
@@ -200,14 +227,40 @@ def _resolve_checksum(headers: dict[str, str], payload: Payload) -> None:
                 f"Value for x-amz-sdk-checksum-algorithm header is invalid: {declared} does not "
                 f"match the {name} header."
             )
-        if not _valid_digest(value, algorithm):
-            raise invalid_request(f"Value for {name} header is invalid.")
-        payload.algorithm, payload.checksum = algorithm, value.strip()
+        payload.algorithm = algorithm
+        if value is not None:
+            _set_checksum(payload, name, value)
     elif declared:
         raise invalid_request(
             "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or "
             "x-amz-trailer headers were found."
         )
+
+
+def _trailer_name(headers: dict[str, str]) -> str:
+    return headers.get("x-amz-trailer", "").strip().lower()
+
+
+def _trailer_checksum(headers: dict[str, str], payload: Payload) -> None:
+    """The checksum the trailer named by x-amz-trailer carries, once the body ended."""
+    name = _trailer_name(headers)
+    if not name:
+        return
+    value = payload.trailers.get(name)
+    if value is None:
+        raise AwsError(
+            "MalformedTrailerError",
+            "The request contained trailing data that was not well-formed or did not "
+            "conform to our published schema.",
+        )
+    _set_checksum(payload, name, value)
+
+
+def _set_checksum(payload: Payload, name: str, value: str) -> None:
+    assert payload.algorithm is not None
+    if not _valid_digest(value, payload.algorithm):
+        raise invalid_request(f"Value for {name} header is invalid.")
+    payload.checksum = value.strip()
 
 
 def _check_algorithm(algorithm: str) -> None:
@@ -241,34 +294,116 @@ def _incomplete() -> AwsError:
     return AwsError("IncompleteBody", "The request body terminated unexpectedly")
 
 
-def decode_aws_chunked(
-    body: bytes, signer: _ChunkSigner | None = None
-) -> tuple[list[memoryview], dict[str, str]]:
-    """Split `<hex size>[;chunk-signature=..]\\r\\n<data>\\r\\n ... 0\\r\\n<trailers>\\r\\n`
-    into data slices (no copies) and trailer headers, checking signatures if `signer`."""
-    view = memoryview(body)
-    chunks: list[memoryview] = []
-    pos = 0
-    while True:
-        eol = body.find(b"\r\n", pos)
+MAX_CHUNK_LINE = 4096  # `<hex size>;chunk-signature=<64 hex>` is under 100 bytes
+MAX_TRAILERS = 16 * 1024
+
+
+class ChunkedDecoder:
+    """Decodes `<hex size>[;chunk-signature=..]\\r\\n<data>\\r\\n ... 0\\r\\n<trailers>\\r\\n`
+    as it arrives: data comes out as slices of the pieces fed in (no copies), chunk
+    signatures are checked chunk by chunk if there is a `signer`."""
+
+    def __init__(self, signer: _ChunkSigner | None = None) -> None:
+        self._signer = signer
+        self._line = bytearray()  # a size line (or a data chunk's CRLF) not yet complete
+        self._remaining = 0  # data bytes left in the current chunk
+        self._in_data = False
+        self._after_data = False  # the CRLF ending a chunk's data is next
+        self._ext = ""
+        self._digest = hashlib.sha256()
+        self._tail: bytearray | None = None  # after the last chunk: the trailers
+        self.trailers: dict[str, str] = {}
+
+    def decode(self, pieces: Iterable[bytes]) -> Iterator[memoryview]:
+        for piece in pieces:
+            yield from self._feed(piece)
+        self._finish()
+
+    def _feed(self, data: bytes) -> Iterator[memoryview]:
+        view = memoryview(data)
+        pos, end = 0, len(data)
+        while pos < end:
+            if self._tail is not None:
+                self._tail += view[pos:]
+                if len(self._tail) > MAX_TRAILERS:
+                    raise _malformed_trailer()
+                return
+            if self._in_data:
+                take = min(self._remaining, end - pos)
+                piece = view[pos : pos + take]
+                pos += take
+                self._remaining -= take
+                if self._signer is not None:
+                    self._digest.update(piece)
+                if self._remaining == 0:
+                    self._in_data, self._after_data = False, True
+                yield piece
+                continue
+            line, pos = self._take_line(data, pos)
+            if line is None:
+                return
+            if self._after_data:
+                if line:
+                    raise _incomplete()
+                self._after_data = False
+                self._chunk_done()
+            else:
+                self._start_chunk(line)
+
+    def _take_line(self, data: bytes, pos: int) -> tuple[bytes | None, int]:
+        if self._line.endswith(b"\r") and data[pos : pos + 1] == b"\n":
+            line = bytes(self._line[:-1])
+            self._line.clear()
+            return line, pos + 1
+        eol = data.find(b"\r\n", pos)
         if eol < 0:
-            raise _incomplete()
-        size_text, _, ext = bytes(view[pos:eol]).decode("latin-1").partition(";")
+            self._line += data[pos:]
+            if len(self._line) > MAX_CHUNK_LINE:
+                raise invalid_request("Invalid aws-chunked chunk size")
+            return None, len(data)
+        line = bytes(self._line) + data[pos:eol]
+        self._line.clear()
+        return line, eol + 2
+
+    def _start_chunk(self, line: bytes) -> None:
+        size_text, _, self._ext = line.decode("latin-1").partition(";")
         try:
             size = int(size_text, 16)
         except ValueError as exc:
             raise invalid_request("Invalid aws-chunked chunk size") from exc
-        start, end = eol + 2, eol + 2 + size
-        if size and body[end : end + 2] != b"\r\n":
-            raise _incomplete()
-        data = view[start:end]
-        if signer is not None:
-            signer.check_chunk(ext, data)
         if size == 0:
-            trailers = _trailers(body[start:], signer)
-            return chunks, trailers
-        chunks.append(data)
-        pos = end + 2
+            if self._signer is not None:
+                self._signer.check_chunk(self._ext, EMPTY_SHA256)
+            self._tail = bytearray()
+            return
+        self._remaining, self._in_data = size, True
+        self._digest = hashlib.sha256()
+
+    def _chunk_done(self) -> None:
+        if self._signer is not None:
+            self._signer.check_chunk(self._ext, self._digest.hexdigest())
+
+    def _finish(self) -> None:
+        if self._tail is None:
+            raise _incomplete()
+        self.trailers = _trailers(bytes(self._tail), self._signer)
+
+
+def decode_aws_chunked(
+    body: bytes, signer: _ChunkSigner | None = None
+) -> tuple[list[memoryview], dict[str, str]]:
+    """A whole aws-chunked body at once: its data slices and trailer headers."""
+    decoder = ChunkedDecoder(signer)
+    chunks = list(decoder.decode([body]))
+    return chunks, decoder.trailers
+
+
+def _malformed_trailer() -> AwsError:
+    return AwsError(
+        "MalformedTrailerError",
+        "The request contained trailing data that was not well-formed or did not "
+        "conform to our published schema.",
+    )
 
 
 def _trailers(tail: bytes, signer: _ChunkSigner | None) -> dict[str, str]:
@@ -318,10 +453,11 @@ class _ChunkSigner:
             raise auth_error(AuthFailure("bad_signature"), "rest-xml")
         self._previous = expected
 
-    def check_chunk(self, ext: str, data: memoryview) -> None:
+    def check_chunk(self, ext: str, digest: str) -> None:
+        """`digest`: the hex SHA-256 of the chunk's data."""
         name, _, signature = ext.partition("=")
         given = signature.strip() if name.strip() == "chunk-signature" else None
-        self._expect("AWS4-HMAC-SHA256-PAYLOAD", hashlib.sha256(data).hexdigest(), given)
+        self._expect("AWS4-HMAC-SHA256-PAYLOAD", digest, given)
 
     def check_trailer(self, trailers: dict[str, str], signature: str | None) -> None:
         canonical = "".join(f"{name}:{value}\n" for name, value in trailers.items())

@@ -11,14 +11,13 @@ import asyncio
 import json
 import logging
 import time
-import uuid
 from typing import Any
 from urllib.parse import unquote
 
 from cove.config import Settings
 from cove.gateway.header_values import is_visible_ascii
 from cove.gateway.http import Reply
-from cove.gateway.messages import Request, Response
+from cove.gateway.messages import BodyPlan, Request, Response
 from cove.iam.policy import authorize
 from cove.protocol.errors import AwsError, internal_error
 from cove.protocol.shapes import service_model, validate
@@ -34,6 +33,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = "/endpoints/"
 SUFFIX = "/invocations"
+INVOKE_PLAN = BodyPlan(errors.MAX_BODY, errors.body_too_large)
 INVOKED_VARIANT = "x-Amzn-Invoked-Production-Variant"
 # request header -> InvokeEndpointInput member, validated against the service model
 _OPTIONAL_HEADERS = {
@@ -74,17 +74,9 @@ class RuntimeService:
             and "/s3/aws4_request" not in req.headers.get("authorization", "")
         )
 
-    def early_check(self, headers: dict[str, str], path: str) -> Response | None:
-        """Refuse an oversized body from its Content-Length, before reading it."""
-        if not is_invocation_path(path):
-            return None
-        try:
-            size = int(headers.get("content-length", "0"))
-        except ValueError:
-            return None
-        if size <= errors.MAX_BODY:
-            return None
-        return rest_json_error(errors.body_too_large(size), str(uuid.uuid4()))
+    def body_plan(self, req: Request) -> BodyPlan:
+        """A body over InvokeEndpoint's limit is refused from its Content-Length, unread."""
+        return INVOKE_PLAN
 
     def error_response(self, err: AwsError, req: Request) -> Response:
         return rest_json_error(err, req.context.request_id)

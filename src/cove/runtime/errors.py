@@ -27,11 +27,8 @@ def endpoint_not_in_service(name: str, account: str, status: str | None) -> AwsE
 
 
 def body_too_large(size: int) -> AwsError:
-    return validation(
-        f"Request body of {size} bytes is larger than the {MAX_BODY} bytes (6 MB) "
-        "InvokeEndpoint accepts.",
-        413,
-    )
+    """SageMaker Runtime's own words for a body over the limit, whatever its size."""
+    return validation(f"HTTP content length exceeded {MAX_BODY} bytes", 413)
 
 
 def unknown_variant(variant: str, endpoint: str) -> AwsError:
