@@ -9,8 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-from tests.security.rawhttp import (
+from rawhttp import (
     closed_within,
     connect,
     head_bytes,

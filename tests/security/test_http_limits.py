@@ -8,7 +8,7 @@ import statistics
 import threading
 import time
 
-from tests.security.rawhttp import (
+from rawhttp import (
     closed_within,
     connect,
     head_bytes,

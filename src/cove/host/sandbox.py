@@ -126,7 +126,7 @@ class Sandbox:
         runtime = _runtime_paths(self.data_dir)
         for path in runtime:
             args += [*_parents(str(path), made), "--ro-bind", str(path), str(path)]
-        args += ["--proc", "/proc", "--dev", "/dev"]
+        args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm"]
         args += ["--size", str(TMP_BYTES), "--perms", "1777", "--tmpfs", "/tmp"]
         visible = list(runtime)
         for bind in jail.binds:

@@ -261,16 +261,17 @@ class TrainingJobs:
             )
         if isolated:
             _append_log(root, "Network isolation: the training process has no network")
-        env, profile = _process_env(doc, self.launched)
+        slot = self.launched  # taken before any await: jobs start concurrently
+        self.launched += 1
+        env, profile = _process_env(doc, slot)
         cgroup = None
         if profile is not None:
             cgroup = await asyncio.to_thread(
-                self.confinement.cgroup, f"job-{self.launched}", profile.memory_bytes,
+                self.confinement.cgroup, f"job-{slot}", profile.memory_bytes,
                 len(profile.cpus),
             )
         proc = JobProcess(WORKER_MODULE, root, root / LOG_FILE, env, self.confinement,
                           network=not isolated, cgroup=cgroup)
-        self.launched += 1
         self.procs[name.lower()] = proc
         proc.start()
         limit = doc.get("StoppingCondition", {}).get("MaxRuntimeInSeconds", DEFAULT_MAX_RUNTIME)
