@@ -64,7 +64,9 @@ class CoveServer:
         doc = json.loads((self.data_dir / "credentials.json").read_text())
         return doc["access_key_id"], doc["secret_access_key"]
 
-    def start(self, timeout: float = 30) -> CoveServer:
+    def start(self, timeout: float = 30, until_serving: bool = True) -> CoveServer:
+        """Start and wait until it says it is serving (its endpoints restored), or with
+        `until_serving=False` only until its port takes connections."""
         self.log_path = self.data_dir.parent / f"server-{self.port}.log"
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         env = {**os.environ, **self.env}
@@ -80,7 +82,7 @@ class CoveServer:
                 raise RuntimeError(f"cove server exited:\n{self.log()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    if "Cove is serving" in self.log():
+                    if not until_serving or "Cove is serving" in self.log():
                         return self
             except OSError:
                 pass

@@ -35,6 +35,8 @@ PREFIX = "/endpoints/"
 SUFFIX = "/invocations"
 INVOKE_PLAN = BodyPlan(errors.MAX_BODY, errors.body_too_large)
 INVOKED_VARIANT = "x-Amzn-Invoked-Production-Variant"
+# An endpoint in one of these with no fleet installed is being brought back after a restart.
+SERVING_STATUSES = frozenset({"InService", "Updating", "SystemUpdating"})
 # request header -> InvokeEndpointInput member, validated against the service model
 _OPTIONAL_HEADERS = {
     "x-amzn-sagemaker-custom-attributes": "CustomAttributes",
@@ -58,6 +60,13 @@ def rest_json_error(err: AwsError, request_id: str) -> Response:
     return Response(err.status, headers, json.dumps(body).encode())
 
 
+class _Restoring(Exception):  # noqa: N818 - a state, not an error
+    """The endpoint serves, but its fleet is still being restored."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
 class RuntimeService:
     protocol = "rest-json"
 
@@ -65,6 +74,7 @@ class RuntimeService:
         self.settings = settings
         self.runtime = runtime
         self.resources = resources
+        self._waiting: set[asyncio.Task[None]] = set()  # calls waiting for a restored fleet
         self.operation = service_model("sagemaker-runtime").operation_model("InvokeEndpoint")
 
     def matches(self, req: Request) -> bool:
@@ -93,6 +103,25 @@ class RuntimeService:
         except AwsError as err:
             reply(self.error_response(err, req))
             return
+        except _Restoring as restoring:
+            task = asyncio.get_running_loop().create_task(
+                self._when_restored(req, restoring.name, reply)
+            )
+            self._waiting.add(task)
+            task.add_done_callback(self._waiting.discard)
+            return
+        self._submit(req, fleet, reply)
+
+    async def _when_restored(self, req: Request, name: str, reply: Reply) -> None:
+        """An InService endpoint whose fleet is not back yet after a restart: the call
+        waits for it within the model timeout, then gets a retryable 503."""
+        fleet = await self.runtime.wait_installed(name, self.settings.model_timeout)
+        if fleet is None:
+            reply(self.error_response(errors.still_restoring(name), req))
+            return
+        self._submit(req, fleet, reply)
+
+    def _submit(self, req: Request, fleet: LocalFleet, reply: Reply) -> None:
         headers = req.headers
         invocation = Invocation(
             req.body,
@@ -166,7 +195,7 @@ class RuntimeService:
         except AwsError as err:
             raise errors.validation(err.message) from None
 
-    def _why_no_fleet(self, name: str) -> AwsError:
+    def _why_no_fleet(self, name: str) -> AwsError | _Restoring:
         try:
             validate(self.operation, {"EndpointName": name, "Body": b""})
         except AwsError as err:
@@ -175,4 +204,6 @@ class RuntimeService:
         row = self.resources.get("endpoint", name)
         if row is None:
             return errors.endpoint_not_found(name, account)
+        if row.status in SERVING_STATUSES:
+            return _Restoring(row.name)
         return errors.endpoint_not_in_service(row.name, account, row.status)

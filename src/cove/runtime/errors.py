@@ -52,6 +52,18 @@ def no_healthy_instance(endpoint: str, variant: str) -> AwsError:
     )
 
 
+def still_restoring(endpoint: str) -> AwsError:
+    """InService, but its instances are not back yet after a restart: retryable (botocore
+    retries 503), unlike the 400 an endpoint that is not in service gets."""
+    return AwsError(
+        "ServiceUnavailable",
+        f"Endpoint {endpoint} is InService and its instances are still starting after a "
+        "server restart; try again.",
+        503,
+        sender_fault=False,
+    )
+
+
 def _model_error(status: int | None, original: str, log_arn: str, log_path: Path) -> AwsError:
     kind = "client" if status is not None and 400 <= status < 500 else "server"
     shown = status if status is not None else 0

@@ -4,6 +4,7 @@ endpoint name -> installed fleet table the invocation path reads."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import shutil
@@ -57,6 +58,7 @@ class LocalRuntime:
         )
         self.fleets: dict[str, LocalFleet] = {}  # lower-cased endpoint name -> serving fleet
         self._created: weakref.WeakSet[LocalFleet] = weakref.WeakSet()
+        self._installed: dict[str, asyncio.Event] = {}  # endpoints calls wait for
 
     def create_fleet(self, endpoint_name: str, specs: list[VariantSpec]) -> LocalFleet:
         fleet = LocalFleet(endpoint_name, specs, self.host)
@@ -65,7 +67,21 @@ class LocalRuntime:
 
     def install(self, endpoint_name: str, fleet: Fleet) -> Fleet | None:
         assert isinstance(fleet, LocalFleet)
-        return self._swap(endpoint_name, fleet)
+        replaced = self._swap(endpoint_name, fleet)
+        waiting = self._installed.pop(endpoint_name.lower(), None)
+        if waiting is not None:
+            waiting.set()
+        return replaced
+
+    async def wait_installed(self, endpoint_name: str, timeout: float) -> LocalFleet | None:
+        """The endpoint's fleet once one is installed (e.g. restored after a restart),
+        or None after `timeout` seconds."""
+        key = endpoint_name.lower()
+        if key not in self.fleets:
+            event = self._installed.setdefault(key, asyncio.Event())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), timeout)
+        return self.fleets.get(key)
 
     def _swap(self, endpoint_name: str, fleet: LocalFleet | None) -> LocalFleet | None:
         key = endpoint_name.lower()
