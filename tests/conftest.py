@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -88,6 +89,11 @@ class CoveServer:
                 pass
             time.sleep(0.05)
         raise RuntimeError(f"cove server did not start:\n{self.log()}")
+
+    def instance_dirs(self) -> list[Path]:
+        """The per-instance directories (sockets) under this server's socket dir."""
+        assert self.proc is not None
+        return list(Path(tempfile.gettempdir()).glob(f"cove-sockets-{self.proc.pid}-*/*"))
 
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path and self.log_path.exists() else ""

@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from cove.config import PORT_FILE, Settings, default_data_dir
+from cove.config import PORT_FILE, InvalidSetting, Settings, default_data_dir
 from cove.iam.credentials import load_or_create_admin
 from cove.storage.data_dir import DataDirInUse
 
@@ -22,7 +22,7 @@ def cmd_server(args: argparse.Namespace) -> int:
     settings = Settings(data_dir=_data_dir(args), host=args.host, port=args.port)
     try:
         run(settings)
-    except DataDirInUse as exc:
+    except (DataDirInUse, InvalidSetting) as exc:
         print(f"cove server: {exc}", file=sys.stderr)
         return 1
     return 0

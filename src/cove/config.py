@@ -12,6 +12,10 @@ from cove.gateway.limits import HttpLimits
 PORT_FILE = "server.port"
 
 
+class InvalidSetting(ValueError):
+    """A COVE_* setting has a value Cove cannot use; str(exc) says which and why."""
+
+
 def default_data_dir() -> Path:
     return Path(os.environ.get("COVE_HOME") or Path.home() / ".cove")
 

@@ -27,6 +27,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from cove.config import InvalidSetting
+
 log = logging.getLogger(__name__)
 
 # nobody:nogroup. Sandboxed files (model copies, job dirs) are owned by it, mode 0700/0600.
@@ -73,7 +75,7 @@ class Sandbox:
     def from_environment(cls, data_dir: Path) -> Sandbox:
         value = os.environ.get(OPT_OUT_ENV, "on").strip().lower()
         if value not in ("on", "off"):
-            raise ValueError(f"{OPT_OUT_ENV} must be 'on' or 'off', not {value!r}")
+            raise InvalidSetting(f"{OPT_OUT_ENV} must be 'on' or 'off', not {value!r}")
         return cls(data_dir, enabled=value == "on")
 
     # -- what the sandbox looks like ---------------------------------------------------

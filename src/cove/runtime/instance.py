@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import subprocess
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cove.host.cgroups import Cgroup
+from cove.host.log_files import rotate_if_large
 from cove.runtime.client import ConnectionPool, Connector
 from cove.runtime.invocation import Done, Invocation
 from cove.runtime.lane import BatchPolicy, Lane
@@ -46,6 +48,7 @@ class Launch:
     cwd: str
     socket_path: str | None = None  # removed before start, so its existence means "listening"
     cgroup: Cgroup | None = None  # joined before the process runs; killed and removed after
+    run_dir: Path | None = None  # the instance's own directory (its socket), removed at stop
 
 
 class Instance:
@@ -87,6 +90,7 @@ class Instance:
         self._stopping = False
         self._supervisor: asyncio.Task[None] | None = None
         self._cgroup: Cgroup | None = None
+        self._run_dir: Path | None = None
 
     @property
     def pid(self) -> int | None:
@@ -101,6 +105,7 @@ class Instance:
     async def _spawn_until_healthy(self) -> None:
         launch = self._make_launch()
         self._cgroup = launch.cgroup
+        self._run_dir = launch.run_dir
         if launch.socket_path:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(launch.socket_path)
@@ -193,6 +198,8 @@ class Instance:
             await asyncio.wait_for(proc.wait(), STOP_GRACE)
         if self._cgroup is not None:
             await asyncio.to_thread(self._cgroup.remove)
+        if self._run_dir is not None:
+            shutil.rmtree(self._run_dir, ignore_errors=True)
 
     def _close_connections(self) -> None:
         if self._lane is not None:
@@ -258,6 +265,11 @@ class Instance:
         finally:
             self._concurrent -= 1
         done(outcome)
+
+    def rotate_log(self) -> None:
+        """Keep the log within its cap (see `cove.host.log_files`)."""
+        if rotate_if_large(self.log_path):
+            self._log_offset = 0
 
     def log_tail(self) -> str:
         """The last lines the current process wrote, as a suffix for a failure reason."""

@@ -117,4 +117,4 @@ def make_launch(
     jail = Jail(tuple(binds), cwd="/tmp")
     cgroup = confinement.cgroup(name, profile.memory_bytes, len(profile.cpus))
     command = sandbox.command(argv, jail, f"instance {name}")
-    return Launch(command, env, connect, str(run_dir), socket_path, cgroup)
+    return Launch(command, env, connect, str(run_dir), socket_path, cgroup, run_dir)
