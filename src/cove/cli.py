@@ -63,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
         "server",
         help="run the Cove server in the foreground",
         description="Run the Cove server in the foreground until SIGINT/SIGTERM. "
-        "Creates admin credentials in the data dir on first start.",
+        "Creates admin credentials in the data dir on first start; one server per data dir. "
+        "Model instances and jobs run sandboxed (bubblewrap, cgroups); COVE_SANDBOX=off "
+        "runs them unsandboxed, with a warning at every start.",
     )
     server.add_argument("--host", default="127.0.0.1", help="address to listen on")
     server.add_argument("--port", type=int, default=8443, help="port to listen on")
