@@ -19,9 +19,8 @@ def _data_dir(args: argparse.Namespace) -> Path:
 def cmd_server(args: argparse.Namespace) -> int:
     from cove.server import run
 
-    settings = Settings(data_dir=_data_dir(args), host=args.host, port=args.port)
     try:
-        run(settings)
+        run(Settings(data_dir=_data_dir(args), host=args.host, port=args.port))
     except (DataDirInUse, InvalidSetting) as exc:
         print(f"cove server: {exc}", file=sys.stderr)
         return 1

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cove.gateway.limits import HttpLimits
 
@@ -14,6 +16,19 @@ PORT_FILE = "server.port"
 
 class InvalidSetting(ValueError):
     """A COVE_* setting has a value Cove cannot use; str(exc) says which and why."""
+
+
+def _env(name: str, default: str, kind: Callable[[str], Any]) -> Any:
+    """A setting read from the environment when Settings is made, with a clear error."""
+
+    def read() -> Any:
+        value = os.environ.get(name, default)
+        try:
+            return kind(value)
+        except ValueError:
+            raise InvalidSetting(f"{name} must be a {kind.__name__}, not {value!r}") from None
+
+    return field(default_factory=read)
 
 
 def default_data_dir() -> Path:
@@ -38,34 +53,23 @@ class Settings:
         default_factory=lambda: os.environ.get("COVE_S3_ENDPOINT_URL") or None
     )
     # How long InvokeEndpoint waits for a model before answering ModelError (AWS: 60 s).
-    model_timeout: float = field(
-        default_factory=lambda: float(os.environ.get("COVE_MODEL_TIMEOUT", "60"))
-    )
+    model_timeout: float = _env("COVE_MODEL_TIMEOUT", "60", float)
     # How long an instance may take to pass its first /ping before the endpoint fails.
-    startup_timeout: float = field(
-        default_factory=lambda: float(os.environ.get("COVE_STARTUP_TIMEOUT", "600"))
-    )
+    startup_timeout: float = _env("COVE_STARTUP_TIMEOUT", "600", float)
     # Seconds between health checks of a running instance.
-    health_interval: float = field(
-        default_factory=lambda: float(os.environ.get("COVE_HEALTH_INTERVAL", "5"))
-    )
+    health_interval: float = _env("COVE_HEALTH_INTERVAL", "5", float)
+    # How large a model may unpack to; a tar bomb fails the endpoint instead of the disk.
+    model_max_unpacked_bytes: int = _env("COVE_MODEL_MAX_UNPACKED_BYTES", str(16 << 30), int)
+    model_max_files: int = _env("COVE_MODEL_MAX_FILES", "100000", int)
+    # An instance log past this is rotated (see `cove.host.log_files`).
+    log_max_bytes: int = _env("COVE_LOG_MAX_BYTES", str(16 << 20), int)
 
     # Client connections (see `cove.gateway.limits` for why these defaults).
-    idle_timeout: float = field(
-        default_factory=lambda: float(os.environ.get("COVE_IDLE_TIMEOUT", "60"))
-    )
-    header_timeout: float = field(
-        default_factory=lambda: float(os.environ.get("COVE_HEADER_TIMEOUT", "20"))
-    )
-    body_timeout: float = field(
-        default_factory=lambda: float(os.environ.get("COVE_BODY_TIMEOUT", "20"))
-    )
-    max_connections_per_client: int = field(
-        default_factory=lambda: int(os.environ.get("COVE_MAX_CONNECTIONS_PER_CLIENT", "256"))
-    )
-    max_connections: int = field(
-        default_factory=lambda: int(os.environ.get("COVE_MAX_CONNECTIONS", "4096"))
-    )
+    idle_timeout: float = _env("COVE_IDLE_TIMEOUT", "60", float)
+    header_timeout: float = _env("COVE_HEADER_TIMEOUT", "20", float)
+    body_timeout: float = _env("COVE_BODY_TIMEOUT", "20", float)
+    max_connections_per_client: int = _env("COVE_MAX_CONNECTIONS_PER_CLIENT", "256", int)
+    max_connections: int = _env("COVE_MAX_CONNECTIONS", "4096", int)
 
     def http_limits(self) -> HttpLimits:
         return HttpLimits(

@@ -92,6 +92,34 @@ def test_authenticated_1gb_put_object_streams_to_disk(server, tmp_path: Path) ->
     head = s3.head_object(Bucket="big-uploads", Key="one-gb")
     assert head["ContentLength"] == GB and head["ETag"] == put["ETag"]
     assert watch.peak - before < 100 * 1024, (before, watch.peak)
+
+    # GetObject streams the object from its file as the client reads (it was read whole
+    # into memory), and a ranged GET of it answers exactly its bytes.
+    got, size = hashlib.md5(), 0
+    before = rss_kb(server.proc.pid)
+    with RssWatch(server.proc.pid) as watch:
+        stream = s3.get_object(Bucket="big-uploads", Key="one-gb")["Body"]
+        for chunk in stream.iter_chunks(8 * MB):
+            got.update(chunk)
+            size += len(chunk)
+    print(f"1 GB GetObject: server RSS {before // 1024} MB before, peak "
+          f"{watch.peak // 1024} MB")
+    assert size == GB and got.hexdigest() == md5.hexdigest()
+    assert watch.peak - before < 100 * 1024, (before, watch.peak)
+    # a client that stops reading holds back the sending, not the server's memory
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "big-uploads",
+                                                         "Key": "one-gb"})
+    sock = connect(server.port)
+    target = url.split(str(server.port), 1)[1]
+    sock.sendall(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode())
+    assert sock.recv(12) == b"HTTP/1.1 200"
+    with RssWatch(server.proc.pid) as watch:
+        time.sleep(2)
+    sock.close()
+    assert watch.peak - before < 100 * 1024, (before, watch.peak)
+    assert server.client("s3").list_buckets()["Buckets"]  # and it serves others meanwhile
+    part = s3.get_object(Bucket="big-uploads", Key="one-gb", Range=f"bytes={GB - 3 * MB}-")
+    assert part["ContentLength"] == 3 * MB and part["Body"].read() == bytes(3 * MB)
     s3.delete_object(Bucket="big-uploads", Key="one-gb")
 
 

@@ -79,11 +79,18 @@ def _head_bytes(
 
 
 def encode_response(resp: Response, keep_alive: bool, head: bool = False) -> bytes:
-    length = resp.content_length if resp.content_length is not None else len(resp.body)
+    """The response's bytes; for a file body, its head only (the file follows)."""
+    if resp.file is not None:
+        length = resp.file.length
+    else:
+        length = resp.content_length if resp.content_length is not None else len(resp.body)
     head_bytes = _head_bytes(resp.status, resp.headers, length, keep_alive)
-    if head or resp.content_length is not None:
+    if head or resp.content_length is not None or resp.file is not None:
         return head_bytes
     return head_bytes + resp.body
+
+
+FILE_CHUNK = 256 * 1024
 
 
 
@@ -147,6 +154,7 @@ class HttpProtocol(asyncio.Protocol):
         self._busy = False  # the serving task is between taking a request and answering it
         self._replying = False  # an answer_now reply is due
         self._replied: asyncio.Future[None] | None = None  # the serving task waits for it
+        self._drained: asyncio.Future[None] | None = None  # set while the peer is not reading
         self._answer_now: Callable[[Request, Reply], bool] | None = getattr(
             app, "answer_now", None
         )
@@ -189,8 +197,17 @@ class HttpProtocol(asyncio.Protocol):
         ):
             self._header_too_large()
 
+    def pause_writing(self) -> None:
+        self._drained = self._loop.create_future()
+
+    def resume_writing(self) -> None:
+        drained, self._drained = self._drained, None
+        if drained is not None and not drained.done():
+            drained.set_result(None)
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._closing = self._discard = True
+        self.resume_writing()  # a file being sent stops at the next chunk
         if self.connections is not None:
             self.connections.release(self)
         if self._stream is not None:
@@ -214,21 +231,21 @@ class HttpProtocol(asyncio.Protocol):
             self._header_too_large()
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if self._discard:
-            return
+        # Hot path: the count is checked once the headers are in (their bytes are capped
+        # as they arrive, so the dict stays small); repeats are joined as RFC 9110 says.
         self._header_count += 1
-        if self.limits is not None and self._header_count > self.limits.max_headers:
-            self._header_too_large()
-            return
         key = name.decode("latin-1").lower()
-        val = value.decode("latin-1")
-        if key in self._headers:
-            self._headers[key] += "," + val
+        headers = self._headers
+        if key in headers:
+            headers[key] += "," + value.decode("latin-1")
         else:
-            self._headers[key] = val
+            headers[key] = value.decode("latin-1")
 
     def on_headers_complete(self) -> None:
         if self._discard:
+            return
+        if self.limits is not None and self._header_count > self.limits.max_headers:
+            self._header_too_large()
             return
         self._reading = Phase.BODY
         self._head_seen = 0
@@ -392,9 +409,13 @@ class HttpProtocol(asyncio.Protocol):
                     keep_alive = False
             self._busy = False
             if transport.is_closing():
+                _close_file(resp)
                 return
-            self._write(resp, keep_alive, head)
-            if not keep_alive:
+            if resp.file is not None and not head:
+                await self._write_file(resp, keep_alive)
+            else:
+                self._write(resp, keep_alive, head)
+            if not keep_alive or transport.is_closing():
                 return
 
     def _reply_to(self, keep_alive: bool, head: bool) -> Reply:
@@ -417,12 +438,45 @@ class HttpProtocol(asyncio.Protocol):
 
     def _write(self, resp: Response, keep_alive: bool, head: bool) -> None:
         assert self.transport is not None
-        self._pending -= 1
-        if self._pending == 0:
-            self._since = time.monotonic()
+        if resp.file is not None:  # a callback answer: no task to stream it from
+            body = resp.file
+            with body.file:
+                body.file.seek(body.offset)
+                data = b"" if head else body.file.read(body.length)
+            resp = Response(resp.status, resp.headers, data, body.length if head else None)
+        self._answered()
         self.transport.write(encode_response(resp, keep_alive, head))
         if not keep_alive:
             self.transport.close()
+
+    async def _write_file(self, resp: Response, keep_alive: bool) -> None:
+        """The head, then the file chunk by chunk as fast as the client reads it: at
+        most a chunk and the transport's buffer are held, whatever the file's size."""
+        transport, body = self.transport, resp.file
+        assert transport is not None and body is not None
+        try:
+            transport.write(encode_response(resp, keep_alive))
+            left = body.length
+            await asyncio.to_thread(body.file.seek, body.offset)
+            while left > 0 and not transport.is_closing():
+                chunk = await asyncio.to_thread(body.file.read, min(FILE_CHUNK, left))
+                if not chunk:  # the file is shorter than announced: the client must know
+                    transport.abort()
+                    return
+                left -= len(chunk)
+                transport.write(chunk)
+                if self._drained is not None:
+                    await self._drained
+        finally:
+            body.file.close()
+        self._answered()
+        if not keep_alive:
+            transport.close()
+
+    def _answered(self) -> None:
+        self._pending -= 1
+        if self._pending == 0:
+            self._since = time.monotonic()
 
     def _stop_reading(self) -> None:
         self._discard = True
@@ -435,6 +489,11 @@ class HttpProtocol(asyncio.Protocol):
             return
         self._stop_reading()
         self._enqueue((resp, False, False))
+
+
+def _close_file(resp: Response) -> None:
+    if resp.file is not None:
+        resp.file.file.close()
 
 
 def _limited(

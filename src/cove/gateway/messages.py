@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
     from cove.gateway.body import BodyStream
@@ -64,12 +64,24 @@ class Request:
 
 
 @dataclass
+class FileBody:
+    """A response body sent from an open file as the client takes it: `length` bytes
+    from `offset`; the HTTP layer closes the file when done."""
+
+    file: BinaryIO
+    offset: int
+    length: int
+
+
+@dataclass
 class Response:
     status: int = 200
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
     # For HEAD: the Content-Length to announce without sending a body.
     content_length: int | None = None
+    # Instead of `body`, for large bodies (S3 objects): streamed, never held whole.
+    file: FileBody | None = None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from cove.host.pids import alive
+
 log = logging.getLogger(__name__)
 
 CPU_PERIOD_US = 100_000
@@ -192,7 +194,7 @@ def _try_v1(mounts: dict[str, Path], own: dict[str, str]) -> Cgroups | None:
 def _make_base(parent: Path) -> Path:
     for old in parent.glob(f"{PREFIX}*"):
         pid = old.name[len(PREFIX):]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not alive(int(pid)):
             _remove_tree(old)
     base = parent / f"{PREFIX}{os.getpid()}"
     base.mkdir(exist_ok=True)
@@ -250,13 +252,3 @@ def _rmdir(path: Path) -> None:
                 return
             time.sleep(0.02)
     log.warning("cgroup %s stayed busy; left in place", path)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -10,11 +10,10 @@ import os
 import shutil
 from pathlib import Path
 
-MAX_BYTES = int(os.environ.get("COVE_LOG_MAX_BYTES", 16 << 20))
 KEEP = 3
 
 
-def rotate_if_large(path: Path, max_bytes: int = MAX_BYTES, keep: int = KEEP) -> bool:
+def rotate_if_large(path: Path, max_bytes: int, keep: int = KEEP) -> bool:
     """Rotate `path` if it is over `max_bytes`; True when it did."""
     try:
         if path.stat().st_size <= max_bytes:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import os
 import re
 from collections.abc import Iterator
 
 from cove.gateway.header_values import is_field_value
-from cove.gateway.messages import Response
+from cove.gateway.messages import FileBody, Response
 from cove.protocol.errors import AwsError
 from cove.protocol.s3_call import S3Call, decode_path, quoted, respond, xml_response
 from cove.protocol.s3_payload import Payload
@@ -101,6 +102,9 @@ def _if_none_match_star(call: S3Call) -> bool:
     return True
 
 
+STREAM_FROM = 1 << 20  # bodies larger than this are streamed from the object's file
+
+
 def get_object(call: S3Call, store: ObjectStore, head: bool = False) -> Response:
     with store.open_object(call.bucket, call.key) as (info, fh):
         not_modified = _check_conditions(call, info)
@@ -123,6 +127,9 @@ def get_object(call: S3Call, store: ObjectStore, head: bool = False) -> Response
         length = max(0, end - start + 1)
         if head:
             return Response(status, headers, b"", content_length=length)
+        if length > STREAM_FROM:  # sent as the client reads it, never held whole
+            own = os.fdopen(os.dup(fh.fileno()), "rb")  # outlives this `with`
+            return Response(status, headers, file=FileBody(own, start, length))
         fh.seek(start)
         return Response(status, headers, fh.read(length))
 

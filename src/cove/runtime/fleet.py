@@ -210,7 +210,7 @@ class LocalFleet:
         while not self._stopped:
             await asyncio.sleep(self.settings.health_interval)
             for inst in self.instances():
-                inst.rotate_log()
+                inst.rotate_log(self.settings.log_max_bytes)
             checks = [i for i in self.instances() if i.healthy and i.outstanding == 0]
             results = await asyncio.gather(*(i.ping() for i in checks))
             for inst, ok in zip(checks, results, strict=True):

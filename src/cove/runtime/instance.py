@@ -266,9 +266,9 @@ class Instance:
             self._concurrent -= 1
         done(outcome)
 
-    def rotate_log(self) -> None:
+    def rotate_log(self, max_bytes: int) -> None:
         """Keep the log within its cap (see `cove.host.log_files`)."""
-        if rotate_if_large(self.log_path):
+        if rotate_if_large(self.log_path, max_bytes):
             self._log_offset = 0
 
     def log_tail(self) -> str:

@@ -15,10 +15,11 @@ from typing import Any
 
 from cove.config import Settings
 from cove.host.confinement import Confinement
+from cove.host.pids import alive
 from cove.runtime.contract import Fleet, VariantSpec
 from cove.runtime.fleet import FleetHost, LocalFleet
 from cove.runtime.metrics import Metrics
-from cove.runtime.model_store import ModelStore
+from cove.runtime.model_store import ModelStore, UnpackLimits
 
 SOCKET_DIR_PREFIX = "cove-sockets-"
 
@@ -29,19 +30,10 @@ def _socket_dir() -> Path:
     servers killed without a shutdown left behind (their pid is gone) are removed."""
     for old in Path(tempfile.gettempdir()).glob(f"{SOCKET_DIR_PREFIX}*-*"):
         pid = old.name[len(SOCKET_DIR_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and old.stat().st_uid == os.getuid() and not _alive(int(pid)):
+        if pid.isdigit() and old.stat().st_uid == os.getuid() and not alive(int(pid)):
             shutil.rmtree(old, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix=f"{SOCKET_DIR_PREFIX}{os.getpid()}-"))
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class LocalRuntime:
@@ -52,7 +44,8 @@ class LocalRuntime:
         self.socket_dir = _socket_dir()
         slots = itertools.count()
         self.metrics = Metrics()
-        models = ModelStore(settings.data_dir / "models", artifacts, confinement.sandbox)
+        limits = UnpackLimits(settings.model_max_unpacked_bytes, settings.model_max_files)
+        models = ModelStore(settings.data_dir / "models", artifacts, confinement.sandbox, limits)
         self.host = FleetHost(
             settings, models, self.socket_dir, confinement, lambda: next(slots), self.metrics,
         )

@@ -37,8 +37,8 @@ class ModelDataError(Exception):
 class UnpackLimits:
     """How large a model may unpack to; a tar bomb fails the endpoint instead of the disk."""
 
-    max_bytes: int = int(os.environ.get("COVE_MODEL_MAX_UNPACKED_BYTES", 16 << 30))
-    max_members: int = int(os.environ.get("COVE_MODEL_MAX_FILES", 100_000))
+    max_bytes: int
+    max_members: int
 
 
 @dataclass(frozen=True)
@@ -48,13 +48,11 @@ class ModelCopy:
 
 
 class ModelStore:
-    def __init__(
-        self, root: Path, artifacts: Any, sandbox: Sandbox, limits: UnpackLimits | None = None
-    ) -> None:
+    def __init__(self, root: Path, artifacts: Any, sandbox: Sandbox, limits: UnpackLimits) -> None:
         self.root = root
         self.artifacts = artifacts
         self.sandbox = sandbox
-        self.limits = limits or UnpackLimits()
+        self.limits = limits
         self._users: dict[str, int] = {}  # key -> endpoints (fleet variants) holding it
         self._lock = asyncio.Lock()
         shutil.rmtree(root, ignore_errors=True)  # copies of a previous run: nobody uses them
