@@ -98,10 +98,18 @@ def orphan():
         stderr=subprocess.DEVNULL)
     return {"pid": proc.pid}
 
+AT_LOAD = {}
+
+def model_fn(model_dir):
+    # what a malicious pickle could do while model.joblib loads
+    AT_LOAD.update(reads())
+    import joblib
+    return joblib.load(os.path.join(model_dir, "model.joblib"))
+
 def transform_fn(model, data, content_type, accept):
     action = data.decode() if isinstance(data, bytes) else str(data)
     result = {"reads": reads, "memory": fork_past_memory, "fork-bomb": fork_bomb,
-              "orphan": orphan}[action]()
+              "orphan": orphan, "at-load": lambda: AT_LOAD}[action]()
     return json.dumps(result)
 '''
 
@@ -164,9 +172,10 @@ def attack(srv, endpoint: str, action: str) -> dict:
     return json.loads(resp["Body"].read())
 
 
-def test_model_code_reaches_none_of_the_server(hostile) -> None:
+@pytest.mark.parametrize("when", ["reads", "at-load"])
+def test_model_code_reaches_none_of_the_server(hostile, when: str) -> None:
     srv, victim, attacker = hostile
-    got = attack(srv, attacker, "reads")
+    got = attack(srv, attacker, when)
     for what in ("credentials", "database", "objects", "models", "data_dir", "server_environ",
                  "server_mem", "rewrite_victim", "rewrite_own_model"):
         assert not got[what]["ok"], (what, got[what])
