@@ -265,7 +265,9 @@ class TrainingJobs:
         self.launched += 1
         env, profile = _process_env(doc, slot)
         cgroup = None
-        if profile is not None:
+        if profile is not None and self.confinement.rlimits_only:
+            env["COVE_JOB_MEMORY_BYTES"] = str(profile.memory_bytes)
+        elif profile is not None:
             cgroup = await asyncio.to_thread(
                 self.confinement.cgroup, f"job-{slot}", profile.memory_bytes,
                 len(profile.cpus),

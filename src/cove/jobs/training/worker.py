@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cove.jobs.training.environment import TrainingEnv
 from cove.jobs.training.errors import ClientError, failure_reason
-from cove.runtime.limits import die_with_parent
+from cove.runtime.limits import confine, die_with_parent
 
 ALGORITHM_MODULES = {
     "linear-learner": "cove.jobs.training.algorithms.linear_learner",
@@ -24,10 +24,11 @@ ALGORITHM_MODULES = {
 }
 
 
-def _pin_cpus() -> None:
-    cpus = os.environ.get("COVE_JOB_CPUS")
-    if cpus and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {int(c) for c in cpus.split(",")})
+def _confine() -> None:
+    """The instance type's CPUs, and its memory as a hard rlimit where no cgroup holds
+    the job (COVE_JOB_MEMORY_BYTES is set only then)."""
+    cpus = [int(c) for c in os.environ.get("COVE_JOB_CPUS", "").split(",") if c]
+    confine(cpus or None, int(os.environ.get("COVE_JOB_MEMORY_BYTES") or 0) or None)
 
 
 def check_channels(env: TrainingEnv, channels: dict[str, bool]) -> None:
@@ -74,7 +75,7 @@ def main() -> int:
         die_with_parent(parent, signal.SIGTERM)
     # SIGTERM (StopTrainingJob) ends the job at once, like a container receiving it.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    _pin_cpus()
+    _confine()
     return run(Path(sys.argv[1]))
 
 
