@@ -64,6 +64,13 @@ class Settings:
     # An instance log past this is rotated (see `cove.host.log_files`).
     log_max_bytes: int = _env("COVE_LOG_MAX_BYTES", str(16 << 20), int)
 
+    # Host directories file:// artifact URIs may name (os.pathsep-separated); none by default.
+    local_roots: tuple[Path, ...] = field(
+        default_factory=lambda: tuple(
+            Path(p) for p in os.environ.get("COVE_LOCAL_ROOTS", "").split(os.pathsep) if p
+        )
+    )
+
     # Client connections (see `cove.gateway.limits` for why these defaults).
     idle_timeout: float = _env("COVE_IDLE_TIMEOUT", "60", float)
     header_timeout: float = _env("COVE_HEADER_TIMEOUT", "20", float)

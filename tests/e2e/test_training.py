@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, WaiterError
-from conftest import is_sandbox_holder
+from conftest import children_of, is_sandbox_holder
 from training_support import (
     LINEAR_LEARNER,
     SEED_ROW,
@@ -33,23 +33,26 @@ from training_support import (
 
 
 def job_processes(name: str) -> list[int]:
-    """Live training processes of job `name` (their command line names its job dir),
-    without the bubblewrap processes that hold its sandbox."""
+    """Live training processes of job `name`: inside the sandbox whose bubblewrap command
+    line binds that job's directory (the job itself sees it as /opt/ml)."""
     found = []
     for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
         try:
             cmdline = (proc / "cmdline").read_bytes().split(b"\0")
-            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if b"cove.jobs.training.worker" in cmdline and state != "Z" and not is_sandbox_holder(
-            cmdline
-        ) and any(
-            part.endswith(f"/{name.lower()}".encode()) for part in cmdline
-        ):
-            found.append(int(proc.name))
+        mine = any(part.endswith(f"/{name.lower()}/input".encode()) for part in cmdline)
+        if not (proc.name.isdigit() and is_sandbox_holder(cmdline) and mine):
+            continue
+        for pid in children_of(int(proc.name)):
+            try:
+                inner = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if (b"cove.jobs.training.worker" in inner and not is_sandbox_holder(inner)
+                    and state != "Z" and pid not in found):
+                found.append(pid)
     return found
 
 

@@ -5,7 +5,10 @@ flight and for calls waiting behind them."""
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
+
+import pytest
 
 from cove.gateway.http import serve_unix
 from cove.gateway.messages import Listener, Request, Response
@@ -129,3 +132,22 @@ def test_closed_lane_fails_calls_with_connection_error(tmp_path: Path) -> None:
 
     got = asyncio.run(scenario())
     assert all(isinstance(g, ConnectionError) for g in got), got
+
+
+
+def test_unix_connector_refuses_a_socket_served_by_someone_else(tmp_path: Path) -> None:
+    # The socket's directory is writable by sandboxed code: a link there to another
+    # process's socket must not get the server's requests.
+    path = str(tmp_path / "s.sock")
+
+    async def check() -> None:
+        server = await asyncio.start_unix_server(lambda r, w: None, path)
+        try:
+            with pytest.raises(ConnectionRefusedError, match="not served by the instance"):
+                await unix_connector(path, trusted=lambda pid: False)()
+            conn = await unix_connector(path, trusted=lambda pid: pid == os.getpid())()
+            conn.close()
+        finally:
+            server.close()
+
+    asyncio.run(check())

@@ -17,7 +17,7 @@ def artifacts(tmp_path: Path) -> ArtifactStore:
     engine = open_engine(f"sqlite:///{tmp_path / 'meta.db'}")
     objects = ObjectStore(tmp_path / "objects", engine)
     objects.create_bucket("models", "us-east-1", "000000000000")
-    settings = Settings(data_dir=tmp_path, s3_endpoint_url=None)
+    settings = Settings(data_dir=tmp_path / "data", s3_endpoint_url=None, local_roots=(tmp_path,))
     return ArtifactStore(settings, objects)
 
 
@@ -67,6 +67,23 @@ def test_file_uris(artifacts: ArtifactStore, tmp_path: Path) -> None:
     assert artifacts.read_bytes("s3://models/copied.txt") == b"local"
     with pytest.raises(ArtifactNotFound, match="does not exist"):
         artifacts.read_bytes((tmp_path / "none").as_uri())
+
+
+def test_file_uris_reach_only_the_local_roots_and_never_the_data_dir(
+    artifacts: ArtifactStore, tmp_path: Path
+) -> None:
+    # Whoever calls CreateModel or CreateTrainingJob names these paths and the server
+    # opens them as its own user: outside COVE_LOCAL_ROOTS they are refused.
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "credentials.json").write_text("{}")
+    (tmp_path / "link").symlink_to(tmp_path / "data" / "credentials.json")
+    for uri in ("file:///etc/passwd", (tmp_path / "data" / "credentials.json").as_uri(),
+                (tmp_path / "link").as_uri()):
+        with pytest.raises(InvalidArtifactUri, match="COVE_LOCAL_ROOTS"):
+            artifacts.read_bytes(uri)
+    with pytest.raises(InvalidArtifactUri, match="COVE_LOCAL_ROOTS"):
+        artifacts.write_bytes("file:///etc/cron.d/cove", b"* * * * * root true")
+    assert not Path("/etc/cron.d/cove").exists()
 
 
 def test_invalid_uris(artifacts: ArtifactStore) -> None:

@@ -70,6 +70,9 @@ class Sandbox:
         self.data_dir = data_dir.resolve()
         self.enabled = enabled
         self.as_root = os.geteuid() == 0
+        # Found once, on the server's own PATH: never through a model's environment.
+        self.bwrap = shutil.which("bwrap") or "bwrap"
+        self.setpriv = shutil.which("setpriv") or "setpriv"
 
     @classmethod
     def from_environment(cls, data_dir: Path) -> Sandbox:
@@ -100,7 +103,10 @@ class Sandbox:
             _probe(self.as_root)
 
     def command(self, argv: list[str], jail: Jail, what: str) -> list[str]:
-        """`argv` run inside a sandbox as described by `jail`; `what` names it in logs."""
+        """`argv` run inside a sandbox as described by `jail`; `what` names it in logs.
+        Start it with an environment the server chose: bubblewrap and setpriv run as root
+        and would obey LD_PRELOAD or PATH; a model's own variables go in through
+        `cove.host.with_env`, past the privilege drop."""
         if not self.enabled:
             log.warning(
                 "%s runs WITHOUT a sandbox (%s=off): its code can read the data dir and "
@@ -115,7 +121,7 @@ class Sandbox:
 
     def _bwrap(self, jail: Jail) -> list[str]:
         args = [
-            "bwrap", "--die-with-parent", "--new-session",
+            self.bwrap, "--die-with-parent", "--new-session",
             "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--hostname", "sandbox",
         ]
@@ -124,12 +130,14 @@ class Sandbox:
         if not jail.network:
             args.append("--unshare-net")
         args += _system_mounts()
-        made = {"/", "/etc"}
+        # the private /tmp first: runtime paths under the host's /tmp are bound into it
+        args += ["--proc", "/proc", "--dev", "/dev"]
+        for scratch in ("/dev/shm", "/tmp"):
+            args += ["--size", str(TMP_BYTES), "--perms", "1777", "--tmpfs", scratch]
+        made = {"/", "/etc", "/tmp"}
         runtime = _runtime_paths(self.data_dir)
         for path in runtime:
             args += [*_parents(str(path), made), "--ro-bind", str(path), str(path)]
-        args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm"]
-        args += ["--size", str(TMP_BYTES), "--perms", "1777", "--tmpfs", "/tmp"]
         visible = list(runtime)
         for bind in jail.binds:
             mode = "--bind" if bind.writable else "--ro-bind"
@@ -144,7 +152,7 @@ class Sandbox:
         if not self.as_root:
             return []
         return [
-            "setpriv", f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_GID}", "--clear-groups",
+            self.setpriv, f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_GID}", "--clear-groups",
             "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
         ]
 
@@ -193,7 +201,11 @@ def _runtime_paths(data_dir: Path) -> tuple[Path, ...]:
         *os.environ.get("PYTHONPATH", "").split(os.pathsep),
     ]
     paths = {Path(p).resolve() for p in candidates if p and Path(p).is_dir()}
-    paths = {p for p in paths if not _inside(p, data_dir) and not _is_system(p)}
+    too_wide = {Path("/"), Path.home().resolve()}  # a PYTHONPATH entry must not bind these
+    paths = {
+        p for p in paths
+        if not _inside(p, data_dir) and not _is_system(p) and p not in too_wide
+    }
     return tuple(sorted(p for p in paths if not any(a in p.parents for a in paths)))
 
 
@@ -203,7 +215,7 @@ def _is_system(path: Path) -> bool:
 
 @functools.cache
 def _probe(as_root: bool) -> None:
-    if shutil.which("bwrap") is None:
+    if shutil.which("bwrap") is None:  # the server's PATH, as Sandbox resolves it
         raise SandboxUnavailable(
             "Cove runs model code in a bubblewrap sandbox, and `bwrap` is not installed "
             "(Debian/Ubuntu: apt-get install bubblewrap). To run model code without a "
@@ -217,7 +229,7 @@ def _probe(as_root: bool) -> None:
     probe = Sandbox(Path("/nonexistent"))
     argv = probe._wrap([sys.executable, "-c", "pass"], Jail())
     try:
-        done = subprocess.run(argv, capture_output=True, timeout=30, env={"PATH": _path()})
+        done = subprocess.run(argv, capture_output=True, timeout=30, env=_probe_env())
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SandboxUnavailable(f"bubblewrap could not start a sandbox here: {exc}") from exc
     if done.returncode != 0:
@@ -230,8 +242,10 @@ def _probe(as_root: bool) -> None:
         )
 
 
-def _path() -> str:
-    return os.environ.get("PATH", "/usr/bin:/bin")
+def _probe_env() -> dict[str, str]:
+    """What the probe's interpreter needs to start: the server's own search paths."""
+    keep = ("PATH", "PYTHONPATH")
+    return {k: os.environ[k] for k in keep if k in os.environ}
 
 
 def describe(sandbox: Sandbox, backend_name: str) -> str:

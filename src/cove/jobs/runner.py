@@ -22,6 +22,8 @@ from cove.runtime.launch import inherited_env, parent_pid
 STOP_GRACE = 10.0
 
 JOBS_DIR = "jobs"
+JOB_ROOT = "/opt/ml"  # where a sandboxed job sees its job dir's parts
+JOB_MOUNTS = (("input", False), ("model", True), ("output", True))
 LOG_FILE = "job.log"
 
 
@@ -35,8 +37,10 @@ def log_path(data_dir: Path, kind: str, name: str) -> Path:
 
 
 class JobProcess:
-    """One job's subprocess: `python -m <module> <job dir>` with stdout+stderr in `log`,
-    sandboxed with the job dir bound read-write at its own path.
+    """One job's subprocess: `python -m <module> /opt/ml` with stdout+stderr in `log`,
+    sandboxed with the job dir's input/ (read-only), model/ and output/ at /opt/ml, as in
+    a SageMaker training container. The job dir itself (and the log in it) stays the
+    server's: the job can write nothing there that the server later reads as its own.
 
     The module should first call `cove.runtime.limits.die_with_parent` with the
     COVE_PARENT_PID it is given, when that is not 0 (no sandbox).
@@ -67,10 +71,14 @@ class JobProcess:
     def start(self) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         sandbox = self.confinement.sandbox
-        sandbox.give(self.root)
-        jail = Jail((sandbox.place(self.root, str(self.root), writable=True),),
-                    network=self.network)
-        argv = [sys.executable, "-m", self.module, str(self.root)]
+        binds = []
+        for sub, writable in JOB_MOUNTS:
+            (self.root / sub).mkdir(mode=0o700, exist_ok=True)
+            sandbox.give(self.root / sub)
+            binds.append(sandbox.place(self.root / sub, f"{JOB_ROOT}/{sub}", writable))
+        jail = Jail(tuple(binds), network=self.network)
+        root = JOB_ROOT if sandbox.enabled else str(self.root)
+        argv = [sys.executable, "-m", self.module, root]
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
                 sandbox.command(argv, jail, f"job {self.root.name}"),

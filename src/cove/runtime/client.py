@@ -9,6 +9,8 @@ task switch); `request` wraps it for coroutines.
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -154,9 +156,22 @@ class HttpConnection(asyncio.Protocol):
 Connector = Callable[[], Awaitable[HttpConnection]]
 
 
-def unix_connector(path: str) -> Connector:
+def unix_connector(path: str, trusted: Callable[[int], bool] | None = None) -> Connector:
+    """Connections to a Unix socket; with `trusted`, only to one whose listening process
+    (its SO_PEERCRED pid) passes: the socket's directory is writable by sandboxed code,
+    which could otherwise put a link to another socket there."""
+
     async def connect() -> HttpConnection:
-        _, proto = await asyncio.get_running_loop().create_unix_connection(HttpConnection, path)
+        loop = asyncio.get_running_loop()
+        transport, proto = await loop.create_unix_connection(HttpConnection, path)
+        if trusted is not None:
+            sock = transport.get_extra_info("socket")
+            pid, _, _ = struct.unpack("3i", sock.getsockopt(
+                socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")
+            ))
+            if not trusted(pid):
+                transport.close()
+                raise ConnectionRefusedError(f"{path} is not served by the instance (pid {pid})")
         return proto
 
     return connect

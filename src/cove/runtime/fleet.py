@@ -209,8 +209,8 @@ class LocalFleet:
     async def _health_loop(self) -> None:
         while not self._stopped:
             await asyncio.sleep(self.settings.health_interval)
-            for inst in self.instances():
-                inst.rotate_log(self.settings.log_max_bytes)
+            for inst in self.instances():  # a copy past the cap: off the loop
+                await asyncio.to_thread(inst.rotate_log, self.settings.log_max_bytes)
             checks = [i for i in self.instances() if i.healthy and i.outstanding == 0]
             results = await asyncio.gather(*(i.ping() for i in checks))
             for inst, ok in zip(checks, results, strict=True):

@@ -103,7 +103,11 @@ class Instance:
         self._supervisor = asyncio.get_running_loop().create_task(self._supervise())
 
     async def _spawn_until_healthy(self) -> None:
-        launch = self._make_launch()
+        # files, ownership and the cgroup (whose predecessor is killed first): off the loop
+        try:
+            launch = await asyncio.to_thread(self._make_launch)
+        except OSError as exc:
+            raise InstanceFailed(f"Cove could not prepare the instance: {exc}") from exc
         self._cgroup = launch.cgroup
         self._run_dir = launch.run_dir
         if launch.socket_path:
@@ -112,16 +116,19 @@ class Instance:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log_file:
             self._log_offset = log_file.tell()
-            self._proc = await asyncio.create_subprocess_exec(
-                *launch.argv,
-                env=launch.env,
-                cwd=launch.cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group, killed as a whole
-                preexec_fn=launch.cgroup.join if launch.cgroup else None,
-            )
+            try:
+                self._proc = await asyncio.create_subprocess_exec(
+                    *launch.argv,
+                    env=launch.env,
+                    cwd=launch.cwd,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # its own process group, killed as a whole
+                    preexec_fn=launch.cgroup.join if launch.cgroup else None,
+                )
+            except (OSError, subprocess.SubprocessError) as exc:
+                raise InstanceFailed(f"the process could not be started: {exc}") from exc
         self._close_connections()
         self._pool = ConnectionPool(launch.connect)
         loop = asyncio.get_running_loop()
@@ -188,18 +195,17 @@ class Instance:
             self._supervisor.cancel()
         self._close_connections()
         proc = self._proc
-        if proc is None:
-            return
-        self._kill(signal.SIGTERM)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(proc.wait(), STOP_GRACE)
-        self._kill(signal.SIGKILL)  # also anything the process left in its group
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(proc.wait(), STOP_GRACE)
+        if proc is not None:
+            self._kill(signal.SIGTERM)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.wait(), STOP_GRACE)
+            self._kill(signal.SIGKILL)  # also anything the process left in its group
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.wait(), STOP_GRACE)
         if self._cgroup is not None:
             await asyncio.to_thread(self._cgroup.remove)
         if self._run_dir is not None:
-            shutil.rmtree(self._run_dir, ignore_errors=True)
+            await asyncio.to_thread(shutil.rmtree, self._run_dir, True)
 
     def _close_connections(self) -> None:
         if self._lane is not None:

@@ -16,6 +16,7 @@ Both get thread-count variables matching the instance type's vCPUs.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sys
@@ -33,6 +34,7 @@ INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "PYTHONPATH", "VIRTUAL_ENV")
 MODEL_DIR = "/opt/ml/model"
 SOCKET_DIR = "/run/cove"
 SOCKET_NAME = "instance.sock"
+ENV_FILE = "environment.json"  # the model's Environment, read by `cove.host.with_env`
 
 
 def free_port() -> int:
@@ -78,26 +80,27 @@ def make_launch(
     name: str,
     confinement: Confinement,
 ) -> Launch:
-    """`run_dir`: the instance's own directory for its socket (visible inside); `name`
-    names its cgroup and appears in logs."""
+    """`run_dir`: the instance's own directory for its socket and environment file
+    (visible inside at /run/cove); `name` names its cgroup and appears in logs."""
     sandbox = confinement.sandbox
     run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    sandbox.give(run_dir)
     model = sandbox.place(model_dir, MODEL_DIR)
     run = sandbox.place(run_dir, SOCKET_DIR, writable=True)
     binds = [model, run]
+    # What the server chooses goes into the process's environment; the model's own
+    # Environment (which wins) only past the privilege drop, through a file.
     env = inherited_env("/tmp" if sandbox.enabled else str(run_dir))
     env.update(profile.thread_env())
     env.update(SM_MODEL_DIR=model.target, SAGEMAKER_MODEL_DIR=model.target, PYTHONUNBUFFERED="1")
-    env.update(environment)  # the model's own Environment wins
+    chosen = dict(environment)
     rlimit = profile.memory_bytes if confinement.rlimits_only else 0
     prefix = worker_prefix(profile, rlimit, parent_pid(confinement))
     if image.executable is not None:
         port = free_port()
-        env["SAGEMAKER_BIND_TO_PORT"] = str(port)
-        exe_dir = Path(image.executable).resolve().parent
-        binds.append(sandbox.place(exe_dir, str(exe_dir)))
-        argv = [*prefix, "exec", "--", str(image.executable), "serve"]
+        chosen["SAGEMAKER_BIND_TO_PORT"] = str(port)
+        exe = Path(image.executable).resolve()
+        binds.append(sandbox.place(exe, str(exe)))  # the file alone, not its directory
+        argv = [*prefix, "exec", "--", str(exe), "serve"]
         connect = tcp_connector("127.0.0.1", port)
         socket_path = None
     else:
@@ -114,7 +117,13 @@ def make_launch(
         ]
         socket_path = str(run_dir / SOCKET_NAME)
         connect = unix_connector(socket_path)
+    env_file = run_dir / ENV_FILE
+    env_file.write_text(json.dumps(chosen))  # 0600 under the server's umask
+    sandbox.give(run_dir)
+    argv = [sys.executable, "-m", "cove.host.with_env", f"{run.target}/{ENV_FILE}", *argv]
     jail = Jail(tuple(binds), cwd="/tmp")
-    cgroup = confinement.cgroup(name, profile.memory_bytes, len(profile.cpus))
     command = sandbox.command(argv, jail, f"instance {name}")
+    cgroup = confinement.cgroup(name, profile.memory_bytes, len(profile.cpus))
+    if cgroup is not None and socket_path is not None:
+        connect = unix_connector(socket_path, trusted=lambda pid: pid in cgroup.pids())
     return Launch(command, env, connect, str(run_dir), socket_path, cgroup, run_dir)

@@ -22,9 +22,10 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
 from cove.host.sandbox import Sandbox
+from cove.storage.artifacts import ArtifactError
 
 CHUNK = 1 << 20
 
@@ -66,7 +67,7 @@ class ModelStore:
             if not url:
                 (work / "model").mkdir()
                 return await self._adopt("empty", work / "model")
-            local = _local_directory(url)
+            local = self._local_directory(url)
             if local is not None:
                 await asyncio.to_thread(self._copy_dir, local, work / "model", url)
                 return await self._adopt(f"dir-{uuid.uuid4().hex}", work / "model")
@@ -88,7 +89,13 @@ class ModelStore:
             self._users[copy.key] = left
             return
         self._users.pop(copy.key, None)
-        shutil.rmtree(copy.path, ignore_errors=True)
+        # out of the way at once (the same bytes may be adopted again next), gone later
+        trash = self.root / f".released-{uuid.uuid4().hex}"
+        try:
+            copy.path.rename(trash)
+        except OSError:
+            return
+        asyncio.get_running_loop().run_in_executor(None, shutil.rmtree, trash, True)
 
     async def _adopt(self, key: str, unpacked: Path) -> ModelCopy:
         async with self._lock:
@@ -96,8 +103,6 @@ class ModelStore:
             if key in self._users:  # the same bytes were unpacked meanwhile
                 self._users[key] += 1
                 return ModelCopy(target, key)
-            if target.exists():  # released but not yet removed
-                shutil.rmtree(target)
             await asyncio.to_thread(_make_private, unpacked)
             await asyncio.to_thread(self.sandbox.give, unpacked)
             unpacked.rename(target)
@@ -118,8 +123,10 @@ class ModelStore:
         dest.mkdir()
         try:
             with tarfile.open(archive, "r:*") as tar:
-                members = tar.getmembers()
-                self._check(len(members), sum(m.size for m in members if m.isfile()), url)
+                size = 0
+                for count, member in enumerate(tar, 1):  # a bomb stops at the limits
+                    size += member.size if member.isfile() else 0
+                    self._check(count, size, url)
                 tar.extractall(dest, filter="data")  # no absolute paths, links out, devices
         except (tarfile.TarError, OSError, EOFError) as exc:
             raise ModelDataError(
@@ -127,21 +134,42 @@ class ModelStore:
                 f"(SageMaker expects model.tar.gz): {exc}"
             ) from exc
 
+    def _local_directory(self, url: str) -> Path | None:
+        """The directory a file:// ModelDataUrl names (within COVE_LOCAL_ROOTS only)."""
+        if urlparse(url).scheme != "file":
+            return None
+        try:
+            path = self.artifacts.local_path(url)
+        except ArtifactError as exc:
+            raise ModelDataError(str(exc)) from None
+        return path if path.is_dir() else None
+
     def _copy_dir(self, source: Path, dest: Path, url: str) -> None:
-        files = [p for p in source.rglob("*") if p.is_file()]
+        """Regular files and directories only: a link or a device could reach beyond."""
+        entries = list(source.rglob("*"))
+        odd = [p for p in entries if p.is_symlink() or not (p.is_file() or p.is_dir())]
+        if odd:
+            raise ModelDataError(
+                f"Model data at {url} holds {odd[0]}, which is not a regular file or "
+                "directory; Cove copies only those."
+            )
+        files = [p for p in entries if p.is_file()]
         self._check(len(files), sum(p.stat().st_size for p in files), url)
-        shutil.copytree(source, dest, symlinks=False)
+        try:
+            shutil.copytree(source, dest, symlinks=True)
+        except (OSError, shutil.Error) as exc:
+            raise ModelDataError(f"Could not copy model data from {url}: {exc}") from exc
 
     def _check(self, members: int, size: int, url: str) -> None:
         if members > self.limits.max_members:
             raise ModelDataError(
-                f"Model data at {url} holds {members} files, more than the "
-                f"{self.limits.max_members} Cove unpacks (COVE_MODEL_MAX_FILES)."
+                f"Model data at {url} holds more than the {self.limits.max_members} files "
+                "Cove unpacks (COVE_MODEL_MAX_FILES)."
             )
         if size > self.limits.max_bytes:
             raise ModelDataError(
-                f"Model data at {url} unpacks to {size} bytes, more than the "
-                f"{self.limits.max_bytes} Cove allows (COVE_MODEL_MAX_UNPACKED_BYTES)."
+                f"Model data at {url} unpacks to more than the {self.limits.max_bytes} bytes "
+                "Cove allows (COVE_MODEL_MAX_UNPACKED_BYTES)."
             )
 
 
@@ -165,9 +193,3 @@ def _make_private(tree: Path) -> None:
     os.chmod(tree, 0o700)
 
 
-def _local_directory(url: str) -> Path | None:
-    parsed = urlparse(url)
-    if parsed.scheme != "file":
-        return None
-    path = Path(unquote(parsed.path))
-    return path if path.is_dir() else None

@@ -74,6 +74,8 @@ class _Objects(Protocol):
 
 class ArtifactStore:
     def __init__(self, settings: Settings, objects: ObjectStore | None) -> None:
+        self._roots = tuple(p.resolve() for p in settings.local_roots)
+        self._data_dir = settings.data_dir.resolve()
         if settings.s3_endpoint_url:
             self._s3: _Objects = _RemoteObjects(settings.s3_endpoint_url, settings.region)
         elif objects is not None:
@@ -84,13 +86,13 @@ class ArtifactStore:
     def read_bytes(self, uri: str) -> bytes:
         loc = parse_uri(uri)
         if loc.scheme == "file":
-            return _file(loc).read_bytes()
+            return self._file(loc).read_bytes()
         return self._s3.read(_object(loc))
 
     def write_bytes(self, uri: str, data: bytes) -> None:
         loc = parse_uri(uri)
         if loc.scheme == "file":
-            _atomic_write(_path(loc), lambda fh: fh.write(data))
+            _atomic_write(self._path(loc), lambda fh: fh.write(data))
         else:
             self._s3.write(_object(loc), data)
 
@@ -100,7 +102,7 @@ class ArtifactStore:
             raise ArtifactNotFound(f"{src} does not exist or is not a file")
         loc = parse_uri(uri)
         if loc.scheme == "file":
-            _copy_file(src, _path(loc))
+            _copy_file(src, self._path(loc))
         else:
             self._s3.upload(src, _object(loc))
 
@@ -109,7 +111,7 @@ class ArtifactStore:
         dest = Path(dest)
         loc = parse_uri(uri)
         if loc.scheme == "file":
-            _copy_file(_file(loc), dest)
+            _copy_file(self._file(loc), dest)
         else:
             self._s3.download(_object(loc), dest)
         return dest
@@ -131,21 +133,46 @@ class ArtifactStore:
         """URIs of every artifact whose URI starts with `prefix_uri`, sorted."""
         loc = parse_uri(prefix_uri)
         if loc.scheme == "file":
-            return _list_files(_path(loc))
+            return _list_files(self._path(loc))
         return [loc.child(key) for key in self._s3.keys(loc)]
 
     def exists(self, uri: str) -> bool:
         loc = parse_uri(uri)
         if loc.scheme == "file":
-            return _path(loc).is_file()
+            return self._path(loc).is_file()
         return bool(loc.key) and self._s3.exists(loc)
 
     def delete(self, uri: str) -> None:
         loc = parse_uri(uri)
         if loc.scheme == "file":
-            _path(loc).unlink(missing_ok=True)
+            self._path(loc).unlink(missing_ok=True)
         else:
             self._s3.delete(_object(loc))
+
+
+    def local_path(self, uri: str) -> Path:
+        """The host path a file:// URI names, if Cove may read or write it there."""
+        return self._path(parse_uri(uri))
+
+    def _path(self, loc: Location) -> Path:
+        """file:// URIs reach only the operator's COVE_LOCAL_ROOTS, never the data dir:
+        the server reads and writes them as its own user, for whoever made the call."""
+        path = _path(loc).resolve()  # symlinks followed: where the bytes really are
+        inside = any(path.is_relative_to(root) for root in self._roots)
+        if not inside or path.is_relative_to(self._data_dir):
+            roots = os.pathsep.join(map(str, self._roots)) or "none set"
+            raise InvalidArtifactUri(
+                f"{loc.uri}: file:// artifacts are read and written only under the "
+                f"directories in COVE_LOCAL_ROOTS ({roots}), and never in the data dir; "
+                "use s3:// or ask the operator to add a root"
+            )
+        return path
+
+    def _file(self, loc: Location) -> Path:
+        path = self._path(loc)
+        if not path.is_file():
+            raise ArtifactNotFound(f"{loc.uri} does not exist")
+        return path
 
 
 def _object(loc: Location) -> Location:
@@ -159,13 +186,6 @@ def _path(loc: Location) -> Path:
     if not loc.path.is_absolute():
         raise InvalidArtifactUri(f"{loc.uri}: file:// URIs must be absolute (file:///path)")
     return loc.path
-
-
-def _file(loc: Location) -> Path:
-    path = _path(loc)
-    if not path.is_file():
-        raise ArtifactNotFound(f"{loc.uri} does not exist")
-    return path
 
 
 def _atomic_write(dest: Path, write: Any) -> None:

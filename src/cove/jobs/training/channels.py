@@ -8,6 +8,7 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+from cove.host.untrusted_files import regular_files
 from cove.jobs.training.errors import ClientError
 from cove.storage.artifacts import ArtifactError, ArtifactNotFound
 
@@ -88,9 +89,11 @@ def download(artifacts: Any, sources: list[tuple[str, str]], dest: Path) -> int:
 
 
 def package_model(model_dir: Path, archive: Path) -> Path:
-    """model/ as model.tar.gz with the files at the archive's root, like SageMaker."""
+    """model/ as model.tar.gz with the files at the archive's root, like SageMaker
+    (directories appear through the paths of the files in them)."""
     with tarfile.open(archive, "w:gz") as tar:
-        for path in sorted(model_dir.rglob("*")):
+        # what the job wrote: regular files only, no link followed (see untrusted_files)
+        for path in regular_files(model_dir):
             tar.add(path, arcname=str(path.relative_to(model_dir)), recursive=False)
     return archive
 

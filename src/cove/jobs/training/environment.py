@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from cove.host.untrusted_files import read_text
 
 HYPERPARAMETERS = "input/config/hyperparameters.json"
 INPUT_DATA_CONFIG = "input/config/inputdataconfig.json"
@@ -62,6 +65,11 @@ class TrainingEnv:
         return self.channels.get(name, {}).get("CompressionType") == "Gzip"
 
     @property
+    def scratch(self) -> Path:
+        """Where the algorithm may write working files (the job's private /tmp)."""
+        return Path(tempfile.gettempdir())
+
+    @property
     def model_dir(self) -> Path:
         return self.root / MODEL
 
@@ -91,10 +99,21 @@ def _read_json(path: Path) -> Any:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+# The server reads these from what the (sandboxed) job wrote: links refused, size capped.
+MAX_OUTPUT_FILE = 1 << 20
+
+
 def read_metrics(root: Path) -> dict[str, float]:
-    return _read_json(root / METRICS)
+    text = read_text(root / METRICS, MAX_OUTPUT_FILE)
+    try:
+        found = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {str(k): float(v) for k, v in found.items() if isinstance(v, int | float)}
 
 
 def read_failure(root: Path) -> str | None:
-    path = root / FAILURE
-    return path.read_text().strip() or None if path.exists() else None
+    text = read_text(root / FAILURE, MAX_OUTPUT_FILE)
+    return (text or "").strip() or None

@@ -173,7 +173,7 @@ def _matrix(env: TrainingEnv, channel: str, weighted: bool) -> xgb.DMatrix:
 
 
 def _libsvm(env: TrainingEnv, channel: str, directory: Path) -> xgb.DMatrix:
-    joined = concatenate_text(directory, env.root / f"{channel}.libsvm", env.compressed(channel))
+    joined = concatenate_text(directory, env.scratch / f"{channel}.libsvm", env.compressed(channel))
     try:
         return xgb.DMatrix(f"{joined}?format=libsvm")
     except xgb.core.XGBoostError as exc:
