@@ -19,10 +19,12 @@ $(STAMP): pyproject.toml
 
 test: setup
 	$(BIN)/ruff check src tests
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q tests
 
 lint: setup
 	$(BIN)/ruff check src tests examples benchmarks
+	$(BIN)/lint-imports
 
 # Train, deploy and invoke the breast-cancer model on a fresh server (data in .cove-demo/).
 demo: setup

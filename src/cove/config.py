@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cove.gateway.limits import HttpLimits
-
 # In the data dir: where the running server listens, for `cove env`.
 PORT_FILE = "server.port"
 
@@ -77,15 +75,6 @@ class Settings:
     body_timeout: float = _env("COVE_BODY_TIMEOUT", "20", float)
     max_connections_per_client: int = _env("COVE_MAX_CONNECTIONS_PER_CLIENT", "256", int)
     max_connections: int = _env("COVE_MAX_CONNECTIONS", "4096", int)
-
-    def http_limits(self) -> HttpLimits:
-        return HttpLimits(
-            header_timeout=self.header_timeout,
-            body_timeout=self.body_timeout,
-            idle_timeout=self.idle_timeout,
-            max_connections_per_client=self.max_connections_per_client,
-            max_connections=self.max_connections,
-        )
 
     @property
     def db_url(self) -> str:

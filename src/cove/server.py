@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from cove.config import PORT_FILE, Settings
 from cove.gateway.dispatch import Gateway, Service
 from cove.gateway.http import serve_tcp
+from cove.gateway.limits import HttpLimits
 from cove.gateway.messages import PUBLIC_LISTENER
 from cove.heap import freeze_startup_heap
 from cove.iam.credentials import CredentialStore, load_or_create_admin
@@ -81,12 +82,23 @@ def _build_subsystems(cove: Cove) -> None:
     ]
 
 
+def http_limits(settings: Settings) -> HttpLimits:
+    """The client-connection limits of the HTTP layer, from the settings."""
+    return HttpLimits(
+        header_timeout=settings.header_timeout,
+        body_timeout=settings.body_timeout,
+        idle_timeout=settings.idle_timeout,
+        max_connections_per_client=settings.max_connections_per_client,
+        max_connections=settings.max_connections,
+    )
+
+
 async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     cove = build(settings)
     gateway = Gateway(cove.credentials, cove.services)
     runtime = cove.components["runtime"]
     server = await serve_tcp(
-        gateway, settings.host, settings.port, PUBLIC_LISTENER, settings.http_limits()
+        gateway, settings.host, settings.port, PUBLIC_LISTENER, http_limits(settings)
     )
     # `cove env` reads where the server listens from here.
     (settings.data_dir / PORT_FILE).write_text(f"{settings.public_url}\n")

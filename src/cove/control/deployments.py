@@ -25,13 +25,16 @@ from collections.abc import Awaitable, Callable
 from cove.control.kinds import ENDPOINT
 from cove.control.variants import Record, fleet_specs, mark_deployed
 from cove.runtime.contract import Fleet, FleetFailed, Runtime
+from cove.statuses import EndpointStatus
 from cove.storage.resources import Resource, ResourceStore
 
 log = logging.getLogger(__name__)
 
-CREATING, IN_SERVICE, UPDATING = "Creating", "InService", "Updating"
-DELETING, FAILED = "Deleting", "Failed"
-IN_PROGRESS = {CREATING, UPDATING, DELETING, "SystemUpdating", "RollingBack"}
+CREATING = EndpointStatus.CREATING
+IN_SERVICE = EndpointStatus.IN_SERVICE
+UPDATING = EndpointStatus.UPDATING
+DELETING = EndpointStatus.DELETING
+FAILED = EndpointStatus.FAILED
 
 Step = Callable[[str], Awaitable[None]]
 

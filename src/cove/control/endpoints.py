@@ -15,7 +15,6 @@ from cove.control.deployments import (
     CREATING,
     DELETING,
     FAILED,
-    IN_PROGRESS,
     UPDATING,
 )
 from cove.control.kinds import ENDPOINT, ENDPOINT_CONFIG
@@ -24,6 +23,7 @@ from cove.control.variants import Record, build_records, retain_properties, summ
 from cove.gateway.messages import RequestContext
 from cove.protocol.errors import validation_error
 from cove.protocol.json_rpc import Handler
+from cove.statuses import EndpointStatus
 from cove.storage.resources import Resource
 
 
@@ -70,7 +70,7 @@ def _pending(config_name: str, records: list[Record]) -> dict[str, Any]:
 
 def _require_in_service(res: Resource) -> None:
     """SageMaker refuses to change an endpoint that is busy or failed."""
-    if res.status in IN_PROGRESS:
+    if EndpointStatus(res.status).changing:
         raise validation_error(f'Cannot update in-progress endpoint "{res.arn}".')
     if res.status == FAILED:
         raise validation_error(f'Cannot update failed endpoint "{res.arn}".')
@@ -169,7 +169,7 @@ def handlers(control: ControlContext) -> dict[str, Handler]:
 
     def delete_endpoint(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         res = ENDPOINT.get(store, settings, params["EndpointName"])
-        if res.status in IN_PROGRESS:
+        if EndpointStatus(res.status).changing:
             raise validation_error(f'Cannot update in-progress endpoint "{res.arn}".')
         res.status = DELETING
         store.save(res)

@@ -27,6 +27,7 @@ from cove.runtime.fleet import LocalFleet
 from cove.runtime.invocation import Invocation
 from cove.runtime.manager import LocalRuntime
 from cove.runtime.serving.context import CUSTOM_ATTRIBUTES, MAX_CUSTOM_ATTRIBUTES
+from cove.statuses import EndpointStatus
 from cove.storage.resources import ResourceStore
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,7 @@ PREFIX = "/endpoints/"
 SUFFIX = "/invocations"
 INVOKE_PLAN = BodyPlan(errors.MAX_BODY, errors.body_too_large)
 INVOKED_VARIANT = "x-Amzn-Invoked-Production-Variant"
-# An endpoint in one of these with no fleet installed is being brought back after a restart.
-SERVING_STATUSES = frozenset({"InService", "Updating", "SystemUpdating"})
+
 # request header -> InvokeEndpointInput member, validated against the service model
 _OPTIONAL_HEADERS = {
     "x-amzn-sagemaker-custom-attributes": "CustomAttributes",
@@ -204,6 +204,6 @@ class RuntimeService:
         row = self.resources.get("endpoint", name)
         if row is None:
             return errors.endpoint_not_found(name, account)
-        if row.status in SERVING_STATUSES:
+        if EndpointStatus(row.status).serving:  # with no fleet: being restored
             return _Restoring(row.name)
         return errors.endpoint_not_in_service(row.name, account, row.status)

@@ -27,6 +27,7 @@ from cove.jobs.training.environment import (
 )
 from cove.jobs.training.errors import ClientError, failure_reason
 from cove.runtime.instance_types import Profile, UnknownInstanceType, lookup, profile_for
+from cove.statuses import TrainingJobStatus
 from cove.storage.resources import Resource, ResourceStore
 
 log = logging.getLogger(__name__)
@@ -37,10 +38,12 @@ WORKER_MODULE = "cove.jobs.training.worker"
 DEFAULT_MAX_RUNTIME = 86400
 MAX_REASON = 1024
 
-IN_PROGRESS, COMPLETED, FAILED, STOPPING, STOPPED = (
-    "InProgress", "Completed", "Failed", "Stopping", "Stopped",
-)
-ACTIVE = (IN_PROGRESS, STOPPING)
+IN_PROGRESS = TrainingJobStatus.IN_PROGRESS
+COMPLETED = TrainingJobStatus.COMPLETED
+FAILED = TrainingJobStatus.FAILED
+STOPPING = TrainingJobStatus.STOPPING
+STOPPED = TrainingJobStatus.STOPPED
+ACTIVE = tuple(s for s in TrainingJobStatus if s.active)
 
 # SecondaryStatus -> the StatusMessage SageMaker shows for it
 MESSAGES = {
