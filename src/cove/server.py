@@ -73,7 +73,8 @@ def _build_subsystems(cove: Cove) -> None:
         objects=objects, artifacts=artifacts, runtime=runtime, control=control,
         confinement=confinement,
     )
-    # Order matters: the most specific wire shapes are matched first; S3 takes the rest.
+    # Routed by signing name (see Gateway.route); within one, registration order decides,
+    # so S3, which claims whatever reaches it, comes last.
     cove.services += [
         RuntimeService(cove.settings, runtime, cove.resources),
         control.service,

@@ -12,34 +12,18 @@ import ipaddress
 import logging
 import uuid
 from collections.abc import Sequence
-from typing import Protocol
 
 from cove.gateway import plans
 from cove.gateway.body import BodyFailure
 from cove.gateway.http import Reply
 from cove.gateway.messages import BodyPlan, Request, Response
+from cove.gateway.services import UNSIGNED, Service
 from cove.iam.credentials import CredentialStore
 from cove.protocol import sigv2_query
 from cove.protocol.errors import AwsError, internal_error
-from cove.protocol.sigv4 import AuthFailure, auth_error, parse_signature, verify
+from cove.protocol.sigv4 import AuthFailure, auth_error, parse_signature, signing_name, verify
 
 log = logging.getLogger(__name__)
-
-
-class Service(Protocol):
-    protocol: str  # json | rest-json | rest-xml | query | ec2
-
-    def matches(self, req: Request) -> bool: ...
-
-    async def handle(self, req: Request) -> Response: ...
-
-    def error_response(self, err: AwsError, req: Request) -> Response: ...
-
-    # A service may also offer `start(req, reply) -> None`, answering through a callback
-    # instead of a coroutine (the invocation hot path): it calls `reply` exactly once,
-    # now or later, and raises only before replying.
-    # And `body_plan(req) -> BodyPlan` for how its operations take their bodies; without
-    # it, its protocol's (`cove.gateway.plans`).
 
 
 # Bodies up to this size are read before the signature is looked at, as their headers
@@ -64,10 +48,18 @@ class Gateway:
     def __init__(self, credentials: CredentialStore, services: Sequence[Service]) -> None:
         self.credentials = credentials
         self.services = list(services)
+        # signing name -> the services it reaches, in registration order
+        self._by_signing_name: dict[str, list[Service]] = {}
+        for service in self.services:
+            for name in service.signing_names:
+                self._by_signing_name.setdefault(name, []).append(service)
 
     def route(self, req: Request) -> Service | None:
-        for service in self.services:
-            if service.matches(req):
+        """The credential scope's service picks the candidates (a lookup), then the
+        one that claims the request (SageMaker: X-Amz-Target, or the runtime's URI)."""
+        name = signing_name(req)
+        for service in self._by_signing_name.get(UNSIGNED if name is None else name, ()):
+            if service.claims(req):
                 return service
         return None
 
@@ -77,7 +69,7 @@ class Gateway:
         service = req.service = self.route(req)
         if service is None:
             return _NO_SERVICE
-        plan = _plan(service, req)
+        plan = service.body_plan(req)
         headers = req.headers
         declared = _declared_length(headers)
         if plan.stream:
@@ -103,7 +95,7 @@ class Gateway:
         if service is None:
             return _NO_SERVICE
         if failure is BodyFailure.TOO_LARGE:
-            err = _as_aws_error(_plan(service, req).too_large(size))
+            err = _as_aws_error(service.body_plan(req).too_large(size))
         else:
             err = plans.request_timeout()
         return service.error_response(err, req)
@@ -130,8 +122,7 @@ class Gateway:
         """Serve a request for a replying service through callbacks; False for the rest
         (see `cove.gateway.http`)."""
         service = req.service or self.route(req)
-        start = getattr(service, "start", None)
-        if service is None or start is None:
+        if service is None or not service.replies_by_callback:
             return False
         if not req.context.request_id:
             req.context.request_id = str(uuid.uuid4())
@@ -140,7 +131,7 @@ class Gateway:
             reply(denied)
             return True
         try:
-            start(req, reply)
+            service.start(req, reply)
         except Exception:
             log.exception("internal error in %s %s", req.method, req.path)
             reply(service.error_response(internal_error(), req))
@@ -171,17 +162,10 @@ class Gateway:
     def _denied(self, req: Request, service: Service, failure: AuthFailure) -> Response | None:
         # a few read-only paths (metrics) may be read unsigned by a local operator
         anonymous_ok = failure.kind == "missing" and _is_loopback(req.context.source_ip)
-        if anonymous_ok and getattr(service, "anonymous_from_loopback", False):
+        if anonymous_ok and service.anonymous_from_loopback:
             return None
         log.info("rejected %s %s: %s", req.method, req.path, failure.kind)
         return service.error_response(auth_error(failure, service.protocol), req)
-
-
-def _plan(service: Service, req: Request) -> BodyPlan:
-    body_plan = getattr(service, "body_plan", None)
-    if body_plan is not None:
-        return body_plan(req)
-    return plans.BY_PROTOCOL.get(service.protocol, plans.DEFAULT_PLAN)
 
 
 def _declared_length(headers: dict[str, str]) -> int | None:

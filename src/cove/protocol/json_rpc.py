@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from cove.gateway.messages import Request, RequestContext, Response
+from cove.gateway.services import UNSIGNED, ServiceDefaults
 from cove.iam.policy import authorize
 from cove.protocol.errors import AwsError
 from cove.protocol.shapes import service_model, shape_output, validate
@@ -29,7 +30,7 @@ def json_error(err: AwsError, request_id: str) -> Response:
     return Response(err.status, headers, json.dumps(body).encode())
 
 
-class JsonRpcService:
+class JsonRpcService(ServiceDefaults):
     """Dispatches json 1.1 operations of one botocore service to handler functions."""
 
     protocol = "json"
@@ -38,9 +39,10 @@ class JsonRpcService:
         self.model = service_model(service_name)
         self.prefix = self.model.metadata["targetPrefix"] + "."
         self.action_prefix = self.model.signing_name
+        self.signing_names = (self.model.signing_name, UNSIGNED)
         self.handlers = handlers
 
-    def matches(self, req: Request) -> bool:
+    def claims(self, req: Request) -> bool:
         return req.method == "POST" and req.headers.get("x-amz-target", "").startswith(self.prefix)
 
     def error_response(self, err: AwsError, req: Request) -> Response:

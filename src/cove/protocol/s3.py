@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 from cove.gateway.body import BodyAborted, BodyFailure
 from cove.gateway.messages import BodyPlan, Request, Response
 from cove.gateway.plans import XML_PLAN, request_timeout
+from cove.gateway.services import UNSIGNED, ServiceDefaults
 from cove.iam.credentials import CredentialStore
 from cove.iam.policy import authorize
 from cove.protocol import s3_buckets as buckets
@@ -28,7 +29,6 @@ from cove.protocol.errors import AwsError
 from cove.protocol.s3_call import XML, S3Call, common_headers, parse_call, store_error
 from cove.protocol.s3_objects import MAX_OBJECT_SIZE
 from cove.protocol.s3_xml import error_body
-from cove.protocol.sigv4 import scope_service
 from cove.storage.objects import ObjectStore, StoreError
 
 Handler = Callable[[S3Call, ObjectStore], Response]
@@ -178,8 +178,10 @@ def _resource_arn(call: S3Call) -> str:
     return f"arn:aws:s3:::{call.bucket}" + (f"/{call.key}" if call.key else "")
 
 
-class S3Service:
+class S3Service(ServiceDefaults):
     protocol = "rest-xml"
+    # S3 answers what no other service claims unsigned: anonymous and SigV2 requests
+    signing_names = ("s3", UNSIGNED)
 
     def __init__(self, objects: ObjectStore, credentials: CredentialStore | None = None) -> None:
         self.objects = objects
@@ -187,8 +189,8 @@ class S3Service:
         self.credentials = credentials
         self._upload_threads = ThreadPoolExecutor(UPLOAD_THREADS, "s3-upload")
 
-    def matches(self, req: Request) -> bool:
-        return scope_service(req) in (None, "s3")
+    def claims(self, req: Request) -> bool:
+        return True
 
     def body_plan(self, req: Request) -> BodyPlan:
         return UPLOAD_PLAN if _is_upload(req) else XML_PLAN

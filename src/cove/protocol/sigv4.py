@@ -47,14 +47,26 @@ class SignatureParts:
     token: str | None = None  # X-Amz-Security-Token of a presigned URL
 
 
-def scope_service(req: Request) -> str | None:
-    """The signing name from the credential scope, without verifying anything."""
-    if sigv2_query.is_v2_query(req):
-        return "s3"
-    try:
-        return parse_signature(req).service
-    except AuthFailure:
-        return None
+def signing_name(req: Request) -> str | None:
+    """The service of the request's credential scope (`Credential=AK/date/region/
+    <service>/aws4_request`, in the Authorization header or X-Amz-Credential), read
+    without verifying anything: what routes the request. None when it carries none."""
+    auth = req.headers.get("authorization")
+    if auth is not None:
+        start = auth.find("Credential=")
+        if start >= 0:
+            scope = auth[start + 11 :].split(",", 1)[0].split("/")
+            return scope[3] if len(scope) == 5 else None
+        return "s3" if auth.startswith("AWS ") else None  # SigV2 headers: only S3 has them
+    if "X-Amz-Credential=" in req.query:
+        try:
+            params = _query_auth(req.query) or {}
+        except AuthFailure:  # refused when it is verified, by the service it is for
+            params = {}
+        scope = params.get("X-Amz-Credential", "").split("/")
+        if len(scope) == 5:
+            return scope[3]
+    return "s3" if sigv2_query.is_v2_query(req) else None
 
 
 def _query_auth(query: str) -> dict[str, str] | None:

@@ -18,6 +18,7 @@ from cove.config import Settings
 from cove.gateway.header_values import is_visible_ascii
 from cove.gateway.http import Reply
 from cove.gateway.messages import BodyPlan, Request, Response
+from cove.gateway.services import UNSIGNED, ServiceDefaults
 from cove.iam.policy import authorize
 from cove.protocol.errors import AwsError, internal_error
 from cove.protocol.shapes import service_model, validate
@@ -67,8 +68,10 @@ class _Restoring(Exception):  # noqa: N818 - a state, not an error
         self.name = name
 
 
-class RuntimeService:
+class RuntimeService(ServiceDefaults):
     protocol = "rest-json"
+    signing_names = ("sagemaker", UNSIGNED)  # boto3 signs sagemaker-runtime as sagemaker
+    replies_by_callback = True
 
     def __init__(self, settings: Settings, runtime: LocalRuntime, resources: ResourceStore) -> None:
         self.settings = settings
@@ -77,12 +80,8 @@ class RuntimeService:
         self._waiting: set[asyncio.Task[None]] = set()  # calls waiting for a restored fleet
         self.operation = service_model("sagemaker-runtime").operation_model("InvokeEndpoint")
 
-    def matches(self, req: Request) -> bool:
-        return (
-            req.method == "POST"
-            and is_invocation_path(req.path)
-            and "/s3/aws4_request" not in req.headers.get("authorization", "")
-        )
+    def claims(self, req: Request) -> bool:
+        return req.method == "POST" and is_invocation_path(req.path)
 
     def body_plan(self, req: Request) -> BodyPlan:
         """A body over InvokeEndpoint's limit is refused from its Content-Length, unread."""

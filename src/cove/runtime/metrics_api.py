@@ -8,6 +8,7 @@ like every other one.
 from __future__ import annotations
 
 from cove.gateway.messages import Request, Response
+from cove.gateway.services import UNSIGNED, ServiceDefaults
 from cove.protocol.errors import AwsError
 from cove.runtime.api import rest_json_error
 from cove.runtime.manager import LocalRuntime
@@ -16,16 +17,15 @@ PATH = "/metrics"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
-class MetricsService:
+class MetricsService(ServiceDefaults):
     protocol = "rest-json"
+    signing_names = (UNSIGNED, "sagemaker")  # a scrape, or a signed read from elsewhere
     anonymous_from_loopback = True
 
     def __init__(self, runtime: LocalRuntime) -> None:
         self.runtime = runtime
 
-    def matches(self, req: Request) -> bool:
-        if "/s3/aws4_request" in req.headers.get("authorization", ""):
-            return False  # S3's ListObjects on a bucket named "metrics"
+    def claims(self, req: Request) -> bool:
         return req.method in ("GET", "HEAD") and req.path == PATH
 
     def error_response(self, err: AwsError, req: Request) -> Response:
