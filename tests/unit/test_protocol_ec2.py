@@ -215,3 +215,15 @@ def test_synthetic_response() -> None:
     parsed = client_parse("ec2", operation.output_shape, body)
     parsed.pop("ResponseMetadata")
     assert parsed == EVERYTHING
+
+
+def test_version_and_presigned_parameters_are_not_input() -> None:
+    qs = "Action=DescribeRegions&Version=2016-11-15&X-Amz-Signature=ab&X-Amz-Credential=c"
+    assert ec2.parse_request(EC2, qs, b"")[1] == {}
+
+
+def test_empty_list_name_is_an_empty_list() -> None:
+    # EC2Serializer leaves empty lists out; the bare name QuerySerializer would send is
+    # still read as one, the same way as for query.
+    body = _form(Action="DescribeInstances", InstanceId="")
+    assert ec2.parse_request(EC2, "", body)[1] == {"InstanceIds": []}

@@ -327,3 +327,22 @@ def test_epoch_seconds_may_have_a_fraction() -> None:
     assert query.parse_request(SYNTH, "", body)[1] == {
         "Epoch": WHEN + dt.timedelta(milliseconds=500)
     }
+
+
+def test_reserved_characters_round_trip() -> None:
+    """Form encoding (quote_plus) on the way in, XML escaping on the way out."""
+    tricky = "a&b=c+d %é<x>\"'"
+    operation = IAM.operation_model("CreateUser")
+    body = client_request("query", operation, {"UserName": tricky, "Path": ""})
+    assert query.parse_request(IAM, "", body)[1] == {"UserName": tricky, "Path": ""}
+    output = {"User": {"UserName": tricky, "Path": "/", "UserId": "u", "Arn": "a",
+                       "CreateDate": WHEN}}  # fmt: skip
+    xml = query.response_body(operation, output, "r")
+    parsed = client_parse("query", operation.output_shape, xml)
+    assert parsed["User"]["UserName"] == tricky
+
+
+def test_post_body_and_query_string_are_one_form() -> None:
+    operation, params = query.parse_request(IAM, "Action=GetUser", b"UserName=bob")
+    assert (operation.name, params) == ("GetUser", {"UserName": "bob"})
+    assert _error(IAM, b"Action=GetUser", "Action=GetUser").code == "MalformedQueryString"
