@@ -346,3 +346,8 @@ def test_post_body_and_query_string_are_one_form() -> None:
     operation, params = query.parse_request(IAM, "Action=GetUser", b"UserName=bob")
     assert (operation.name, params) == ("GetUser", {"UserName": "bob"})
     assert _error(IAM, b"Action=GetUser", "Action=GetUser").code == "MalformedQueryString"
+
+
+def test_absurdly_nested_name_is_refused_not_recursed() -> None:
+    err = _error(IAM, b"Action=GetUser&" + b"a." * 5000 + b"=1")
+    assert (err.code, err.status) == ("MalformedQueryString", 404)

@@ -9,6 +9,7 @@ subclasses of FormReader say that, from the shapes' serialization traits.
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
@@ -30,6 +31,9 @@ ENVELOPE = frozenset({
 
 # A form bigger than this is refused before any of it is decoded into a tree.
 MAX_PARAMS = 100_000
+# No AWS parameter name is nested this deep (EC2's deepest have about ten segments);
+# the cap bounds the recursion that walks a name's segments.
+MAX_SEGMENTS = 32
 # List and map positions count from 1, written without leading zeros (botocore's
 # enumerate(value, 1)); "01" would otherwise be a second name for item 1.
 _INDEX = re.compile(r"[1-9][0-9]*")
@@ -83,8 +87,11 @@ class _Node:
 def _tree(pairs: Iterable[tuple[str, str]]) -> _Node:
     root = _Node()
     for name, value in pairs:
+        parts = name.split(".")
+        if len(parts) > MAX_SEGMENTS:
+            raise malformed(f"The parameter name {shown(name)} is nested too deeply")
         node = root
-        for part in name.split("."):
+        for part in parts:
             node = node.children.setdefault(part, _Node())
         if node.value is not None:
             raise malformed(f"The parameter {shown(name)} is given more than once")
@@ -103,24 +110,25 @@ def _join(path: str, part: str) -> str:
     return f"{path}.{part}" if path else part
 
 
-class FormReader:
+class FormReader(ABC):
     """Reads an operation's input by walking its shape over the parameter tree; whatever
     the walk leaves untouched is a parameter the operation does not have."""
 
+    @abstractmethod
     def wire_name(self, shape: Shape, default: str) -> str:
         """The name a member, map key or map value goes by on the wire."""
-        raise NotImplementedError
 
     def member_key(self, name: str, shape: Shape) -> str:
         """The segment of structure member `name`."""
         return self.wire_name(shape, name)
 
+    @abstractmethod
     def list_item_key(self, shape: ListShape) -> str | None:
         """The segment between a list and its item numbers (`member`), or None."""
-        raise NotImplementedError
 
+    @abstractmethod
     def unknown_parameter(self, param: str) -> AwsError:
-        raise NotImplementedError
+        """The protocol's error for a parameter the operation does not have."""
 
     def parse(
         self, model: ServiceModel, pairs: Iterable[tuple[str, str]]
