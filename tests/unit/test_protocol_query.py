@@ -351,3 +351,19 @@ def test_post_body_and_query_string_are_one_form() -> None:
 def test_absurdly_nested_name_is_refused_not_recursed() -> None:
     err = _error(IAM, b"Action=GetUser&" + b"a." * 5000 + b"=1")
     assert (err.code, err.status) == ("MalformedQueryString", 404)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"Action=ListUsers&MaxItems=" + b"9" * 5000,
+        b"Action=GetAccountAuthorizationDetails&Filter.member." + b"1" * 5000 + b"=User",
+    ],
+)
+def test_huge_numbers_are_client_errors(body: bytes) -> None:
+    assert _error(IAM, body).status == 400
+
+
+def test_leading_zeros_are_still_numbers() -> None:
+    body = _form(Action="ListUsers", MaxItems="0" * 30 + "7")
+    assert query.parse_request(IAM, "", body)[1] == {"MaxItems": 7}

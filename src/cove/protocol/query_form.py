@@ -35,8 +35,9 @@ MAX_PARAMS = 100_000
 # the cap bounds the recursion that walks a name's segments.
 MAX_SEGMENTS = 32
 # List and map positions count from 1, written without leading zeros (botocore's
-# enumerate(value, 1)); "01" would otherwise be a second name for item 1.
-_INDEX = re.compile(r"[1-9][0-9]*")
+# enumerate(value, 1)): "01" would otherwise be a second name for item 1. Below a billion,
+# so int() never meets the thousands of digits it refuses.
+_INDEX = re.compile(r"[1-9][0-9]{0,8}")
 
 
 def malformed(message: str) -> AwsError:

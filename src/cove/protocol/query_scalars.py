@@ -56,8 +56,10 @@ def from_text(shape: Shape, text: str, param: str) -> Any:
         low, high = _BOUNDS[kind]
         if not _INTEGER.fullmatch(text):
             raise invalid_value(param, text, "expected an integer")
-        number = int(text)
-        if not low <= number <= high:
+        # No int or long has more than 19 digits, and int() refuses more than 4,300.
+        digits = text.lstrip("-").lstrip("0")
+        number = int(text) if len(digits) <= 19 else None
+        if number is None or not low <= number <= high:
             raise invalid_value(param, text, f"expected a {kind} from {low} to {high}")
         return number
     if kind in ("float", "double"):
