@@ -7,9 +7,13 @@ Not a test module: imported by test_protocol_query.py and test_protocol_ec2.py."
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from botocore.awsrequest import AWSRequest
+import botocore.session
+from botocore.awsrequest import AWSPreparedRequest, AWSRequest, AWSResponse
+from botocore.client import BaseClient
+from botocore.config import Config
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 from botocore.parsers import create_parser
 from botocore.serialize import create_serializer
@@ -74,3 +78,36 @@ def expected_input(shape: Shape | None, value: Any, empty_lists_sent: bool) -> d
         return {}
     kept = on_the_wire(shape, value, empty_lists_sent)
     return {} if kept is ABSENT else kept
+
+
+class _Raw:
+    """The little of a urllib3 response that botocore's AWSResponse reads."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self) -> Iterator[bytes]:
+        yield self.body
+
+
+Server = Callable[[AWSPreparedRequest], tuple[int, bytes]]
+
+
+def client(service: str, server: Server) -> BaseClient:
+    """A real botocore client whose requests `server` answers in place of the network
+    (botocore's before-send event takes the first response a handler returns)."""
+    session = botocore.session.get_session()
+    made = session.create_client(
+        service,
+        region_name="us-east-1",
+        aws_access_key_id="AKIAEXAMPLEEXAMPLE00",
+        aws_secret_access_key="secret",
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+    def answer(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
+        status, body = server(request)
+        return AWSResponse(request.url, status, {"Content-Type": "text/xml"}, _Raw(body))
+
+    made.meta.events.register("before-send", answer)
+    return made

@@ -24,8 +24,10 @@ from urllib.parse import urlencode
 
 import botocore.session
 import pytest
+from botocore.awsrequest import AWSPreparedRequest
+from botocore.exceptions import ClientError
 from botocore.model import ServiceModel
-from query_roundtrip import client_parse, client_request, expected_input
+from query_roundtrip import client, client_parse, client_request, expected_input
 from shape_examples import WHEN, example
 
 from cove.protocol import ec2
@@ -227,3 +229,28 @@ def test_empty_list_name_is_an_empty_list() -> None:
     # still read as one, the same way as for query.
     body = _form(Action="DescribeInstances", InstanceId="")
     assert ec2.parse_request(EC2, "", body)[1] == {"InstanceIds": []}
+
+
+def _ec2_server(request: AWSPreparedRequest) -> tuple[int, bytes]:
+    body = request.body if isinstance(request.body, bytes) else request.body.encode()
+    operation, params = ec2.parse_request(EC2, "", body)
+    if params.get("InstanceIds") == ["i-missing"]:
+        err = AwsError("InvalidInstanceID.NotFound", "The instance ID 'i-missing' does not exist")
+        return err.status, ec2.error_body(err, "req-e")
+    reservation = {"ReservationId": "r-1", "Instances": [
+        {"InstanceId": params["InstanceIds"][0], "LaunchTime": WHEN, "State": {"Name": "running"}}
+    ]}  # fmt: skip
+    return 200, ec2.response_body(operation, {"Reservations": [reservation]}, "req-ok")
+
+
+def test_a_real_botocore_client() -> None:
+    client_ = client("ec2", _ec2_server)
+    got = client_.describe_instances(InstanceIds=["i-1"], Filters=[{"Name": "a", "Values": ["b"]}])
+    instance = got["Reservations"][0]["Instances"][0]
+    assert instance["InstanceId"] == "i-1"
+    assert (instance["State"], instance["LaunchTime"]) == ({"Name": "running"}, WHEN)
+    assert got["ResponseMetadata"]["RequestId"] == "req-ok"
+    with pytest.raises(ClientError) as info:
+        client_.describe_instances(InstanceIds=["i-missing"])
+    assert info.value.response["Error"]["Code"] == "InvalidInstanceID.NotFound"
+    assert info.value.response["ResponseMetadata"]["RequestId"] == "req-e"

@@ -24,8 +24,9 @@ from urllib.parse import urlencode
 
 import botocore.session
 import pytest
+from botocore.awsrequest import AWSPreparedRequest
 from botocore.model import ServiceModel
-from query_roundtrip import client_parse, client_request, expected_input
+from query_roundtrip import client, client_parse, client_request, expected_input
 from shape_examples import WHEN, example
 
 from cove.protocol import query
@@ -367,3 +368,27 @@ def test_huge_numbers_are_client_errors(body: bytes) -> None:
 def test_leading_zeros_are_still_numbers() -> None:
     body = _form(Action="ListUsers", MaxItems="0" * 30 + "7")
     assert query.parse_request(IAM, "", body)[1] == {"MaxItems": 7}
+
+
+def _iam_server(request: AWSPreparedRequest) -> tuple[int, bytes]:
+    """GetUser as a Cove handler would answer it, through Cove's parser and serializer."""
+    body = request.body if isinstance(request.body, bytes) else request.body.encode()
+    operation, params = query.parse_request(IAM, "", body)
+    if params["UserName"] == "nobody":
+        err = AwsError("NoSuchEntity", "The user with name nobody cannot be found.", 404)
+        return err.status, query.error_body(err, "req-e", IAM)
+    user = {"UserName": params["UserName"], "Path": "/", "UserId": "AIDAX", "Arn": "arn:x",
+            "CreateDate": WHEN, "Tags": [{"Key": "team", "Value": "ml"}]}  # fmt: skip
+    return 200, query.response_body(operation, {"User": user}, "req-ok")
+
+
+def test_a_real_botocore_client() -> None:
+    iam = client("iam", _iam_server)
+    got = iam.get_user(UserName="bob")
+    assert got["User"]["Tags"] == [{"Key": "team", "Value": "ml"}]
+    assert got["User"]["CreateDate"] == WHEN
+    assert got["ResponseMetadata"]["RequestId"] == "req-ok"
+    with pytest.raises(iam.exceptions.NoSuchEntityException) as info:
+        iam.get_user(UserName="nobody")
+    assert info.value.response["Error"]["Message"] == "The user with name nobody cannot be found."
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
