@@ -16,6 +16,10 @@ What pins each rule:
   EC2QueryParser._do_error_parse;
 - UnknownParameter ("The parameter X is not recognized"), InvalidParameterValue,
   MissingAction, InvalidAction: the EC2 API reference's common client error codes.
+
+No operation is excluded or special-cased: all 830 EC2 operations of botocore 1.44.8
+round-trip both ways. EC2Serializer leaves out empty lists, unlike QuerySerializer; the
+expected input drops them (query_roundtrip.on_the_wire).
 """
 
 from __future__ import annotations

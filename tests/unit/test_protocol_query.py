@@ -15,6 +15,10 @@ What pins each rule:
   (HTTP 404), MissingParameter: the "Common Errors" page of the IAM and STS API
   references; InvalidQueryParameter for a parameter the action does not have, likewise
   ("The AWS query string is malformed or does not adhere to AWS standards").
+
+No operation is excluded or special-cased: all 181 IAM and 12 STS operations of botocore
+1.44.8 round-trip both ways. What the wire drops (an empty structure, an empty map) is
+normalized by query_roundtrip.on_the_wire, which says why.
 """
 
 from __future__ import annotations
