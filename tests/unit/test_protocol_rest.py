@@ -16,6 +16,7 @@ modeled error's members) from cove.protocol.rest_errors.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import io
 from typing import Any
@@ -34,6 +35,15 @@ from cove.protocol.errors import AwsError
 from cove.protocol.rest import parse_request, serialize_response
 from cove.protocol.rest_errors import error_response
 from cove.protocol.rest_routes import RestRouter, parse_query
+from cove.protocol.rest_scalars import (
+    EPOCH,
+    ISO8601,
+    RFC822,
+    WireValueError,
+    format_timestamp,
+    parse_timestamp,
+    split_header_list,
+)
 
 SERVICES = ("lambda", "apigateway", "s3", "sagemaker-runtime")
 
@@ -311,3 +321,193 @@ def test_s3_error_fields_and_head_error() -> None:
     assert head.body == b""
     parsed = botocore_parse(op, head.status, head.headers, head.body, op.output_shape)
     assert parsed["Error"]["Code"] == "404"
+
+
+# -- rules the four models do not reach ---------------------------------------------------
+
+# jsonvalue headers, list headers, timestampFormat on headers, query and body members,
+# non-finite doubles, statusCode and responseCode: a small rest-json model of one
+# operation exercises each (botocore serializes and parses it like any other).
+WIDGETS = ServiceModel(
+    {
+        "metadata": {"protocol": "rest-json", "apiVersion": "2020-01-01",
+                     "endpointPrefix": "widgets", "serviceId": "Widgets"},
+        "operations": {
+            "PutWidget": {
+                "name": "PutWidget",
+                "http": {"method": "PUT", "requestUri": "/widgets/{Name}", "responseCode": 201},
+                "input": {"shape": "Widget"},
+                "output": {"shape": "Widget"},
+            },
+        },
+        "shapes": {
+            "Widget": {
+                "type": "structure",
+                "members": {
+                    "Name": {"shape": "String", "location": "uri", "locationName": "Name"},
+                    "Attributes": {"shape": "String", "location": "header", "jsonvalue": True,
+                                   "locationName": "x-widget-attributes"},
+                    "Labels": {"shape": "Strings", "location": "header",
+                               "locationName": "x-widget-labels"},
+                    "Since": {"shape": "Time", "location": "header", "locationName": "x-since",
+                              "timestampFormat": "iso8601"},
+                    "Until": {"shape": "Time", "location": "header", "locationName": "x-until"},
+                    "After": {"shape": "Time", "location": "querystring", "locationName": "after",
+                              "timestampFormat": "unixtimestamp"},
+                    "Tags": {"shape": "Strings", "location": "querystring", "locationName": "tag"},
+                    "Ratio": {"shape": "Double", "location": "header", "locationName": "x-ratio"},
+                    "Created": {"shape": "Time"},
+                    "Seen": {"shape": "Time", "timestampFormat": "iso8601"},
+                    "Weight": {"shape": "Double", "locationName": "weight"},
+                    "Data": {"shape": "Blob"},
+                },
+            },
+            "String": {"type": "string"},
+            "Strings": {"type": "list", "member": {"shape": "String"}},
+            "Time": {"type": "timestamp"},
+            "Double": {"type": "double"},
+            "Blob": {"type": "blob"},
+        },
+    },
+    "widgets",
+)
+WHOLE = datetime.datetime(2026, 11, 30, 12, 34, 56, tzinfo=datetime.UTC)
+PRECISE = WHOLE.replace(microsecond=123000)
+
+
+def test_widget_request_rules() -> None:
+    op = WIDGETS.operation_model("PutWidget")
+    params = {
+        "Name": "w/1 ü",
+        "Attributes": {"colour": "red", "sizes": [1, 2]},
+        "Labels": ["plain", "a,b", 'say "hi"'],  # botocore quotes the last two
+        "Since": WHOLE,  # botocore sends header timestamps in whole seconds
+        "Until": WHOLE,
+        "After": PRECISE,
+        "Tags": ["x", "y z"],
+        "Ratio": float("inf"),
+        "Created": PRECISE,
+        "Seen": PRECISE,
+        "Weight": float("-inf"),
+        "Data": b"\x00\xff",
+    }
+    method, path, raw_query, headers, body = wire_request(op, params)
+    assert headers["x-since"] == "2026-11-30T12:34:56Z"
+    assert headers["x-until"] == "Mon, 30 Nov 2026 12:34:56 GMT"
+    found = RestRouter(WIDGETS).match(method, path, parse_query(raw_query), headers)
+    assert found is not None
+
+    assert parse_request(op, found.labels, parse_query(raw_query), headers, body) == params
+
+
+def test_widget_response_rules() -> None:
+    op = WIDGETS.operation_model("PutWidget")
+    value = {
+        "Attributes": {"colour": "red"},
+        "Labels": ["plain", "two"],  # botocore's parser splits on every comma, quoted or not
+        "Since": WHOLE,
+        "Until": WHOLE,
+        "Ratio": float("-inf"),
+        "Created": PRECISE,
+        "Seen": PRECISE,
+        "Weight": float("inf"),
+        "Data": b"\x00\xff",
+    }
+
+    response = serialize_response(op, value)
+
+    assert response.status == 201  # the operation's responseCode
+    assert dict(response.headers)["x-until"] == "Mon, 30 Nov 2026 12:34:56 GMT"
+    assert botocore_parse(op, response.status, response.headers, response.body,
+                          op.output_shape) == value
+
+
+def test_s3_grantee_type_is_an_xml_attribute() -> None:
+    # The examples stop short of Grantee's members; its `xsi:type` is an attribute.
+    grant = {"Grantee": {"ID": "id-1", "Type": "CanonicalUser"}, "Permission": "READ"}
+    put = operation("s3", "PutObjectAcl")
+    params = {"Bucket": "b", "Key": "k", "AccessControlPolicy": {"Grants": [grant]}}
+    method, path, raw_query, headers, body = wire_request(put, params)
+    assert b'xsi:type="CanonicalUser"' in body
+    found = router("s3").match(method, path, parse_query(raw_query), headers)
+    assert found is not None and found.operation.name == "PutObjectAcl"
+    assert parse_request(put, found.labels, parse_query(raw_query), headers, body) == params
+
+    get = operation("s3", "GetObjectAcl")
+    response = serialize_response(get, {"Grants": [grant]}, root="AccessControlPolicy")
+    assert botocore_parse(get, response.status, response.headers, response.body,
+                          get.output_shape) == {"Grants": [grant]}
+
+
+@pytest.mark.parametrize(
+    ("service", "name", "target", "headers", "body", "code"),
+    [
+        ("lambda", "ListFunctions", "/2015-03-31/functions?MaxItems=ten", {}, b"",
+         "SerializationException"),
+        ("lambda", "CreateFunction", "/2015-03-31/functions", {}, b"{not json",
+         "SerializationException"),
+        ("lambda", "CreateFunction", "/2015-03-31/functions", {}, b"[]",
+         "SerializationException"),
+        ("lambda", "CreateFunction", "/2015-03-31/functions", {}, b'{"Code": {"ZipFile": 1}}',
+         "SerializationException"),
+        ("s3", "GetObject", "/b/k?partNumber=x", {}, b"", "InvalidArgument"),
+        ("s3", "GetObject", "/b/k", {"if-modified-since": "yesterday"}, b"", "InvalidArgument"),
+        ("s3", "PutBucketTagging", "/b?tagging", {}, b"<Tagging><TagSet>", "MalformedXML"),
+        ("s3", "PutBucketTagging", "/b?tagging", {},
+         b'<!DOCTYPE t [<!ENTITY x "y">]><Tagging>&x;</Tagging>', "MalformedXML"),
+    ],
+)
+def test_undecodable_requests_are_the_protocols_errors(
+    service: str, name: str, target: str, headers: dict, body: bytes, code: str
+) -> None:
+    op = operation(service, name)
+    path, _, raw_query = target.partition("?")
+    found = router(service).match(op.http["method"], path, parse_query(raw_query), headers)
+    assert found is not None and found.operation.name == name
+
+    with pytest.raises(AwsError) as caught:
+        parse_request(op, found.labels, parse_query(raw_query), headers, body)
+
+    assert caught.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt"),
+    [
+        ("Mon, 30 Nov 2026 12:34:56 GMT", RFC822),  # RFC 7231 IMF-fixdate
+        ("2026-11-30T12:34:56Z", ISO8601),
+        ("2026-11-30T12:34:56.000000000Z", ISO8601),  # nanoseconds, as some SDKs send
+        ("2026-11-30T13:34:56+01:00", ISO8601),
+        ("1796042096", EPOCH),
+        # a client that sends another format than the model's is still understood, as
+        # botocore's own parse_timestamp understands any of the three
+        ("2026-11-30T12:34:56Z", RFC822),
+        ("Mon, 30 Nov 2026 12:34:56 GMT", ISO8601),
+        ("1796042096.0", ISO8601),
+    ],
+)
+def test_timestamps_in_any_format(text: str, fmt: str) -> None:
+    assert parse_timestamp(text, fmt) == WHOLE
+
+
+def test_timestamp_formats() -> None:
+    assert format_timestamp(WHOLE, RFC822) == "Mon, 30 Nov 2026 12:34:56 GMT"
+    assert format_timestamp(WHOLE, ISO8601) == "2026-11-30T12:34:56Z"
+    assert format_timestamp(PRECISE, ISO8601) == "2026-11-30T12:34:56.123Z"
+    assert format_timestamp(WHOLE, EPOCH) == 1796042096
+    assert format_timestamp(PRECISE, EPOCH) == 1796042096.123
+    with pytest.raises(WireValueError):
+        parse_timestamp("yesterday", RFC822)
+
+
+@pytest.mark.parametrize(
+    ("text", "items"),
+    [
+        ("a,b, c", ["a", "b", "c"]),
+        ('"a,b",c', ["a,b", "c"]),
+        ('"say \\"hi\\"", x', ['say "hi"', "x"]),
+        ("", []),
+    ],
+)
+def test_header_lists(text: str, items: list[str]) -> None:
+    assert split_header_list(text) == items
