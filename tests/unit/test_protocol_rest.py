@@ -55,8 +55,9 @@ EQUIVALENT = {
     ("s3", "PutBucketLifecycle"): "PutBucketLifecycleConfiguration",
     ("s3", "GetBucketNotification"): "GetBucketNotificationConfiguration",
     ("s3", "PutBucketNotification"): "PutBucketNotificationConfiguration",
-    # `GET /` both; AWS tells them apart by endpoint (directory buckets are listed by the
-    # S3 Express regional endpoint), which a path-style request does not carry
+    # `GET /` both; AWS tells them apart by endpoint: the model sends ListDirectoryBuckets
+    # to the S3 Express control endpoint (staticContextParams UseS3ExpressControlEndpoint),
+    # which is the host, not the request
     ("s3", "ListDirectoryBuckets"): "ListBuckets",
 }
 

@@ -1,5 +1,11 @@
 """Routing by the models' requestUri templates: the rules each pinned by a case.
 
+The template grammar (labels, greedy `{Label+}` labels, `?key` and `?key=value` query
+literals) is Smithy's http trait, https://smithy.io/2.0/spec/http-bindings.html; the
+encoding is botocore's `_render_uri_template` (labels percent-encoded, greedy ones with
+`/` left as it is) and `prepare_request_dict` (the template's literals, then `&` and the
+members' query).
+
 Every operation of the four rest services is also routed from botocore's own request in
 test_protocol_rest.py; these are the cases examples do not reach.
 """
@@ -55,6 +61,10 @@ def name_of(service: str, method: str, target: str, headers: dict[str, str] | No
         ("GET", "/bucket?analytics&id=a1", "GetBucketAnalyticsConfiguration"),
         ("POST", "/WriteGetObjectResponse", "WriteGetObjectResponse"),
         ("GET", "/", "ListBuckets"),
+        # the x-id the Smithy-generated SDKs add names the operation where a path is shared
+        ("GET", "/?x-id=ListDirectoryBuckets", "ListDirectoryBuckets"),
+        ("GET", "/?x-id=Unknown", "ListBuckets"),
+        ("GET", "/bucket/key?x-id=GetObject", "GetObject"),
         # a trailing slash is the bucket, as S3 takes `/bucket/`
         ("GET", "/bucket/", "ListObjects"),
     ],
@@ -164,3 +174,31 @@ def test_literal_segment_beats_label_in_its_place() -> None:
     assert special is not None and special.operation.name == "GetSpecialThing"
     assert other is not None and other.operation.name == "GetThing"
     assert other.labels == {"Id": "other"}
+
+
+def test_x_id_literals_in_a_template_are_not_required() -> None:
+    # Models generated for the Smithy SDKs write `?x-id=<Operation>` into S3's templates;
+    # clients built from botocore's model never send it, and must still be routed.
+    def op(name: str) -> dict:
+        return {"name": name, "http": {"method": "GET", "requestUri": f"/o/{{Key+}}?x-id={name}"},
+                "input": {"shape": "Input"}}
+
+    model = ServiceModel(
+        {
+            "metadata": {"protocol": "rest-xml", "apiVersion": "2006-03-01",
+                         "endpointPrefix": "o", "serviceId": "O"},
+            "operations": {name: op(name) for name in ("GetObject", "GetObjectTorrent")},
+            "shapes": {
+                "Input": {"type": "structure", "required": ["Key"],
+                          "members": {"Key": {"shape": "Key", "location": "uri",
+                                              "locationName": "Key"}}},
+                "Key": {"type": "string"},
+            },
+        },
+        "o",
+    )
+    objects = RestRouter(model)
+    plain = objects.match("GET", "/o/a/b", {})
+    torrent = objects.match("GET", "/o/a/b", {"x-id": ["GetObjectTorrent"]})
+    assert plain is not None and plain.operation.name == "GetObject"
+    assert torrent is not None and torrent.operation.name == "GetObjectTorrent"

@@ -8,14 +8,18 @@ segment) and `{Label+}` (greedy: the rest of the path, slashes included), and op
 
 1. more literal path segments (a literal beats a label);
 2. more literal query keys from the template;
-3. more *required* query or header members present in the request: the model's way to
+3. the operation the request names in `x-id`: the AWS SDKs generated from Smithy models
+   (JavaScript v3, Rust, ...) add `?x-id=<Operation>` where S3 operations share a path
+   (`GET /?x-id=ListDirectoryBuckets`); botocore's model has no such literal, and a
+   request without it is routed by the rules around it;
+4. more *required* query or header members present in the request: the model's way to
    tell apart operations that share a template (ListParts needs `uploadId` where
    GetObject does not; CopyObject needs `x-amz-copy-source` where PutObject does not);
-4. fewer required members missing (GetObject, needing none, beats ListParts without
+5. fewer required members missing (GetObject, needing none, beats ListParts without
    `uploadId`);
-5. an operation the model does not mark deprecated (GetBucketLifecycleConfiguration over
+6. an operation the model does not mark deprecated (GetBucketLifecycleConfiguration over
    GetBucketLifecycle, whose wire form is the same);
-6. the operation's name, so the choice is stable.
+7. the operation's name, so the choice is stable.
 
 Required members rank but never exclude: a call that omits one is routed and then
 fails validation, as AWS answers it, rather than looking like an unknown path.
@@ -114,7 +118,10 @@ def _route(operation: OperationModel) -> _Route:
         operation,
         pattern,
         labels,
-        literal_query(query),
+        # A model that writes `?x-id=<Operation>` into its templates (as Smithy-generated
+        # SDKs' do) must not make x-id required: clients without it are routed as S3
+        # routes them, and rule 3 still honours the x-id of those that send it.
+        tuple(pair for pair in literal_query(query) if pair[0] != "x-id"),
         frozenset(wanted_query),
         frozenset(wanted_headers),
         literal,
@@ -146,6 +153,7 @@ class RestRouter:
         lower-cased names (or None: then operations that require a header rank below
         those that do not)."""
         present = headers or {}
+        named = query.get("x-id", ())
         best: tuple[tuple[int, ...], _Route, re.Match[str]] | None = None
         for route in self._routes.get(method.upper(), ()):
             found = route.pattern.fullmatch(path)
@@ -157,6 +165,7 @@ class RestRouter:
             rank = (
                 route.literal_segments,
                 len(route.literal_query),
+                int(route.operation.name in named),
                 satisfied,
                 -missing,
                 int(not route.operation.deprecated),
