@@ -198,35 +198,18 @@ def serialize_response(
     root: str | None = None,
     namespace: str | None = None,
 ) -> Response:
-    """`output` of `operation` as the response botocore parses back into it.
+    """`output` of `operation` as the response botocore parses back into it: the status
+    from a statusCode member, else the operation's responseCode (200 without one).
 
     For rest-xml bodies without a payload member the model names no root element; S3's
     (ListAllMyBucketsResult, ListBucketResult, ...) is the caller's to give as `root`,
     else `<Operation>Result`. `namespace` is the root's xmlns when the shape has none."""
     protocol = protocol_of(operation)
     shape = operation.output_shape
-    return encode_shape(protocol, shape, dict(output or {}), _status(operation), request_id,
-                        root=root or f"{operation.name}Result", namespace=namespace)
-
-
-def _status(operation: OperationModel) -> int:
-    return int(operation.http.get("responseCode", 200))
-
-
-def encode_shape(
-    protocol: str,
-    shape: Shape | None,
-    value: dict[str, Any],
-    status: int,
-    request_id: str,
-    *,
-    root: str,
-    namespace: str | None = None,
-) -> Response:
-    """Any structure (an output, or a modeled error) as a response: status, headers, body."""
+    value = dict(output or {})
+    status = int(operation.http.get("responseCode", 200))
     headers: list[tuple[str, str]] = []
-    body = b""
-    content_type: str | None = None
+    body, content_type = b"", None
     if shape is not None:
         for name, member in shape.members.items():
             item = value.get(name)
@@ -245,6 +228,7 @@ def encode_shape(
                     headers.append((wire, to_text(member, item, HEADER_FORMAT)))
             elif location == "headers":
                 headers.extend((wire + str(k), str(v)) for k, v in item.items())
+        root = root or f"{operation.name}Result"
         body, content_type = _encode_body(protocol, shape, value, root, namespace)
     if body and content_type and not any(k.lower() == "content-type" for k, _ in headers):
         headers.append(("Content-Type", content_type))

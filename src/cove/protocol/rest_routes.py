@@ -92,6 +92,8 @@ def _compile_path(path: str) -> tuple[re.Pattern[str], tuple[str, ...], int]:
 
 
 def literal_query(query: str) -> tuple[tuple[str, str | None], ...]:
+    """A template's query part (`select&select-type=2`) as (key, value) pairs; the value
+    None where the template names the key alone, which then may carry any value."""
     pairs: list[tuple[str, str | None]] = []
     for part in filter(None, query.split("&")):
         key, eq, value = part.partition("=")
