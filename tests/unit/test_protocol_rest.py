@@ -217,7 +217,7 @@ def test_botocore_request_routes_and_parses_back(service: str, name: str) -> Non
     assert found.operation.name == EQUIVALENT.get((service, name), name)
     parsed = parse_request(op, found.labels, query, headers, body)
     if op.input_shape is not None:
-        parsed = carried(op.input_shape, parsed, protocol, request=True)
+        parsed = sendable(op.input_shape, parsed, protocol)
         params = carried(op.input_shape, params, protocol, request=True)
     assert parsed == params
 
@@ -259,7 +259,7 @@ def test_response_parses_back_in_botocore(service: str, name: str) -> None:
 
     parsed = botocore_parse(op, response.status, response.headers, response.body, shape)
     if shape is not None:
-        parsed = carried(shape, parsed, protocol, request=False)
+        parsed = sendable(shape, parsed, protocol)
         value = carried(shape, value, protocol, request=False)
     assert parsed == value
     has_status = shape is not None and any(
