@@ -157,11 +157,11 @@ def detect() -> Cgroups:
     return Cgroups(LimitBackend.RLIMIT, ())
 
 
-def _try_v2(mounts: dict[str, Path], own: dict[str, str]) -> Cgroups | None:
-    root = mounts.get("")
-    if root is None or "" not in own:
+def _try_v2(mounts: dict[str, Mount], own: dict[str, str]) -> Cgroups | None:
+    mount = mounts.get("")
+    if mount is None or "" not in own:
         return None
-    parent = root / own[""].lstrip("/")
+    parent = mount.path_of(own[""])
     try:
         available = (parent / "cgroup.controllers").read_text().split()
         if not {"memory", "pids", "cpu"} <= set(available):
@@ -176,14 +176,13 @@ def _try_v2(mounts: dict[str, Path], own: dict[str, str]) -> Cgroups | None:
     return Cgroups(LimitBackend.CGROUP_V2, (base,))
 
 
-def _try_v1(mounts: dict[str, Path], own: dict[str, str]) -> Cgroups | None:
-    bases = []
+def _try_v1(mounts: dict[str, Mount], own: dict[str, str]) -> Cgroups | None:
+    if any(c not in mounts or c not in own for c in V1_CONTROLLERS):
+        return None
+    bases: list[Path] = []
     try:
         for controller in V1_CONTROLLERS:
-            mount = mounts.get(controller)
-            if mount is None or controller not in own:
-                return None
-            bases.append(_make_base(mount / own[controller].lstrip("/")))
+            bases.append(_make_base(mounts[controller].path_of(own[controller])))
     except OSError:
         for base in bases:
             _remove_tree(base)
@@ -201,19 +200,35 @@ def _make_base(parent: Path) -> Path:
     return base
 
 
-def _cgroup_mounts() -> dict[str, Path]:
-    """Controller name -> mount point ("" for the v2 hierarchy)."""
-    found: dict[str, Path] = {}
+@dataclass(frozen=True)
+class Mount:
+    """Where a cgroup hierarchy is mounted, and which of its cgroups that mount shows at
+    its top (not `/` when a container was given a subtree)."""
+
+    point: Path
+    root: str
+
+    def path_of(self, cgroup: str) -> Path:
+        """The directory of `cgroup` (a path as /proc/self/cgroup gives it)."""
+        inner = cgroup[len(self.root):] if cgroup.startswith(self.root) else cgroup
+        return self.point / inner.lstrip("/")
+
+
+def _cgroup_mounts() -> dict[str, Mount]:
+    """Controller name -> its mount ("" for the v2 hierarchy), from /proc/self/mountinfo
+    (fields: id, parent, dev, root, mount point, ..., "-", fstype, source, options)."""
+    found: dict[str, Mount] = {}
     with open("/proc/self/mountinfo") as f:
         for line in f:
             fields = line.split()
             sep = fields.index("-")
             fstype, options = fields[sep + 1], fields[sep + 3].split(",")
+            mount = Mount(Path(fields[4]), fields[3] if fields[3] != "/" else "")
             if fstype == "cgroup2":
-                found.setdefault("", Path(fields[4]))
+                found.setdefault("", mount)
             elif fstype == "cgroup":
                 for opt in options:
-                    found.setdefault(opt, Path(fields[4]))
+                    found.setdefault(opt, mount)
     return found
 
 
