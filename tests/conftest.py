@@ -18,7 +18,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from cove.runtime.proc_tree import tree
+from cove.host.proc_tree import tree
 
 COVE = [sys.executable, "-m", "cove.cli"]
 

@@ -10,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from cove.runtime.proc_tree import tree
+from cove.host.proc_tree import tree
 
 SERVER_CPU = 0
 CLIENT_CPU = 1

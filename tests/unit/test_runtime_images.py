@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from cove.host.instance_types import UnknownInstanceType, catalog, lookup, profile_for
 from cove.runtime.images import UnsupportedImage, resolve
-from cove.runtime.instance_types import UnknownInstanceType, catalog, lookup, profile_for
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ a v2 hierarchy without them). Each server makes one directory under its own cgro
 each controller, `cove-<pid>`, and one child per sandbox; a child is joined before the
 sandbox's first process runs, so everything it starts is counted. Where neither works,
 `Cgroups.backend` is `RLIMIT` and `create` returns None: the process then sets a hard
-address-space rlimit on itself (see `cove.runtime.limits`), which is per process only.
+address-space rlimit on itself (see `cove.host.limits`), which is per process only.
 """
 
 from __future__ import annotations

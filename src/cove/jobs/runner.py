@@ -14,8 +14,8 @@ from pathlib import Path
 
 from cove.host.cgroups import Cgroup
 from cove.host.confinement import Confinement
+from cove.host.process_env import inherited_env, parent_pid
 from cove.host.sandbox import Jail
-from cove.runtime.launch import inherited_env, parent_pid
 
 # Seconds a job gets to exit after SIGTERM before it is killed (SageMaker gives 120 s
 # to save state; local jobs have nothing to flush beyond their log).
@@ -42,7 +42,7 @@ class JobProcess:
     a SageMaker training container. The job dir itself (and the log in it) stays the
     server's: the job can write nothing there that the server later reads as its own.
 
-    The module should first call `cove.runtime.limits.die_with_parent` with the
+    The module should first call `cove.host.limits.die_with_parent` with the
     COVE_PARENT_PID it is given, when that is not 0 (no sandbox).
     Start it from the event-loop thread: Linux ties the parent-death signal to the
     thread that forked.

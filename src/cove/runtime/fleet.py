@@ -15,6 +15,7 @@ from pathlib import Path
 
 from cove.config import Settings
 from cove.host.confinement import Confinement
+from cove.host.instance_types import InstanceType, UnknownInstanceType, lookup, profile_for
 from cove.host.sandbox import SandboxUnavailable
 from cove.protocol.errors import AwsError, internal_error
 from cove.runtime import errors
@@ -22,7 +23,6 @@ from cove.runtime.client import HttpResponse, NotSent
 from cove.runtime.contract import FleetFailed, InvokeResult, VariantSpec
 from cove.runtime.images import ServingImage, UnsupportedImage, resolve
 from cove.runtime.instance import Instance, InstanceFailed
-from cove.runtime.instance_types import InstanceType, UnknownInstanceType, lookup, profile_for
 from cove.runtime.invocation import Invocation, Moved, QueueTimeout
 from cove.runtime.lane import BatchPolicy, policy_from
 from cove.runtime.launch import make_launch

@@ -17,20 +17,18 @@ Both get thread-count variables matching the instance type's vCPUs.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import sys
 from pathlib import Path
 
 from cove.host.confinement import Confinement
+from cove.host.instance_types import Profile
+from cove.host.process_env import inherited_env, parent_pid
 from cove.host.sandbox import Jail
 from cove.runtime.client import tcp_connector, unix_connector
 from cove.runtime.images import ServingImage
 from cove.runtime.instance import Launch
-from cove.runtime.instance_types import Profile
 
-# What instances and jobs inherit from the server's environment; nothing else (no credentials).
-INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "PYTHONPATH", "VIRTUAL_ENV")
 MODEL_DIR = "/opt/ml/model"
 SOCKET_DIR = "/run/cove"
 SOCKET_NAME = "instance.sock"
@@ -41,20 +39,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def inherited_env(scratch: str = "/tmp") -> dict[str, str]:
-    """The part of the server's environment a child process (instance or job) may see;
-    HOME and TMPDIR are its own scratch directory."""
-    env = {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
-    env.update(HOME=scratch, TMPDIR=scratch)
-    return env
-
-
-def parent_pid(confinement: Confinement) -> int:
-    """The pid a child must die with; 0 inside a sandbox, whose PID namespace dies with
-    the server already (and where the server's pid means nothing)."""
-    return 0 if confinement.sandbox.enabled else os.getpid()
 
 
 def worker_prefix(profile: Profile, rlimit_bytes: int, parent: int) -> list[str]:

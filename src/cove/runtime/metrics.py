@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cove.runtime.proc_tree import tree
+from cove.host.proc_tree import tree
 
 # Histogram bucket upper bounds in microseconds: 50 us .. 60 s.
 BUCKETS_US = (

@@ -23,7 +23,7 @@ from types import ModuleType
 from cove.gateway.http import Reply, serve_unix
 from cove.gateway.messages import Listener, Request, Response
 from cove.heap import freeze_startup_heap
-from cove.runtime.limits import confine, die_with_parent
+from cove.host.limits import confine, die_with_parent
 from cove.runtime.serving.base import ModelHandler
 from cove.runtime.serving.batch import (
     BATCH_HEADER,

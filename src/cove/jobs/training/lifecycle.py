@@ -16,6 +16,7 @@ from typing import Any
 
 from cove.config import Settings
 from cove.host.confinement import Confinement
+from cove.host.instance_types import Profile, UnknownInstanceType, lookup, profile_for
 from cove.host.sandbox import OPT_OUT_ENV, SandboxUnavailable
 from cove.jobs.runner import LOG_FILE, JobProcess, job_dir
 from cove.jobs.training import channels
@@ -26,7 +27,6 @@ from cove.jobs.training.environment import (
     read_metrics,
 )
 from cove.jobs.training.errors import ClientError, failure_reason
-from cove.runtime.instance_types import Profile, UnknownInstanceType, lookup, profile_for
 from cove.statuses import TrainingJobStatus
 from cove.storage.resources import Resource, ResourceStore
 

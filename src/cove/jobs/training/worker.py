@@ -14,9 +14,9 @@ import sys
 import traceback
 from pathlib import Path
 
+from cove.host.limits import confine, die_with_parent
 from cove.jobs.training.environment import TrainingEnv
 from cove.jobs.training.errors import ClientError, failure_reason
-from cove.runtime.limits import confine, die_with_parent
 
 ALGORITHM_MODULES = {
     "linear-learner": "cove.jobs.training.algorithms.linear_learner",
