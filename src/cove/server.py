@@ -19,6 +19,7 @@ from cove.gateway.http import serve_tcp
 from cove.gateway.limits import HttpLimits
 from cove.gateway.messages import PUBLIC_LISTENER
 from cove.heap import freeze_startup_heap
+from cove.host.limits import raise_open_files_limit
 from cove.iam.credentials import CredentialStore, load_or_create_admin
 from cove.storage.data_dir import DataDirClaim, claim
 from cove.storage.db import open_engine
@@ -134,4 +135,5 @@ def run(settings: Settings) -> None:
         level=os.environ.get("COVE_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    raise_open_files_limit()  # before the HTTP layer sizes its connection cap from it
     uvloop.run(serve(settings))

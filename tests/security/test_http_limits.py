@@ -155,3 +155,37 @@ def test_a_stalled_upload_body_times_out(make_server) -> None:
     assert status == 400 and b"<Code>RequestTimeout</Code>" in body
     assert 1.5 < time.monotonic() - start < 6
     assert srv.client("s3").list_objects_v2(Bucket="stalled").get("KeyCount") == 0
+
+
+def test_the_server_lifts_a_low_open_files_limit(tmp_path) -> None:
+    # Finding: 1,100 idle connections used up the descriptors of a server left at the
+    # usual soft limit of 1,024; the server now raises its soft limit toward the hard one.
+    import resource
+    import subprocess
+    from pathlib import Path
+
+    from conftest import COVE, free_port
+
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard <= 1024:
+        import pytest
+
+        pytest.skip("the hard limit leaves nothing to raise")
+    port = free_port()
+    proc = subprocess.Popen(
+        [*COVE, "server", "--port", str(port), "--data-dir", str(tmp_path / "d")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard)),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        soft = 1024
+        while time.monotonic() < deadline and soft == 1024:
+            line = next(ln for ln in Path(f"/proc/{proc.pid}/limits").read_text().splitlines()
+                        if ln.startswith("Max open files"))
+            soft = int(line.split()[3])
+            time.sleep(0.05)
+        assert soft > 1024
+    finally:
+        proc.terminate()
+        proc.wait(30)

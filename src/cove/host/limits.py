@@ -33,3 +33,14 @@ def confine(cpus: list[int] | None, memory_bytes: int | None) -> None:
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         limit = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def raise_open_files_limit(wanted: int = 65536) -> int:
+    """Lift the soft limit on open files toward the hard one (the soft default of 1024
+    would let a thousand idle clients use up the server's descriptors); returns it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if target > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        return target
+    return soft
