@@ -428,3 +428,18 @@ def test_pipelined_requests_are_answered_in_order(server, sklearn_endpoint) -> N
     assert answers[3][0] == 424
     assert json.loads(answers[3][1])["OriginalStatusCode"] == 500
     assert answers[4] == (200, json.dumps(sklearn_predict(X[8:9])).encode())
+
+
+def test_every_header_the_model_declares_is_checked(server, sklearn_endpoint) -> None:
+    # The binding comes from botocore's model: InvokeEndpoint's header members have
+    # length limits (e.g. InferenceId at most 64 characters, TargetModel 1024; SageMaker
+    # Runtime API reference, InvokeEndpoint, Request Syntax); botocore's client checks
+    # only minimum lengths, so the server is the one that refuses these.
+    rt = server.client("sagemaker-runtime")
+    for member, value in (("InferenceId", "i" * 65), ("TargetModel", "m" * 1025)):
+        with pytest.raises(ClientError) as exc:
+            rt.invoke_endpoint(EndpointName=sklearn_endpoint, Body=b"1", ContentType="text/csv",
+                               **{member: value})
+        code, message, status = error_of(exc.value)
+        wire_name = member[0].lower() + member[1:]  # AWS names members camelCase there
+        assert (code, status) == ("ValidationError", 400) and f"'{wire_name}'" in message

@@ -14,6 +14,8 @@ import time
 from typing import Any
 from urllib.parse import unquote
 
+from botocore.model import OperationModel
+
 from cove.config import Settings
 from cove.gateway.header_values import is_visible_ascii
 from cove.gateway.http import Reply
@@ -39,11 +41,19 @@ INVOKE_PLAN = BodyPlan(errors.MAX_BODY, errors.body_too_large)
 INVOKED_VARIANT = "x-Amzn-Invoked-Production-Variant"
 
 # request header -> InvokeEndpointInput member, validated against the service model
-_OPTIONAL_HEADERS = {
-    "x-amzn-sagemaker-custom-attributes": "CustomAttributes",
-    "x-amzn-sagemaker-target-variant": "TargetVariant",
-    "x-amzn-sagemaker-inference-id": "InferenceId",
-}
+# Carried to the container as they are: checking them would cost every call.
+_PASSED_THROUGH = frozenset({"ContentType", "Accept"})
+
+
+def header_members(operation: OperationModel) -> dict[str, str]:
+    """Lower-cased header name -> input member, for the headers InvokeEndpoint takes (the
+    binding precompiled from botocore's model); each is checked against its shape when
+    a call carries it."""
+    return {
+        shape.serialization["name"].lower(): name
+        for name, shape in operation.input_shape.members.items()
+        if shape.serialization.get("location") == "header" and name not in _PASSED_THROUGH
+    }
 
 
 def is_invocation_path(path: str) -> bool:
@@ -79,6 +89,7 @@ class RuntimeService(ServiceDefaults):
         self.resources = resources
         self._waiting: set[asyncio.Task[None]] = set()  # calls waiting for a restored fleet
         self.operation = service_model("sagemaker-runtime").operation_model("InvokeEndpoint")
+        self._header_members = header_members(self.operation)
 
     def claims(self, req: Request) -> bool:
         return req.method == "POST" and is_invocation_path(req.path)
@@ -184,7 +195,7 @@ class RuntimeService(ServiceDefaults):
 
     def _validate(self, name: str, headers: dict[str, str]) -> None:
         params: dict[str, Any] = {
-            member: headers[header] for header, member in _OPTIONAL_HEADERS.items()
+            member: headers[header] for header, member in self._header_members.items()
             if header in headers
         }
         if not params:
