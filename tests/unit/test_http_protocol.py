@@ -557,6 +557,37 @@ def test_a_file_shorter_than_announced_aborts_the_connection(tmp_path: Path):
     assert t.aborted and t.data.endswith(b"\r\n\r\nabc")
 
 
+def test_a_callback_answer_waits_for_a_file_body_still_being_sent(tmp_path: Path):
+    content = b"x" * (3 * FILE_CHUNK)
+    path = tmp_path / "blob"
+    path.write_bytes(content)
+
+    class FileThenCallback(MixedApp):
+        async def __call__(self, req: Request) -> Response:
+            if req.path != "/file":
+                return await super().__call__(req)
+            return Response(200, [], file=FileBody(open(path, "rb"), 0, len(content)))  # noqa: SIM115
+
+    async def scenario() -> bytes:
+        proto, t = connect(FileThenCallback())
+        proto.data_received(request(path="/file"))
+        await settle()
+        proto.pause_writing()  # the client is slow: the file is sent in part
+        await settle(0.05)
+        proto.data_received(request(path="/now"))  # arrives while the file is going out
+        await settle(0.05)
+        proto.resume_writing()
+        await settle(0.1)
+        return bytes(t.data)
+
+    data = run(scenario)
+    # the answer must not land inside the file's bytes
+    assert data.index(b"HTTP/1.1 200 OK", 1) == data.index(b"\r\n\r\n") + 4 + len(content)
+    first, second = parse(data)
+    assert first.body == content
+    assert second.body == b"GET /now|"
+
+
 def test_connections_over_the_cap_get_503():
     from cove.gateway.connections import Connections
 

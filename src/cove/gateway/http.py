@@ -407,7 +407,6 @@ class HttpProtocol(asyncio.Protocol):
                     msg.stream.abandon()
                     self._stop_reading()
                     keep_alive = False
-            self._busy = False
             if transport.is_closing():
                 _close_file(resp)
                 return
@@ -415,6 +414,9 @@ class HttpProtocol(asyncio.Protocol):
                 await self._write_file(resp, keep_alive)
             else:
                 self._write(resp, keep_alive, head)
+            # only now: a callback answer written while a file is still going out
+            # would land inside its bytes
+            self._busy = False
             if not keep_alive or transport.is_closing():
                 return
 
