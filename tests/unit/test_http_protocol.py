@@ -484,6 +484,26 @@ def test_malformed_requests_get_400_and_close_after_what_came_before(wire: bytes
     assert [r.path for r in app.seen] == ["/slow"]
 
 
+@pytest.mark.parametrize("wire", [
+    b"GET /up HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+    b"PUT /up HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n"
+    b"Content-Length: 2\r\n\r\nab",
+    b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+], ids=["get", "put", "connect"])
+def test_upgrades_are_refused_with_one_400_and_never_served(wire: bytes):
+    async def scenario() -> tuple[Transport, App]:
+        app = App()
+        proto, t = connect(app)
+        proto.data_received(wire)
+        await settle()
+        return t, app
+
+    t, app = run(scenario)
+    resp = refused(t.data)  # one answer to one request
+    assert (resp.status, resp.body) == (400, b"Upgrade is not supported")
+    assert t.closed and not app.seen
+
+
 # -- file bodies over a real socket -----------------------------------------------------------
 def test_a_file_body_is_sent_whole_to_a_client_that_pauses_reading(tmp_path, monkeypatch):
     content = bytes(range(256)) * (8 * 4096 + 17)  # 8 MiB and a bit: many chunks

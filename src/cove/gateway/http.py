@@ -247,6 +247,9 @@ class HttpProtocol(asyncio.Protocol):
         if self.limits is not None and self._header_count > self.limits.max_headers:
             self._header_too_large()
             return
+        if self.parser.should_upgrade():  # refused before the app sees it, not after
+            self._fail(_plain(400, "Upgrade is not supported"))
+            return
         self._reading = Phase.BODY
         self._head_seen = 0
         self._since = time.monotonic()
