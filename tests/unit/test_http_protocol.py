@@ -271,15 +271,18 @@ def refused(data: bytes) -> Wire:
 
 @pytest.mark.parametrize("wire", [
     b"GET /" + b"a" * 200 + b" HTTP/1.1\r\n",  # request line
-    b"GET / HTTP/1.1\r\nHost: x\r\nX-A: " + b"a" * 500,  # header bytes, still coming
+    b"GET / HTTP/1.1\r\nHost: x\r\nX-A: " + b"a" * 500 + b"\r\n\r\n",  # header bytes
+    b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: %s\r\n" % (i, b"v" * 100) for i in range(4))
+    + b"\r\n",  # header bytes, no header too long
     b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(6)) + b"\r\n",  # count
-], ids=["request-line", "header-bytes", "header-count"])
-def test_heads_over_the_limits_get_400_and_close_unserved(wire: bytes):
+], ids=["request-line", "header-bytes", "header-bytes-spread", "header-count"])
+@pytest.mark.parametrize("piece", [50, 1 << 20], ids=["in-pieces", "in-one-read"])
+def test_heads_over_the_limits_get_400_and_close_unserved(wire: bytes, piece: int):
     async def scenario() -> tuple[Transport, App]:
         app = App()
         proto, t = connect(app, LIMITS)
-        for i in range(0, len(wire), 50):
-            proto.data_received(wire[i:i + 50])
+        for i in range(0, len(wire), piece):
+            proto.data_received(wire[i:i + piece])
         proto.data_received(request(path="/after"))  # not read any more
         await settle()
         return t, app
