@@ -130,6 +130,21 @@ async def settle(turns: float = 0.0) -> None:
             await asyncio.sleep(0)
 
 
+async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out waiting"
+        await asyncio.sleep(0.005)
+
+
+def complete(t: Transport, count: int) -> bool:
+    """`count` whole responses (to requests other than HEAD) are written."""
+    try:
+        return len(parse(t.data)) >= count
+    except AssertionError:  # one still being written
+        return False
+
+
 def run(scenario: Callable[[], object]) -> object:
     return asyncio.run(scenario())  # type: ignore[arg-type]
 
@@ -162,11 +177,13 @@ def test_pipelined_requests_are_answered_in_order_across_callback_and_coroutine_
         # the late callback answer must hold back the fast coroutine answers behind it
         proto.data_received(request(path="/now-later") + request(path="/fast")
                             + request(path="/slow") + request(path="/now-1"))
-        await settle(0.2)
+        await until(lambda: complete(t, 4))
+        await settle()
         # now idle again: a callback answer, then one declined to the coroutine
         proto.data_received(request(path="/now-2"))
         proto.data_received(request(path="/slow-2") + request(path="/decline"))
-        await settle(0.2)
+        await until(lambda: complete(t, 7))
+        await settle()
         assert not t.closed
         return parse(t.data), app
 
@@ -454,7 +471,7 @@ def test_idle_connections_close_but_not_while_a_request_is_in_flight():
         await settle()
         proto.check_timeouts(time.monotonic() + 100, LIMITS)  # answer pending: not idle
         assert not t.closed
-        await settle(0.1)
+        await until(lambda: complete(t, 1))
         assert parse(t.data)[0].status == 200
         now = time.monotonic()
         proto.check_timeouts(now + 9, LIMITS)
@@ -476,7 +493,8 @@ def test_malformed_requests_get_400_and_close_after_what_came_before(wire: bytes
         app = App()
         proto, t = connect(app)
         proto.data_received(request(path="/slow") + wire + request(path="/after"))
-        await settle(0.1)
+        await until(lambda: t.closed)
+        await settle()
         return t, app
 
     t, app = run(scenario)
@@ -535,7 +553,7 @@ def test_a_file_body_is_sent_whole_to_a_client_that_pauses_reading(tmp_path, mon
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.connect(("127.0.0.1", port))
         sock.sendall(request(path="/whole") + request(path="/part", Connection="close"))
-        time.sleep(0.3)  # not reading: the server must wait, not buffer the file
+        time.sleep(0.5)  # not reading: the server must wait, not buffer the file
         data = bytearray()
         sock.settimeout(10)
         while chunk := sock.recv(1 << 20):
@@ -548,8 +566,8 @@ def test_a_file_body_is_sent_whole_to_a_client_that_pauses_reading(tmp_path, mon
         port = server.sockets[0].getsockname()[1]
         try:
             reading = asyncio.ensure_future(asyncio.to_thread(client, port))
-            await asyncio.sleep(0.2)  # the client is not reading yet
-            assert pauses, "the client never pushed back"
+            await until(lambda: bool(pauses), 3)  # the client is not reading yet
+            await asyncio.sleep(0.1)
             held = pauses[0].transport.get_write_buffer_size()
             assert held < 4 * FILE_CHUNK, f"{held} bytes buffered for a client not reading"
             return await reading
@@ -573,7 +591,7 @@ def test_a_file_shorter_than_announced_aborts_the_connection(tmp_path: Path):
     async def scenario() -> Transport:
         proto, t = connect(app)
         proto.data_received(request())
-        await settle(0.1)
+        await until(lambda: t.aborted)
         return t
 
     t = run(scenario)
@@ -594,13 +612,12 @@ def test_a_callback_answer_waits_for_a_file_body_still_being_sent(tmp_path: Path
     async def scenario() -> bytes:
         proto, t = connect(FileThenCallback())
         proto.data_received(request(path="/file"))
-        await settle()
-        proto.pause_writing()  # the client is slow: the file is sent in part
-        await settle(0.05)
+        proto.pause_writing()  # the client is slow: the file stops after a chunk
+        await until(lambda: len(t.data) > FILE_CHUNK)
         proto.data_received(request(path="/now"))  # arrives while the file is going out
         await settle(0.05)
         proto.resume_writing()
-        await settle(0.1)
+        await until(lambda: complete(t, 2))
         return bytes(t.data)
 
     data = run(scenario)

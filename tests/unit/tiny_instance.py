@@ -3,8 +3,9 @@ contract (`GET /ping`, `POST /invocations`) on a Unix socket, in the standard li
 only so that it starts in a few tens of milliseconds.
 
 Its `MODE` environment variable picks a behaviour:
-  ok      answers /ping 200; an invocation gets `<pid>:<body>` back, after 0.3 s for the
-          body `slow`; the body `crash` makes it exit with the call unanswered
+  ok      answers /ping 200; an invocation gets `<pid>:<body>` back, after 0.3 s for
+          the body `slow` (1 s for `slower`); the body `crash` makes it exit with the
+          call unanswered
   silent  prints a line, never listens (a model that never finishes loading)
   exit    prints a line and exits with status 3
   deaf    stops listening once it has answered its first /ping (new connections are
@@ -56,6 +57,8 @@ async def handle(reader, writer):
             os._exit(5)
         if body == b"slow":
             await asyncio.sleep(0.3)
+        if body == b"slower":
+            await asyncio.sleep(1.0)
         out = str(os.getpid()).encode() + b":" + body
     writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n"
                  b"Content-Length: %d\r\n\r\n%s" % (len(out), out))
