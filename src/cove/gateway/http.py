@@ -136,6 +136,7 @@ class HttpProtocol(asyncio.Protocol):
         self._url = b""
         self._headers: dict[str, str] = {}
         self._header_count = 0
+        self._header_bytes = 0  # of the headers parsed so far, as on the wire
         self._head_seen = 0  # bytes fed while reading a request's head
         self._req: Request | None = None
         self._plan = BodyPlan(max_body, lambda size: ValueError("too large"))
@@ -220,6 +221,7 @@ class HttpProtocol(asyncio.Protocol):
         self._url = b""
         self._headers = {}
         self._header_count = 0
+        self._header_bytes = 0
         self._body = []
         self._body_size = 0
         self._reading = Phase.HEADERS
@@ -234,6 +236,7 @@ class HttpProtocol(asyncio.Protocol):
         # Hot path: the count is checked once the headers are in (their bytes are capped
         # as they arrive, so the dict stays small); repeats are joined as RFC 9110 says.
         self._header_count += 1
+        self._header_bytes += len(name) + len(value) + 4  # ": " and CRLF
         key = name.decode("latin-1").lower()
         headers = self._headers
         if key in headers:
@@ -244,8 +247,17 @@ class HttpProtocol(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         if self._discard:
             return
-        if self.limits is not None and self._header_count > self.limits.max_headers:
+        # The bytes are checked as they arrive too, but a head that arrives in one read
+        # is complete before data_received can look at it.
+        limits = self.limits
+        if limits is not None and (
+            self._header_count > limits.max_headers
+            or self._header_bytes + len(self._url) > limits.max_header_bytes
+        ):
             self._header_too_large()
+            return
+        if self.parser.should_upgrade():  # refused before the app sees it, not after
+            self._fail(_plain(400, "Upgrade is not supported"))
             return
         self._reading = Phase.BODY
         self._head_seen = 0
@@ -407,7 +419,6 @@ class HttpProtocol(asyncio.Protocol):
                     msg.stream.abandon()
                     self._stop_reading()
                     keep_alive = False
-            self._busy = False
             if transport.is_closing():
                 _close_file(resp)
                 return
@@ -415,6 +426,9 @@ class HttpProtocol(asyncio.Protocol):
                 await self._write_file(resp, keep_alive)
             else:
                 self._write(resp, keep_alive, head)
+            # only now: a callback answer written while a file is still going out
+            # would land inside its bytes
+            self._busy = False
             if not keep_alive or transport.is_closing():
                 return
 
