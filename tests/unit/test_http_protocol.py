@@ -649,3 +649,37 @@ def test_connections_over_the_cap_get_503():
     assert not t1.closed
     resp = refused(t2.data)
     assert (resp.status, resp.body) == (503, b"Too many connections") and t2.closed
+
+
+def test_100_continue_waits_for_the_answers_owed_before_it():
+    # Interim responses keep the order of their requests too (RFC 9110, 15.2: a server
+    # answers pipelined requests in order); a client that sends the body before the 100
+    # comes gets none (the server MAY omit it, RFC 9110, 10.1.1).
+    async def scenario() -> Transport:
+        proto, t = connect(App())
+        proto.data_received(request("GET", "/slow") + b"PUT /ok HTTP/1.1\r\nHost: x\r\n"
+                            b"Content-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+        await settle()
+        assert bytes(t.data) == b""  # the slow answer is not out yet, so neither is the 100
+        await until(lambda: b"100 Continue" in bytes(t.data))
+        assert bytes(t.data).index(b"GET /slow|") < bytes(t.data).index(b"100 Continue")
+        proto.data_received(b"body")
+        await until(lambda: complete(t, 3))
+        return t
+
+    t = run(scenario)
+    slow, cont, final = parse(t.data)
+    assert (slow.status, cont.status, final.status, final.body) == (200, 100, 200, b"PUT /ok|body")
+
+
+def test_no_100_continue_once_the_body_came_anyway():
+    async def scenario() -> Transport:
+        proto, t = connect(App())
+        proto.data_received(request("GET", "/slow") + b"PUT /ok HTTP/1.1\r\nHost: x\r\n"
+                            b"Content-Length: 4\r\nExpect: 100-continue\r\n\r\nbody")
+        await until(lambda: complete(t, 2))
+        return t
+
+    t = run(scenario)
+    assert b"100 Continue" not in bytes(t.data)
+    assert [w.body for w in parse(t.data)] == [b"GET /slow|", b"PUT /ok|body"]

@@ -155,6 +155,8 @@ class HttpProtocol(asyncio.Protocol):
         self._busy = False  # the serving task is between taking a request and answering it
         self._replying = False  # an answer_now reply is due
         self._replied: asyncio.Future[None] | None = None  # the serving task waits for it
+        # A 100 Continue owed once no more than this many answers are pending (None: none)
+        self._continue_floor: int | None = None
         self._drained: asyncio.Future[None] | None = None  # set while the peer is not reading
         self._answer_now: Callable[[Request, Reply], bool] | None = getattr(
             app, "answer_now", None
@@ -247,6 +249,7 @@ class HttpProtocol(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         if self._discard:
             return
+        earlier = self._pending  # answers still owed to requests before this one
         # The bytes are checked as they arrive too, but a head that arrives in one read
         # is complete before data_received can look at it.
         limits = self.limits
@@ -282,12 +285,14 @@ class HttpProtocol(asyncio.Protocol):
             self._stream = req.stream = BodyStream(self._pause_for_stream, self._resume_soon)
             self._enqueue((req, self.parser.should_keep_alive(), req.method == "HEAD"))
         if self._headers.get("expect", "").lower() == "100-continue":
-            assert self.transport is not None
-            self.transport.write(_CONTINUE)
+            # interim answers go out in order too: after the earlier requests' answers
+            self._continue_floor = self._pending - earlier
+            self._send_continue_if_due()
 
     def on_body(self, body: bytes) -> None:
         if self._discard:
             return
+        self._continue_floor = None  # the client sends the body anyway: no 100 now
         self._body_size += len(body)
         stream = self._stream
         if self._body_size > self._plan.limit + self._plan.framing:
@@ -305,6 +310,7 @@ class HttpProtocol(asyncio.Protocol):
     def on_message_complete(self) -> None:
         if self._discard:
             return
+        self._continue_floor = None  # the whole request is in: nothing to continue
         self._reading = Phase.BETWEEN
         self._head_seen = 0
         req, self._req = self._req, None
@@ -460,6 +466,7 @@ class HttpProtocol(asyncio.Protocol):
             resp = Response(resp.status, resp.headers, data, body.length if head else None)
         self._answered()
         self.transport.write(encode_response(resp, keep_alive, head))
+        self._send_continue_if_due()
         if not keep_alive:
             self.transport.close()
 
@@ -484,6 +491,7 @@ class HttpProtocol(asyncio.Protocol):
         finally:
             body.file.close()
         self._answered()
+        self._send_continue_if_due()
         if not keep_alive:
             transport.close()
 
@@ -491,6 +499,13 @@ class HttpProtocol(asyncio.Protocol):
         self._pending -= 1
         if self._pending == 0:
             self._since = time.monotonic()
+
+    def _send_continue_if_due(self) -> None:
+        """A `100 Continue` owed once the answers before its request are out."""
+        floor = self._continue_floor
+        if floor is not None and self._pending <= floor and self.transport is not None:
+            self._continue_floor = None
+            self.transport.write(_CONTINUE)
 
     def _stop_reading(self) -> None:
         self._discard = True
