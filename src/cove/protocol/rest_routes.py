@@ -148,12 +148,14 @@ class RestRouter:
         path: str,
         query: Query,
         headers: Mapping[str, str] | None = None,
+        strict: bool = False,
     ) -> RouteMatch | None:
         """The operation `method path?query` calls, or None for a path no template fits.
 
         `path` is raw (percent-encoded), `query` as `parse_query` gives it, `headers` with
         lower-cased names (or None: then operations that require a header rank below
-        those that do not)."""
+        those that do not). `strict`: only operations whose required query and header
+        members are all present (S3 tells PutObject from a stray `?partNumber` so)."""
         present = headers or {}
         named = query.get("x-id", ())
         best: tuple[tuple[int, ...], _Route, re.Match[str]] | None = None
@@ -164,6 +166,8 @@ class RestRouter:
             satisfied = sum(1 for key in route.wanted_query if key in query)
             satisfied += sum(1 for name in route.wanted_headers if name in present)
             missing = len(route.wanted_query) + len(route.wanted_headers) - satisfied
+            if strict and missing:
+                continue
             rank = (
                 route.literal_segments,
                 len(route.literal_query),

@@ -14,7 +14,9 @@ import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
+
+from botocore.model import OperationModel
 
 from cove.gateway.body import BodyAborted, BodyFailure
 from cove.gateway.messages import BodyPlan, Request, Response
@@ -26,9 +28,11 @@ from cove.protocol import s3_buckets as buckets
 from cove.protocol import s3_multipart as multipart
 from cove.protocol import s3_objects as objects
 from cove.protocol.errors import AwsError
+from cove.protocol.rest_routes import RestRouter, literal_query, parse_query
 from cove.protocol.s3_call import XML, S3Call, common_headers, parse_call, store_error
 from cove.protocol.s3_objects import MAX_OBJECT_SIZE
 from cove.protocol.s3_xml import error_body
+from cove.protocol.shapes import service_model
 from cove.storage.objects import ObjectStore, StoreError
 
 Handler = Callable[[S3Call, ObjectStore], Response]
@@ -54,44 +58,33 @@ class Operation:
     handler: Handler
 
 
-def _op(name: str, action: str, handler: Handler) -> Operation:
-    return Operation(name, f"s3:{action}", handler)
-
-
-# (method, sub-resource or None) -> operation
-_SERVICE = {("GET", None): _op("ListBuckets", "ListAllMyBuckets", buckets.list_buckets)}
-_BUCKET = {
-    ("GET", None): _op("ListObjects", "ListBucket", buckets.list_objects),
-    ("GET", "location"): _op(
-        "GetBucketLocation", "GetBucketLocation", buckets.get_bucket_location
-    ),
-    ("GET", "versioning"): _op(
-        "GetBucketVersioning", "GetBucketVersioning", buckets.get_bucket_versioning
-    ),
-    ("GET", "uploads"): _op(
-        "ListMultipartUploads", "ListBucketMultipartUploads", multipart.list_uploads
-    ),
-    ("PUT", None): _op("CreateBucket", "CreateBucket", buckets.create_bucket),
-    ("HEAD", None): _op("HeadBucket", "ListBucket", buckets.head_bucket),
-    ("DELETE", None): _op("DeleteBucket", "DeleteBucket", buckets.delete_bucket),
-    ("POST", "delete"): _op("DeleteObjects", "DeleteObject", objects.delete_objects),
+# What Cove implements of S3: operation -> (IAM action, handler). Which operation a
+# request calls comes from botocore's model (`RestRouter`: requestUri templates, literal
+# query keys, required members); one the model knows and Cove does not is NotImplemented.
+_IMPLEMENTED: dict[str, tuple[str, Handler]] = {
+    "ListBuckets": ("ListAllMyBuckets", buckets.list_buckets),
+    "ListObjects": ("ListBucket", buckets.list_objects),
+    "ListObjectsV2": ("ListBucket", buckets.list_objects_v2),
+    "GetBucketLocation": ("GetBucketLocation", buckets.get_bucket_location),
+    "GetBucketVersioning": ("GetBucketVersioning", buckets.get_bucket_versioning),
+    "ListMultipartUploads": ("ListBucketMultipartUploads", multipart.list_uploads),
+    "CreateBucket": ("CreateBucket", buckets.create_bucket),
+    "HeadBucket": ("ListBucket", buckets.head_bucket),
+    "DeleteBucket": ("DeleteBucket", buckets.delete_bucket),
+    "DeleteObjects": ("DeleteObject", objects.delete_objects),
+    "PutObject": ("PutObject", objects.put_object),
+    "CopyObject": ("PutObject", objects.put_object),  # it copies on x-amz-copy-source
+    "GetObject": ("GetObject", objects.get_object),
+    "HeadObject": ("GetObject", objects.head_object),
+    "DeleteObject": ("DeleteObject", objects.delete_object),
+    "CreateMultipartUpload": ("PutObject", multipart.create_upload),
+    "UploadPart": ("PutObject", multipart.upload_part),
+    "UploadPartCopy": ("PutObject", multipart.upload_part),  # likewise
+    "ListParts": ("ListMultipartUploadParts", multipart.list_parts),
+    "CompleteMultipartUpload": ("PutObject", multipart.complete_upload),
+    "AbortMultipartUpload": ("AbortMultipartUpload", multipart.abort_upload),
 }
-_LIST_V2 = _op("ListObjectsV2", "ListBucket", buckets.list_objects_v2)
-_OBJECT = {
-    ("PUT", None): _op("PutObject", "PutObject", objects.put_object),
-    ("GET", None): _op("GetObject", "GetObject", objects.get_object),
-    ("HEAD", None): _op("HeadObject", "GetObject", objects.head_object),
-    ("DELETE", None): _op("DeleteObject", "DeleteObject", objects.delete_object),
-    ("POST", "uploads"): _op("CreateMultipartUpload", "PutObject", multipart.create_upload),
-    ("PUT", "uploadId"): _op("UploadPart", "PutObject", multipart.upload_part),
-    ("GET", "uploadId"): _op("ListParts", "ListMultipartUploadParts", multipart.list_parts),
-    ("POST", "uploadId"): _op(
-        "CompleteMultipartUpload", "PutObject", multipart.complete_upload
-    ),
-    ("DELETE", "uploadId"): _op(
-        "AbortMultipartUpload", "AbortMultipartUpload", multipart.abort_upload
-    ),
-}
+_ROUTER = RestRouter(service_model("s3"))
 
 
 def _not_implemented(what: str) -> AwsError:
@@ -100,6 +93,18 @@ def _not_implemented(what: str) -> AwsError:
         f"A parameter you provided implies functionality that is not implemented: {what}",
         501,
     )
+
+
+@functools.cache
+def _query_names(operation: OperationModel) -> frozenset[str]:
+    """The query keys an operation takes: its template's literals and its members'."""
+    literals = {k for k, _ in literal_query(operation.http["requestUri"].partition("?")[2])}
+    shape = operation.input_shape
+    members = {
+        m.serialization.get("name", n) for n, m in (shape.members.items() if shape else ())
+        if m.serialization.get("location") == "querystring"
+    }
+    return frozenset(literals | members)
 
 
 def route(call: S3Call) -> Operation:
@@ -119,21 +124,26 @@ def route(call: S3Call) -> Operation:
             "Invalid version id specified",
             fields={"ArgumentName": "versionId", "ArgumentValue": q["versionId"]},
         )
-    sub = subresources[0] if subresources else None
-    table = _SERVICE if not call.bucket else _BUCKET if not call.key else _OBJECT
-    operation = table.get((method, sub))
-    if table is _BUCKET and (method, sub) == ("GET", None) and q.get("list-type") == "2":
-        operation = _LIST_V2
-    if operation is not None:
-        return operation
-    if sub is not None:
-        raise _not_implemented(sub)  # e.g. PUT ?versioning, or ?location on an object
-    raise AwsError(
-        "MethodNotAllowed",
-        "The specified method is not allowed against this resource.",
-        405,
-        fields={"Method": method, "ResourceType": "OBJECT" if call.key else "BUCKET"},
-    )
+    # path style, whatever style the request used: the model's templates are path style
+    path = "/" + quote(call.bucket, safe="") + ("/" + quote(call.key, safe="/") if call.key else "")
+    query = parse_query(call.req.query)
+    found = _ROUTER.match(method, path, query, call.headers, strict=True)
+    if found is None:
+        raise AwsError(
+            "MethodNotAllowed",
+            "The specified method is not allowed against this resource.",
+            405,
+            fields={"Method": method, "ResourceType": "OBJECT" if call.key else "BUCKET"},
+        )
+    name = found.operation.name
+    implemented = _IMPLEMENTED.get(name)
+    if implemented is None:
+        raise _not_implemented(subresources[0] if subresources else name)
+    stray = [sub for sub in subresources if sub not in _query_names(found.operation)]
+    if stray:  # e.g. ?uploads on an object: no operation of that path takes it
+        raise _not_implemented(stray[0])
+    action, handler = implemented
+    return Operation(name, f"s3:{action}", handler)
 
 
 def _upload_too_large(size: int) -> AwsError:
