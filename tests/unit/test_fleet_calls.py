@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from tiny_instance import running, tiny_instance
+from waiting import until
 
 from cove.config import Settings
 from cove.protocol.errors import AwsError
@@ -69,13 +70,6 @@ def answered_by(result: InvokeResult | AwsError, inst: Instance, body: bytes) ->
 def errors_5xx(fleet: LocalFleet) -> int:
     return fleet.host.metrics.variant("ep", "v").errors_5xx
 
-
-async def until(check, timeout: float = 5.0) -> None:  # noqa: ANN001
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        assert loop.time() < deadline, "timed out waiting"
-        await asyncio.sleep(0.02)
 
 
 def log_of(inst: Instance) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from waiting import until
 
 from cove.gateway.body import BodyFailure
 from cove.gateway.http import FILE_CHUNK, HttpProtocol, Reply, serve_tcp
@@ -129,12 +130,6 @@ async def settle(turns: float = 0.0) -> None:
         for _ in range(5):
             await asyncio.sleep(0)
 
-
-async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out waiting"
-        await asyncio.sleep(0.005)
 
 
 def complete(t: Transport, count: int) -> bool:

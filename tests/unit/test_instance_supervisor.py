@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from tiny_instance import child_pid, running, tiny_instance
+from waiting import until
 
 from cove.runtime.client import HttpResponse
 from cove.runtime.instance import Instance, InstanceFailed
@@ -23,13 +24,6 @@ async def invoke(inst: Instance, body: bytes) -> HttpResponse | Exception:
     inst.submit(Invocation(body, "text/plain", None), fut.set_result)
     return await fut
 
-
-async def until(check, timeout: float = 5.0) -> None:  # noqa: ANN001
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        assert loop.time() < deadline, "timed out waiting"
-        await asyncio.sleep(0.02)
 
 
 @pytest.mark.parametrize("serial", [None, BatchPolicy()], ids=["pooled", "lane"])
