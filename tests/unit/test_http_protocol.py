@@ -678,3 +678,18 @@ def test_no_100_continue_once_the_body_came_anyway():
     t = run(scenario)
     assert b"100 Continue" not in bytes(t.data)
     assert [w.body for w in parse(t.data)] == [b"GET /slow|", b"PUT /ok|body"]
+
+
+def test_an_oversized_head_pipelined_behind_a_small_request_in_one_read_is_refused():
+    # Both requests come in one read: the second head is over the limit on its own.
+    async def scenario() -> Transport:
+        proto, t = connect(App(), LIMITS)
+        big = b"GET /big HTTP/1.1\r\nHost: x\r\nX-Big: " + b"v" * 500 + b"\r\n\r\n"
+        proto.data_received(request("GET", "/small") + big)
+        await until(lambda: t.closed)
+        return t
+
+    t = run(scenario)
+    first, second = parse(t.data)
+    assert (first.status, first.body) == (200, b"GET /small|")
+    assert second.status == 400

@@ -136,8 +136,8 @@ class HttpProtocol(asyncio.Protocol):
         self._url = b""
         self._headers: dict[str, str] = {}
         self._header_count = 0
-        self._header_bytes = 0  # of the headers parsed so far, as on the wire
         self._head_seen = 0  # bytes fed while reading a request's head
+        self._read_size = 0  # bytes of the read being parsed
         self._req: Request | None = None
         self._plan = BodyPlan(max_body, lambda size: ValueError("too large"))
         self._default_plan = self._plan
@@ -183,6 +183,7 @@ class HttpProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._discard:
             return
+        self._read_size = len(data)  # a head within one large read is measured itself
         if self._reading is not Phase.BODY:
             self._head_seen += len(data)
         try:
@@ -223,7 +224,6 @@ class HttpProtocol(asyncio.Protocol):
         self._url = b""
         self._headers = {}
         self._header_count = 0
-        self._header_bytes = 0
         self._body = []
         self._body_size = 0
         self._reading = Phase.HEADERS
@@ -238,7 +238,6 @@ class HttpProtocol(asyncio.Protocol):
         # Hot path: the count is checked once the headers are in (their bytes are capped
         # as they arrive, so the dict stays small); repeats are joined as RFC 9110 says.
         self._header_count += 1
-        self._header_bytes += len(name) + len(value) + 4  # ": " and CRLF
         key = name.decode("latin-1").lower()
         headers = self._headers
         if key in headers:
@@ -251,11 +250,13 @@ class HttpProtocol(asyncio.Protocol):
             return
         earlier = self._pending  # answers still owed to requests before this one
         # The bytes are checked as they arrive too, but a head that arrives in one read
-        # is complete before data_received can look at it.
+        # is complete before data_received can look at it: when that read was larger
+        # than the limit, the head itself is measured (rarely, so not per header).
         limits = self.limits
         if limits is not None and (
             self._header_count > limits.max_headers
-            or self._header_bytes + len(self._url) > limits.max_header_bytes
+            or (max(self._head_seen, self._read_size) > limits.max_header_bytes
+                and _head_size(self._url, self._headers) > limits.max_header_bytes)
         ):
             self._header_too_large()
             return
@@ -518,6 +519,12 @@ class HttpProtocol(asyncio.Protocol):
             return
         self._stop_reading()
         self._enqueue((resp, False, False))
+
+
+def _head_size(url: bytes, headers: dict[str, str]) -> int:
+    """About the size of a parsed request head: its URL and its headers as sent (repeats
+    of one name are counted once by name, and bounded by the header count anyway)."""
+    return len(url) + sum(len(k) + len(v) + 4 for k, v in headers.items())
 
 
 def _close_file(resp: Response) -> None:
