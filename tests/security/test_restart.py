@@ -3,9 +3,10 @@ waits for it (within the model timeout) or gets a retryable 503, never the
 non-retryable 400 that contradicts DescribeEndpoint's InService.
 
 Finding: "during the seconds after a restart an InService endpoint answers a
-non-retryable 400" (issue "Contain untrusted model code"). InvokeEndpoint documents
-ServiceUnavailable (HTTP 503) for "The service is currently unavailable" (SageMaker
-Runtime API reference, InvokeEndpoint, Errors); botocore retries 503 answers."""
+non-retryable 400" (issue "Contain untrusted model code"). InvokeEndpoint's errors include
+ServiceUnavailable, HTTP 503, "The service is unavailable. Try your call again."
+(SageMaker Runtime API reference, InvokeEndpoint, Errors; the same shape and status in
+botocore's sagemaker-runtime model); botocore retries 503 answers."""
 
 from __future__ import annotations
 

@@ -84,17 +84,6 @@ class Cgroup:
         for d in self.dirs:
             _rmdir(d)
 
-    def memory_limit_hit(self) -> bool:
-        """Whether the kernel stopped it at its memory limit (v1 failcnt, v2 max events)."""
-        d = next((d for d in self.dirs if (d / "memory.failcnt").exists()), None)
-        try:
-            if d is not None:
-                return int((d / "memory.failcnt").read_text()) > 0
-            events = (self.dirs[0] / "memory.events").read_text().split()
-            return int(dict(zip(events[::2], events[1::2], strict=False)).get("max", 0)) > 0
-        except (OSError, ValueError):
-            return False
-
 
 class Cgroups:
     """Where this server's sandboxes get their cgroups."""

@@ -13,10 +13,10 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
-from botocore.model import ListShape, OperationModel, ServiceModel, Shape
+from botocore.model import ListShape, OperationModel, Shape
 
 from cove.protocol.errors import AwsError
-from cove.protocol.query_form import FormReader, form_pairs
+from cove.protocol.query_form import FormReader
 from cove.protocol.xml_shapes import XmlWriter, namespace, text_element, to_bytes
 
 
@@ -39,11 +39,7 @@ _READER = Ec2Reader()
 _WRITER = XmlWriter(item_tag="item")
 
 
-def parse_request(
-    model: ServiceModel, query: str, body: bytes
-) -> tuple[OperationModel, dict[str, Any]]:
-    """The operation a request names and its input, from the query string and form body."""
-    return _READER.parse(model, form_pairs(query, body))
+parse_request = _READER.parse_request
 
 
 def response_body(

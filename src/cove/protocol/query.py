@@ -16,7 +16,7 @@ from typing import Any
 from botocore.model import ListShape, OperationModel, ServiceModel, Shape
 
 from cove.protocol.errors import AwsError
-from cove.protocol.query_form import FormReader, form_pairs
+from cove.protocol.query_form import FormReader
 from cove.protocol.xml_shapes import XmlWriter, namespace, text_element, to_bytes
 
 
@@ -49,11 +49,7 @@ _READER = QueryReader()
 _WRITER = XmlWriter(item_tag="member")
 
 
-def parse_request(
-    model: ServiceModel, query: str, body: bytes
-) -> tuple[OperationModel, dict[str, Any]]:
-    """The operation a request names and its input, from the query string and form body."""
-    return _READER.parse(model, form_pairs(query, body))
+parse_request = _READER.parse_request
 
 
 def response_body(

@@ -131,6 +131,12 @@ class FormReader(ABC):
     def unknown_parameter(self, param: str) -> AwsError:
         """The protocol's error for a parameter the operation does not have."""
 
+    def parse_request(
+        self, model: ServiceModel, query: str, body: bytes
+    ) -> tuple[OperationModel, dict[str, Any]]:
+        """The operation a request names and its input, from query string and form body."""
+        return self.parse(model, form_pairs(query, body))
+
     def parse(
         self, model: ServiceModel, pairs: Iterable[tuple[str, str]]
     ) -> tuple[OperationModel, dict[str, Any]]:
