@@ -7,8 +7,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from cove.auth.credentials import load_or_create_admin
 from cove.config import PORT_FILE, InvalidSetting, Settings, default_data_dir
-from cove.iam.credentials import load_or_create_admin
 from cove.storage.data_dir import DataDirInUse
 
 

@@ -69,7 +69,7 @@ class Settings:
         )
     )
 
-    # Client connections (see `cove.gateway.limits` for why these defaults).
+    # Client connections (see `cove.http.limits` for why these defaults).
     idle_timeout: float = _env("COVE_IDLE_TIMEOUT", "60", float)
     header_timeout: float = _env("COVE_HEADER_TIMEOUT", "20", float)
     body_timeout: float = _env("COVE_BODY_TIMEOUT", "20", float)

@@ -13,14 +13,14 @@ from typing import Any
 import uvloop
 from sqlalchemy import Engine
 
+from cove.auth.credentials import CredentialStore, load_or_create_admin
 from cove.config import PORT_FILE, Settings
 from cove.gateway.dispatch import Gateway, Service
-from cove.gateway.http import serve_tcp
-from cove.gateway.limits import HttpLimits
-from cove.gateway.messages import PUBLIC_LISTENER
 from cove.heap import freeze_startup_heap
 from cove.host.limits import raise_open_files_limit
-from cove.iam.credentials import CredentialStore, load_or_create_admin
+from cove.http.limits import HttpLimits
+from cove.http.messages import PUBLIC_LISTENER
+from cove.http.server import serve_tcp
 from cove.storage.data_dir import DataDirClaim, claim
 from cove.storage.db import open_engine
 from cove.storage.resources import ResourceStore
@@ -54,31 +54,33 @@ def build(settings: Settings) -> Cove:
 
 def _build_subsystems(cove: Cove) -> None:
     """Storage first, then the data plane, then the control plane that drives it."""
-    from cove.control.api import build_control_plane
+    from cove.control.plane import build_control_plane
     from cove.host.confinement import Confinement
-    from cove.protocol.s3 import S3Service
-    from cove.runtime.api import RuntimeService
     from cove.runtime.manager import LocalRuntime
-    from cove.runtime.metrics_api import MetricsService
+    from cove.services.metrics import MetricsService
+    from cove.services.s3.service import S3Service
+    from cove.services.sagemaker.service import sagemaker_service
+    from cove.services.sagemaker_runtime.service import RuntimeService
     from cove.storage.artifacts import ArtifactStore
-    from cove.storage.objects import ObjectStore
+    from cove.storage.s3.objects import ObjectStore
 
     objects = ObjectStore(cove.settings.data_dir / "objects", cove.engine)
     artifacts = ArtifactStore(cove.settings, objects)
     confinement = Confinement.for_server(cove.settings.data_dir)
     runtime = LocalRuntime(cove.settings, artifacts, confinement)
-    control = build_control_plane(
-        cove.settings, cove.resources, runtime, artifacts, confinement
-    )
+    control = build_control_plane(cove.settings, cove.resources, runtime, artifacts, confinement)
     cove.components.update(
-        objects=objects, artifacts=artifacts, runtime=runtime, control=control,
+        objects=objects,
+        artifacts=artifacts,
+        runtime=runtime,
+        control=control,
         confinement=confinement,
     )
     # Routed by signing name (see Gateway.route); within one, registration order decides,
     # so S3, which claims whatever reaches it, comes last.
     cove.services += [
         RuntimeService(cove.settings, runtime, cove.resources),
-        control.service,
+        sagemaker_service(control.context),
         MetricsService(runtime),
         S3Service(objects, cove.credentials),
     ]

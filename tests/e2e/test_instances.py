@@ -38,7 +38,7 @@ def workers(server, name: str) -> list[int]:
             env = Path(f"/proc/{pid}/environ").read_bytes()
         except OSError:
             continue
-        if (b"cove.runtime.worker" in cmd and not is_sandbox_holder(cmd)
+        if (b"cove.instance.worker" in cmd and not is_sandbox_holder(cmd)
                 and f"COVE_TEST_ENDPOINT={name}".encode() in env):
             out.append(pid)
     return out

@@ -195,7 +195,7 @@ def input_fn(body, content_type):
     if doc.get("hang"):
         time.sleep(30)
     if doc.get("refuse"):
-        from cove.runtime.serving.base import ModelInvocationError
+        from cove.instance.serving.base import ModelInvocationError
         raise ModelInvocationError(422, "refused: " + doc["refuse"])
     return np.array(doc["instances"])
 

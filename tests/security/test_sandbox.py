@@ -216,7 +216,7 @@ def test_children_die_with_the_endpoint_even_after_setsid(hostile) -> None:
     while not live_processes_with(ORPHAN_MARKER) and time.time() < deadline:
         time.sleep(0.1)
     assert live_processes_with(ORPHAN_MARKER), "the orphan never started"
-    pids = {p for p in live_processes_with("cove.runtime.worker")}
+    pids = {p for p in live_processes_with("cove.instance.worker")}
     assert pids and all(memory_cgroup_limit(p) for p in pids)
     delete(srv, attacker)
     deadline = time.time() + 30

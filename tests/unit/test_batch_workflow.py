@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 from models import breast_cancer, csv_rows, npy_bytes, sklearn_model
 
-from cove.runtime.lane import policy_from
-from cove.runtime.serving import sklearn as sk_stack
-from cove.runtime.serving.batch import (
+from cove.instance.serving import sklearn as sk_stack
+from cove.instance.serving.batch import (
     BatchItem,
     BatchOutcome,
     decode_items,
@@ -21,7 +20,8 @@ from cove.runtime.serving.batch import (
     run_batch,
     run_one,
 )
-from cove.runtime.serving.context import InvocationContext
+from cove.instance.serving.context import InvocationContext
+from cove.runtime.lane import policy_from
 
 X, _ = breast_cancer()
 CSV, JSON = "text/csv", "application/json"

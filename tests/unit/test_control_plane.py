@@ -16,13 +16,14 @@ from typing import Any
 import pytest
 
 from cove.config import Settings
-from cove.control.api import build_control_plane
-from cove.gateway.messages import PUBLIC_LISTENER, Principal, Request, RequestContext
+from cove.control.plane import build_control_plane
+from cove.errors import AwsError
 from cove.host.cgroups import Cgroups, LimitBackend
 from cove.host.confinement import Confinement
 from cove.host.sandbox import Sandbox
-from cove.protocol.errors import AwsError
+from cove.http.messages import PUBLIC_LISTENER, Principal, Request, RequestContext
 from cove.runtime.contract import FleetFailed, VariantSpec
+from cove.services.sagemaker.service import sagemaker_service
 from cove.storage.db import open_engine
 from cove.storage.resources import ResourceStore
 
@@ -91,6 +92,7 @@ class Harness:
         self.plane = build_control_plane(
             self.settings, ResourceStore(self.engine), self.runtime, None, confinement
         )
+        self.service = sagemaker_service(self.plane.context)
 
     async def call(self, op: str, **params: Any) -> dict[str, Any]:
         admin = Principal("000000000000", "arn:aws:iam::000000000000:root", "AK")
@@ -98,7 +100,7 @@ class Harness:
         req = Request(
             "POST", "/", "", {"x-amz-target": f"SageMaker.{op}"}, json.dumps(params).encode(), ctx
         )
-        resp = await self.plane.service.handle(req)
+        resp = await self.service.handle(req)
         return json.loads(resp.body)
 
     async def error(self, op: str, **params: Any) -> str:

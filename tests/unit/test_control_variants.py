@@ -9,7 +9,7 @@ import pytest
 
 from cove.config import Settings
 from cove.control.variants import build_records, check_variants, fleet_specs
-from cove.protocol.errors import AwsError
+from cove.errors import AwsError
 from cove.storage.db import open_engine
 from cove.storage.resources import ResourceStore
 

@@ -13,7 +13,7 @@ from tiny_instance import running, tiny_instance
 from waiting import until
 
 from cove.config import Settings
-from cove.protocol.errors import AwsError
+from cove.errors import AwsError
 from cove.runtime import fleet as fleet_module
 from cove.runtime.contract import InvokeResult, VariantSpec
 from cove.runtime.fleet import FleetHost, LocalFleet, _Call, _Variant

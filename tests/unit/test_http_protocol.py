@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from waiting import until
 
-from cove.gateway.body import BodyFailure
-from cove.gateway.http import FILE_CHUNK, HttpProtocol, Reply, serve_tcp
-from cove.gateway.limits import HttpLimits
-from cove.gateway.messages import BodyPlan, FileBody, Listener, Request, Response
+from cove.http.body import BodyFailure
+from cove.http.limits import HttpLimits
+from cove.http.messages import BodyPlan, FileBody, Listener, Request, Response
+from cove.http.server import FILE_CHUNK, HttpProtocol, Reply, serve_tcp
 
 LISTENER = Listener(kind="test")
 
@@ -624,7 +624,7 @@ def test_a_callback_answer_waits_for_a_file_body_still_being_sent(tmp_path: Path
 
 
 def test_connections_over_the_cap_get_503():
-    from cove.gateway.connections import Connections
+    from cove.http.connections import Connections
 
     async def scenario() -> tuple[Transport, Transport]:
         limits = HttpLimits(max_connections_per_client=1)

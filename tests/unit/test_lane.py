@@ -10,17 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from cove.gateway.http import serve_unix
-from cove.gateway.messages import Listener, Request, Response
-from cove.runtime.client import HttpResponse, unix_connector
-from cove.runtime.invocation import Invocation, QueueTimeout
-from cove.runtime.lane import BatchPolicy, Lane
-from cove.runtime.serving.batch import (
+from cove.http.messages import Listener, Request, Response
+from cove.http.server import serve_unix
+from cove.instance.serving.batch import (
     BATCH_HEADER,
     BatchOutcome,
     decode_items,
     encode_outcomes,
 )
+from cove.runtime.client import HttpResponse, unix_connector
+from cove.runtime.invocation import Invocation, QueueTimeout
+from cove.runtime.lane import BatchPolicy, Lane
 
 
 class Instance:

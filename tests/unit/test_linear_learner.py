@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer
 
-from cove.jobs.training import recordio
+from cove.formats import recordio
+from cove.formats.linear_model import LinearModel
+from cove.instance.serving.base import ModelInvocationError
+from cove.instance.serving.linear_learner import Handler
 from cove.jobs.training.algorithms import linear_learner, metrics
-from cove.jobs.training.algorithms.linear_model import LinearModel
 from cove.jobs.training.environment import TrainingEnv
 from cove.jobs.training.errors import ClientError
-from cove.runtime.serving.base import ModelInvocationError
-from cove.runtime.serving.linear_learner import Handler
 
 
 def make_env(root: Path, hp: dict[str, str], channels: dict[str, np.ndarray]) -> TrainingEnv:
@@ -38,13 +38,20 @@ def cancer() -> tuple[np.ndarray, np.ndarray]:
 
 def test_binary_classifier_learns_breast_cancer(tmp_path: Path, cancer) -> None:
     train, validation = cancer
-    env = make_env(tmp_path, {"predictor_type": "binary_classifier"},
-                   {"train": train, "validation": validation})
+    env = make_env(
+        tmp_path,
+        {"predictor_type": "binary_classifier"},
+        {"train": train, "validation": validation},
+    )
     linear_learner.train(env)
     assert env.metrics["validation:binary_classification_accuracy"] >= 0.9
     assert env.metrics["validation:roc_auc_score"] >= 0.95
-    assert {"train:objective_loss", "validation:objective_loss",
-            "validation:precision", "validation:recall"} <= env.metrics.keys()
+    assert {
+        "train:objective_loss",
+        "validation:objective_loss",
+        "validation:precision",
+        "validation:recall",
+    } <= env.metrics.keys()
     model = LinearModel.load(env.model_dir)
     assert model.feature_dim == 30
     labels = model.predicted_label(model.score(validation[:, 1:]))
@@ -55,19 +62,25 @@ def test_regressor_and_multiclass(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(400, 5))
     y = x @ np.array([1.0, -2.0, 0.5, 0.0, 3.0]) + 10 + rng.normal(scale=0.1, size=400)
-    env = make_env(tmp_path / "reg", {"predictor_type": "regressor", "epochs": "30",
-                                      "mini_batch_size": "50"},
-                   {"train": np.column_stack([y, x])})
+    env = make_env(
+        tmp_path / "reg",
+        {"predictor_type": "regressor", "epochs": "30", "mini_batch_size": "50"},
+        {"train": np.column_stack([y, x])},
+    )
     linear_learner.train(env)
     assert env.metrics["train:objective_loss"] < 0.5
 
     centers = np.array([[0, 0], [4, 4], [-4, 4]])
     labels = rng.integers(0, 3, size=300)
     points = centers[labels] + rng.normal(size=(300, 2))
-    env = make_env(tmp_path / "multi", {"predictor_type": "multiclass_classifier",
-                                        "num_classes": "3", "mini_batch_size": "32"},
-                   {"train": np.column_stack([labels, points]),
-                    "validation": np.column_stack([labels, points])[:100]})
+    env = make_env(
+        tmp_path / "multi",
+        {"predictor_type": "multiclass_classifier", "num_classes": "3", "mini_batch_size": "32"},
+        {
+            "train": np.column_stack([labels, points]),
+            "validation": np.column_stack([labels, points])[:100],
+        },
+    )
     linear_learner.train(env)
     assert env.metrics["validation:multiclass_accuracy"] > 0.9
     handler = Handler(env.model_dir, {})
@@ -81,12 +94,21 @@ def test_regressor_and_multiclass(tmp_path: Path) -> None:
     ("hp", "rows", "message"),
     [
         ({"predictor_type": "binary_classifier"}, [[2, 1.0, 2.0]], "has label 2"),
-        ({"predictor_type": "binary_classifier", "feature_dim": "3"}, [[1, 1.0, 2.0]],
-         "feature_dim is 3 but the train channel has 2 features"),
-        ({"predictor_type": "multiclass_classifier"}, [[1, 1.0, 2.0]],
-         "Missing required hyperparameter: num_classes"),
-        ({"predictor_type": "regressor", "loss": "logistic"}, [[1, 1.0, 2.0]],
-         "loss: logistic cannot be used with predictor_type regressor"),
+        (
+            {"predictor_type": "binary_classifier", "feature_dim": "3"},
+            [[1, 1.0, 2.0]],
+            "feature_dim is 3 but the train channel has 2 features",
+        ),
+        (
+            {"predictor_type": "multiclass_classifier"},
+            [[1, 1.0, 2.0]],
+            "Missing required hyperparameter: num_classes",
+        ),
+        (
+            {"predictor_type": "regressor", "loss": "logistic"},
+            [[1, 1.0, 2.0]],
+            "loss: logistic cannot be used with predictor_type regressor",
+        ),
     ],
 )
 def test_configuration_errors(tmp_path: Path, hp: dict, rows: list, message: str) -> None:
@@ -109,8 +131,9 @@ def test_threshold_selection_and_auc() -> None:
     labels = np.array([1, 1, 0, 1, 0, 0])
     threshold, accuracy = metrics.best_threshold(scores, labels, "accuracy")
     assert threshold == 0.8 and accuracy == pytest.approx(5 / 6)
-    threshold, recall = metrics.best_threshold(scores, labels, "recall_at_target_precision",
-                                               target_precision=0.75)
+    threshold, recall = metrics.best_threshold(
+        scores, labels, "recall_at_target_precision", target_precision=0.75
+    )
     assert threshold == 0.4 and recall == 1.0
     assert metrics.roc_auc(scores, labels) == pytest.approx(8 / 9)
 
@@ -118,8 +141,9 @@ def test_threshold_selection_and_auc() -> None:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, cancer) -> Handler:
     train, _ = cancer
-    env = make_env(tmp_path_factory.mktemp("ll"), {"predictor_type": "binary_classifier"},
-                   {"train": train})
+    env = make_env(
+        tmp_path_factory.mktemp("ll"), {"predictor_type": "binary_classifier"}, {"train": train}
+    )
     linear_learner.train(env)
     return Handler(env.model_dir, {})
 
@@ -165,16 +189,21 @@ def test_serving_formats(served: Handler) -> None:
         (b"1,2,3", "text/csv", "application/json", 400, "expects 30 features"),
         (b"a,b", "text/csv", "application/json", 400, "Could not parse"),
         (b"", "text/csv", "application/json", 400, "empty"),
-        (b"\x0a\x01", "application/x-recordio-protobuf", "application/json", 400,
-         "truncated RecordIO header"),
+        (
+            b"\x0a\x01",
+            "application/x-recordio-protobuf",
+            "application/json",
+            400,
+            "truncated RecordIO header",
+        ),
         (b"\x93NUMPY", "application/x-npy", "application/json", 415, "text/csv"),
         (SEED_ROW.encode(), "text/csv", "text/csv", 406, "application/json"),
-        (b'{"instances": [{"x": 1}]}', "application/json", "application/json", 400,
-         '"features"'),
+        (b'{"instances": [{"x": 1}]}', "application/json", "application/json", 400, '"features"'),
     ],
 )
-def test_serving_errors(served: Handler, body: bytes, content_type: str, accept: str,
-                        status: int, message: str) -> None:
+def test_serving_errors(
+    served: Handler, body: bytes, content_type: str, accept: str, status: int, message: str
+) -> None:
     with pytest.raises(ModelInvocationError) as err:
         served.invoke(body, content_type, accept)
     assert err.value.status == status and message in err.value.message
@@ -189,6 +218,7 @@ def test_loading_a_sagemaker_mxnet_artifact_says_why(tmp_path: Path) -> None:
 def sdk_record(features: list[float], label: float) -> bytes:
     """One record as the SageMaker SDK's write_numpy_to_dense_tensor writes float64 rows,
     encoded by hand from the protobuf wire format (an independent check of the decoder)."""
+
     def field(number: int, payload: bytes) -> bytes:
         size, length = len(payload), b""
         while size >= 0x80:  # lengths are varints: 7 bits a byte, low bits first
@@ -218,9 +248,11 @@ def test_recordio_training_and_serving(tmp_path: Path, cancer) -> None:
 
     handler = Handler(env.model_dir, {})
     features = validation[:3, 1:]
-    body, kind = handler.invoke(recordio.encode_feature_records(features),
-                                "application/x-recordio-protobuf",
-                                "application/x-recordio-protobuf")
+    body, kind = handler.invoke(
+        recordio.encode_feature_records(features),
+        "application/x-recordio-protobuf",
+        "application/x-recordio-protobuf",
+    )
     assert kind == "application/x-recordio-protobuf"
     answers = recordio.read_records(body)
     expected = json.loads(handler.invoke(to_csv(features), "text/csv", "")[0])["predictions"]

@@ -34,8 +34,8 @@ from botocore.model import ServiceModel
 from query_roundtrip import client, client_parse, client_request, expected_input
 from shape_examples import WHEN, example
 
+from cove.errors import AwsError
 from cove.protocol import ec2
-from cove.protocol.errors import AwsError
 
 EC2 = botocore.session.get_session().get_service_model("ec2")
 CASES = [pytest.param(name, id=name) for name in EC2.operation_names]

@@ -33,8 +33,8 @@ from botocore.model import ServiceModel
 from query_roundtrip import client, client_parse, client_request, expected_input
 from shape_examples import WHEN, example
 
+from cove.errors import AwsError
 from cove.protocol import query
-from cove.protocol.errors import AwsError
 
 SESSION = botocore.session.get_session()
 MODELS = {name: SESSION.get_service_model(name) for name in ("iam", "sts")}

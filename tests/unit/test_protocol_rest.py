@@ -31,7 +31,7 @@ from botocore.response import StreamingBody
 from botocore.serialize import create_serializer
 from shape_examples import example
 
-from cove.protocol.errors import AwsError
+from cove.errors import AwsError
 from cove.protocol.rest import parse_request, serialize_response
 from cove.protocol.rest_errors import error_response
 from cove.protocol.rest_routes import RestRouter, parse_query

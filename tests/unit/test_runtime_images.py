@@ -35,7 +35,7 @@ def test_known_images(image: str, stack: str) -> None:
 
 
 def test_linear_learner_maps_to_its_module() -> None:
-    assert resolve("linear-learner").module == "cove.runtime.serving.linear_learner"
+    assert resolve("linear-learner").module == "cove.instance.serving.linear_learner"
 
 
 @pytest.mark.parametrize(

@@ -17,11 +17,11 @@ from models import (
     xgboost_predict,
 )
 
-from cove.runtime.serving import codecs
-from cove.runtime.serving import sklearn as sk_stack
-from cove.runtime.serving import xgboost as xgb_stack
-from cove.runtime.serving.base import ModelInvocationError
-from cove.runtime.serving.context import InvocationContext, enter, leave
+from cove.instance.serving import codecs
+from cove.instance.serving import sklearn as sk_stack
+from cove.instance.serving import xgboost as xgb_stack
+from cove.instance.serving.base import ModelInvocationError
+from cove.instance.serving.context import InvocationContext, enter, leave
 
 X, _ = breast_cancer()
 

@@ -9,7 +9,7 @@ import pytest
 from cove.config import Settings
 from cove.storage.artifacts import ArtifactNotFound, ArtifactStore, InvalidArtifactUri
 from cove.storage.db import open_engine
-from cove.storage.objects import ObjectStore
+from cove.storage.s3.objects import ObjectStore
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from cove.storage.s3_checksums import ALGORITHMS, Hashers, composite, new_hasher
+from cove.storage.s3.checksums import ALGORITHMS, Hashers, composite, new_hasher
 
 CHECK = {
     "CRC32": "cbf43926",

@@ -11,10 +11,10 @@ import zlib
 import pytest
 from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum
 
-from cove.gateway.messages import Request, RequestContext
-from cove.protocol.errors import AwsError
-from cove.protocol.s3_payload import read_payload
-from cove.storage.s3_checksums import Hashers
+from cove.errors import AwsError
+from cove.http.messages import Request, RequestContext
+from cove.services.s3.payload import read_payload
+from cove.storage.s3.checksums import Hashers
 
 # The example of https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
 # (and sigv4-streaming-trailers.html): 66560 bytes of 'a' in chunks of 64 KiB, 1 KiB, 0.

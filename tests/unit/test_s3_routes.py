@@ -8,10 +8,10 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from cove.gateway.messages import PUBLIC_LISTENER, Request, RequestContext
-from cove.protocol.errors import AwsError
-from cove.protocol.s3 import route
-from cove.protocol.s3_call import S3Call
+from cove.errors import AwsError
+from cove.http.messages import PUBLIC_LISTENER, Request, RequestContext
+from cove.services.s3.call import S3Call
+from cove.services.s3.service import route
 
 COPY = {"x-amz-copy-source": "src/key"}
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from cove.storage.db import open_engine
-from cove.storage.objects import ObjectMeta, ObjectStore, StoreError
+from cove.storage.s3.errors import StoreError, StoreFailure
+from cove.storage.s3.objects import ObjectMeta, ObjectStore
 
 
 @pytest.fixture
@@ -76,22 +77,22 @@ def test_uncommitted_blob_is_discarded(store: ObjectStore) -> None:
     assert list((store.root / "tmp").iterdir()) == []
     with pytest.raises(StoreError) as err:
         store.head_object("b", "never")
-    assert err.value.code == "NoSuchKey"
+    assert err.value.failure is StoreFailure.NO_SUCH_KEY
 
 
 def test_bucket_rules(store: ObjectStore) -> None:
     with pytest.raises(StoreError) as err:
         store.create_bucket("b", "us-east-1", "000000000000")
-    assert err.value.code == "BucketAlreadyOwnedByYou"
+    assert err.value.failure is StoreFailure.BUCKET_ALREADY_OWNED
     with pytest.raises(StoreError) as err:
         store.create_bucket("b", "us-east-1", "111111111111")
-    assert err.value.code == "BucketAlreadyExists"
+    assert err.value.failure is StoreFailure.BUCKET_TAKEN
     put(store, "k")
     with pytest.raises(StoreError) as err:
         store.delete_bucket("b")
-    assert err.value.code == "BucketNotEmpty"
+    assert err.value.failure is StoreFailure.BUCKET_NOT_EMPTY
     store.delete_object("b", "k")
     store.delete_bucket("b")
     with pytest.raises(StoreError) as err:
         store.list_objects("b")
-    assert err.value.code == "NoSuchBucket"
+    assert err.value.failure is StoreFailure.NO_SUCH_BUCKET

@@ -11,9 +11,8 @@ from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth, SigV4QueryAu
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from cove.gateway.messages import PUBLIC_LISTENER, Request, RequestContext
-from cove.iam.credentials import CredentialStore
-from cove.protocol.sigv4 import (
+from cove.auth.credentials import CredentialStore
+from cove.auth.sigv4 import (
     _PLAIN_PATH,
     AuthFailure,
     _botocore_signature,
@@ -22,7 +21,8 @@ from cove.protocol.sigv4 import (
     parse_signature,
     verify,
 )
-from cove.protocol.sigv4_errors import HOST_UNSIGNED
+from cove.auth.sigv4_errors import HOST_UNSIGNED
+from cove.http.messages import PUBLIC_LISTENER, Request, RequestContext
 
 KEY, SECRET = "AKIATESTTESTTESTTEST", "s3cr3t/s3cr3t+s3cr3t/s3cr3t+s3cr3t/abcd"
 
@@ -148,7 +148,7 @@ def test_secret_is_not_in_repr(store: CredentialStore) -> None:
     assert SECRET not in repr(cred)
 
 
-# -- the rules besides the signature (cove.protocol.sigv4_rules) ----------------------
+# -- the rules besides the signature (cove.auth.sigv4_rules) ----------------------
 # Each pins a finding of the hostile test of issue "Contain untrusted model code", part 4.
 
 def presigned(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from cove.errors import AwsError
 from cove.jobs.training.images import algorithm_for
-from cove.protocol.errors import AwsError
 
 
 @pytest.mark.parametrize(

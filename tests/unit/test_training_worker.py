@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cove.instance.serving.xgboost import Handler as XGBoostHandler
 from cove.jobs.training.environment import TrainingEnv, read_failure, read_metrics
-from cove.runtime.serving.xgboost import Handler as XGBoostHandler
 
 
 def run_worker(root: Path) -> int:

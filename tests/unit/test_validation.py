@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cove.protocol.errors import AwsError
+from cove.errors import AwsError
 from cove.protocol.shapes import service_model, validate
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cove.config import Settings
-from cove.protocol.errors import AwsError, validation_error
+from cove.errors import AwsError, validation_error
 from cove.storage.resources import AlreadyExists, Resource, ResourceStore
 
 

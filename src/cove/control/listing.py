@@ -8,9 +8,9 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from cove.protocol.errors import validation_error
-from cove.protocol.shapes import to_epoch
+from cove.errors import validation_error
 from cove.storage.resources import Resource
+from cove.timestamps import to_epoch
 
 T = TypeVar("T")
 

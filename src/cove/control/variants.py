@@ -22,7 +22,7 @@ from typing import Any
 from cove.config import Settings
 from cove.control.kinds import MODEL
 from cove.control.models import containers
-from cove.protocol.errors import validation_error
+from cove.errors import validation_error
 from cove.runtime.contract import VariantSpec
 from cove.storage.resources import ResourceStore
 

@@ -1,2 +1,2 @@
-"""The gateway: listeners, HTTP/1.1 connections, and dispatch of each request
-through authentication and authorization to the service that handles it."""
+"""The gateway: dispatch of each request by signing name through authentication and
+authorization to its service, and the frames services are built on."""

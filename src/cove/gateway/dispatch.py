@@ -13,15 +13,15 @@ import logging
 import uuid
 from collections.abc import Sequence
 
+from cove.auth import sigv2_query
+from cove.auth.credentials import CredentialStore
+from cove.auth.sigv4 import AuthFailure, auth_error, parse_signature, signing_name, verify
+from cove.errors import AwsError, internal_error
 from cove.gateway import plans
-from cove.gateway.body import BodyFailure
-from cove.gateway.http import Reply
-from cove.gateway.messages import BodyPlan, Request, Response
-from cove.gateway.services import UNSIGNED, Service
-from cove.iam.credentials import CredentialStore
-from cove.protocol import sigv2_query
-from cove.protocol.errors import AwsError, internal_error
-from cove.protocol.sigv4 import AuthFailure, auth_error, parse_signature, signing_name, verify
+from cove.gateway.service import UNSIGNED, Service
+from cove.http.body import BodyFailure
+from cove.http.messages import BodyPlan, Request, Response
+from cove.http.server import Reply
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class Gateway:
         return None
 
     def admit(self, req: Request) -> Response | BodyPlan:
-        """Decide from the headers how to take the body (see `cove.gateway.http`)."""
+        """Decide from the headers how to take the body (see `cove.http.server`)."""
         req.context.request_id = str(uuid.uuid4())
         service = req.service = self.route(req)
         if service is None:
@@ -120,7 +120,7 @@ class Gateway:
 
     def answer_now(self, req: Request, reply: Reply) -> bool:
         """Serve a request for a replying service through callbacks; False for the rest
-        (see `cove.gateway.http`)."""
+        (see `cove.http.server`)."""
         service = req.service or self.route(req)
         if service is None or not service.replies_by_callback:
             return False

@@ -11,8 +11,8 @@ responses").
 
 from __future__ import annotations
 
-from cove.gateway.messages import BodyPlan
-from cove.protocol.errors import AwsError
+from cove.errors import AwsError
+from cove.http.messages import BodyPlan
 
 API_BODY_LIMIT = 10 * 1024 * 1024
 XML_BODY_LIMIT = 10 * 1024 * 1024

@@ -1,1 +1,1 @@
-"""Identity and access: principals, credentials, and IAM-style policy evaluation."""
+"""Identity and access: IAM-style policy evaluation."""

@@ -6,8 +6,8 @@ everything; identity and VPC-endpoint policies plug in here.
 
 from __future__ import annotations
 
-from cove.gateway.messages import RequestContext
-from cove.protocol.errors import AwsError
+from cove.errors import AwsError
+from cove.http.messages import RequestContext
 
 
 def authorize(ctx: RequestContext, action: str, resource: str = "*") -> None:

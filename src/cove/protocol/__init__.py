@@ -1,4 +1,2 @@
-"""AWS wire protocols driven by botocore's service models.
-
-Request parsing and validation, response serialization, errors and SigV4.
-"""
+"""AWS wire protocols driven by botocore's service models: request parsing, validation,
+response and error serialization."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.model import ListShape, OperationModel, Shape
 
-from cove.protocol.errors import AwsError
+from cove.errors import AwsError
 from cove.protocol.query_form import FormReader
 from cove.protocol.xml_shapes import XmlWriter, namespace, text_element, to_bytes
 

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
-from cove.protocol.errors import AwsError
+from cove.errors import AwsError
 from cove.protocol.query_scalars import from_text, shown
 
 # Parameters every request may carry besides the operation's input: the action and API

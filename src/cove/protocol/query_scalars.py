@@ -18,7 +18,7 @@ from typing import Any
 
 from botocore.model import Shape
 
-from cove.protocol.errors import AwsError
+from cove.errors import AwsError
 
 # botocore's QuerySerializer.TIMESTAMP_FORMAT; a shape's timestampFormat overrides it.
 DEFAULT_TIMESTAMP_FORMAT = "iso8601"

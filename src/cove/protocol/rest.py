@@ -24,9 +24,9 @@ from typing import Any
 
 from botocore.model import OperationModel, Shape
 
-from cove.gateway.messages import Response
+from cove.errors import AwsError
+from cove.http.messages import Response
 from cove.protocol import rest_json, rest_xml
-from cove.protocol.errors import AwsError
 from cove.protocol.rest_routes import literal_query
 from cove.protocol.rest_scalars import (
     HEADER_FORMAT,

@@ -21,9 +21,9 @@ from typing import Any
 
 from botocore.model import ServiceModel, Shape
 
-from cove.gateway.messages import Response
+from cove.errors import AwsError
+from cove.http.messages import Response
 from cove.protocol import rest_json
-from cove.protocol.errors import AwsError
 from cove.protocol.rest_scalars import HEADER_FORMAT, to_text
 from cove.protocol.rest_xml import DECLARATION
 

@@ -8,7 +8,6 @@ would have said.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import functools
 import re
 from typing import Any
@@ -16,7 +15,8 @@ from typing import Any
 import botocore.session
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
-from cove.protocol.errors import AwsError
+from cove.errors import AwsError
+from cove.timestamps import to_epoch
 
 
 @functools.cache
@@ -208,12 +208,3 @@ def shape_output(shape: Shape | None, value: Any) -> Any:
         return base64.b64encode(value).decode()
     return value
 
-
-def to_epoch(value: Any) -> float:
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return value.timestamp()
-    if isinstance(value, str):
-        return dt.datetime.fromisoformat(value).timestamp()
-    return float(value)

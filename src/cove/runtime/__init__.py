@@ -1,1 +1,2 @@
-"""The data plane: instance processes, serving images, the router, and InvokeEndpoint."""
+"""The data plane: fleets of instance processes, routing, lanes and batching, instance
+supervision, the model store and metrics."""

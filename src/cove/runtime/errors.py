@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cove.protocol.errors import AwsError
+from cove.errors import AwsError
 
 MAX_BODY = 6 * 1024 * 1024  # InvokeEndpoint's payload limit: 6 MB
 CONTAINER = "primary"  # what SageMaker calls a single-container variant's container

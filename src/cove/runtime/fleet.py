@@ -14,10 +14,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cove.config import Settings
+from cove.errors import AwsError, internal_error
 from cove.host.confinement import Confinement
 from cove.host.instance_types import InstanceType, UnknownInstanceType, lookup, profile_for
 from cove.host.sandbox import SandboxUnavailable
-from cove.protocol.errors import AwsError, internal_error
+from cove.instance.serving.context import CUSTOM_ATTRIBUTES
 from cove.runtime import errors
 from cove.runtime.client import HttpResponse, NotSent
 from cove.runtime.contract import FleetFailed, InvokeResult, VariantSpec
@@ -29,7 +30,6 @@ from cove.runtime.launch import make_launch
 from cove.runtime.metrics import InstanceSample, Metrics
 from cove.runtime.model_store import ModelCopy, ModelDataError, ModelStore
 from cove.runtime.router import LeastOutstanding, WeightTable
-from cove.runtime.serving.context import CUSTOM_ATTRIBUTES
 
 log = logging.getLogger(__name__)
 

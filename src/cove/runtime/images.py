@@ -7,7 +7,7 @@ Recognised images:
   `.../sagemaker-xgboost:1.7-1`, the built-in algorithms `.../xgboost:1` and
   `.../linear-learner:1`), and the short aliases `sklearn`, `scikit-learn`, `xgboost`,
   `linear-learner` (optionally with a `:tag`). These run Cove's in-process stacks in
-  `cove.runtime.serving`.
+  `cove.instance.serving`.
 * Bring-your-own-container as a local executable: an absolute path (`/opt/bin/server`),
   `file:///opt/bin/server` or `local:/opt/bin/server`. Cove starts it like SageMaker starts
   a container (`<exe> serve`; see `cove.runtime.launch`).
@@ -30,7 +30,7 @@ class UnsupportedImage(ValueError):
 class ServingImage:
     image: str
     stack: str  # human name: "scikit-learn", "xgboost", "linear-learner", "command"
-    module: str | None = None  # in-process stack: module under cove.runtime.serving
+    module: str | None = None  # in-process stack: module under cove.instance.serving
     executable: Path | None = None  # bring-your-own-container
 
     @property
@@ -39,9 +39,9 @@ class ServingImage:
 
 
 _STACK_MODULES = {
-    "scikit-learn": "cove.runtime.serving.sklearn",
-    "xgboost": "cove.runtime.serving.xgboost",
-    "linear-learner": "cove.runtime.serving.linear_learner",
+    "scikit-learn": "cove.instance.serving.sklearn",
+    "xgboost": "cove.instance.serving.xgboost",
+    "linear-learner": "cove.instance.serving.linear_learner",
 }
 
 # ECR repository or alias -> stack

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cove.instance.serving.batch import BatchItem
+from cove.instance.serving.context import CUSTOM_ATTRIBUTES
 from cove.runtime.client import HttpResponse, NotSent
-from cove.runtime.serving.batch import BatchItem
-from cove.runtime.serving.context import CUSTOM_ATTRIBUTES
 
 INFERENCE_ID = "X-Amzn-SageMaker-Inference-Id"
 

@@ -25,10 +25,10 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cove.instance.serving.batch import BATCH_HEADER, decode_outcomes, encode_items
+from cove.instance.serving.context import CUSTOM_ATTRIBUTES
 from cove.runtime.client import Connector, HttpConnection, HttpResponse, NotSent
 from cove.runtime.invocation import Done, Invocation, Moved, QueueTimeout
-from cove.runtime.serving.batch import BATCH_HEADER, decode_outcomes, encode_items
-from cove.runtime.serving.context import CUSTOM_ATTRIBUTES
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Every instance runs in a sandbox (`cove.host.sandbox`) that holds its model read-only at
 /opt/ml/model and its socket directory at /run/cove, and in a cgroup with the instance
-type's CPU share and memory. In-process stacks run `python -m cove.runtime.worker serve`
+type's CPU share and memory. In-process stacks run `python -m cove.instance.worker serve`
 on a Unix socket there. A local executable is started the way SageMaker starts a
 container, `<exe> serve` (its directory is visible read-only), with the model's
 Environment plus:
@@ -45,7 +45,7 @@ def worker_prefix(profile: Profile, rlimit_bytes: int, parent: int) -> list[str]
     return [
         sys.executable,
         "-m",
-        "cove.runtime.worker",
+        "cove.instance.worker",
         "--parent-pid",
         str(parent),
         "--cpus",

@@ -1,2 +1,2 @@
-"""Persistence: the metadata database (SQLAlchemy), the embedded object store,
-and the artifact interface Cove's components read s3:// and file:// URIs through."""
+"""Persistence: the metadata database (SQLAlchemy), the embedded object store, the
+artifact interface (s3:// and file:// URIs) and the data dir's claim."""

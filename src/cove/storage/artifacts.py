@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlparse
 
-from cove.storage.objects import ObjectMeta, ObjectStore, StoreError
+from cove.storage.s3.errors import StoreError, StoreFailure
+from cove.storage.s3.objects import ObjectMeta, ObjectStore
 
 if TYPE_CHECKING:
     from cove.config import Settings
@@ -226,11 +227,11 @@ class _EmbeddedObjects:
         self.store = store
 
     def _not_found(self, loc: Location, err: StoreError) -> ArtifactError:
-        if err.code == "NoSuchBucket":
+        if err.failure is StoreFailure.NO_SUCH_BUCKET:
             return ArtifactNotFound(f"{loc.uri}: bucket {loc.bucket} does not exist")
-        if err.code == "NoSuchKey":
+        if err.failure is StoreFailure.NO_SUCH_KEY:
             return ArtifactNotFound(f"{loc.uri} does not exist")
-        return ArtifactError(f"{loc.uri}: {err.code}: {err.message}")
+        return ArtifactError(f"{loc.uri}: {err}")
 
     def read(self, loc: Location) -> bytes:
         try:

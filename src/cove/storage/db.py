@@ -22,7 +22,8 @@ def open_engine(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     # Import modules that declare tables so they register on `metadata`.
-    from cove.storage import objects, resources, s3_uploads  # noqa: F401
+    from cove.storage import resources  # noqa: F401
+    from cove.storage.s3 import objects, uploads  # noqa: F401
 
     metadata.create_all(engine)
     return engine

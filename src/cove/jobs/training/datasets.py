@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cove.jobs.training import recordio
+from cove.formats import recordio
 from cove.jobs.training.errors import ClientError
 
 CSV = "text/csv"
@@ -125,8 +125,9 @@ def read_recordio(channel_dir: Path, channel: str, compressed: bool = False) -> 
         try:
             records += recordio.read_records(raw)
         except recordio.RecordIOError as exc:
-            raise ClientError(f"Unable to read the {channel} channel: file {path.name}: {exc}"
-                              ) from None
+            raise ClientError(
+                f"Unable to read the {channel} channel: file {path.name}: {exc}"
+            ) from None
     try:
         features, labels = recordio.to_arrays(records)
     except recordio.RecordIOError as exc:

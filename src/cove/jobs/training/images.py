@@ -7,8 +7,8 @@ amazonaws.com[.cn]/linear-learner:1`, `.../xgboost:latest`, the framework image
 
 from __future__ import annotations
 
+from cove.errors import validation_error
 from cove.image_uri import repository
-from cove.protocol.errors import validation_error
 
 ALGORITHMS = {
     "linear-learner": "linear-learner",

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cove.jobs.training.algorithms import losses, metrics
-from cove.jobs.training.algorithms.linear_model import (
+from cove.formats.linear_model import (
     BINARY,
     MULTICLASS,
     REGRESSOR,
     LinearModel,
     sigmoid,
 )
+from cove.jobs.training.algorithms import losses, metrics
 from cove.jobs.training.algorithms.optimizers import make_optimizer
 from cove.jobs.training.datasets import Dataset
 from cove.jobs.training.hyperparameters import AUTO

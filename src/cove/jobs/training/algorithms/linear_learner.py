@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from cove.jobs.training.algorithms import losses, metrics
-from cove.jobs.training.algorithms.linear_fit import Problem, fit
-from cove.jobs.training.algorithms.linear_model import (
+from cove.formats.linear_model import (
     BINARY,
     MULTICLASS,
     REGRESSOR,
     LinearModel,
 )
+from cove.jobs.training.algorithms import losses, metrics
+from cove.jobs.training.algorithms.linear_fit import Problem, fit
 from cove.jobs.training.datasets import (
     CSV,
     RECORDIO,

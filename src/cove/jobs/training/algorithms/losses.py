@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from cove.jobs.training.algorithms.linear_model import BINARY, MULTICLASS, REGRESSOR, sigmoid
+from cove.formats.linear_model import BINARY, MULTICLASS, REGRESSOR, sigmoid
 
 Loss = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 

@@ -1,0 +1,74 @@
+"""Access keys and the principals they belong to.
+
+The admin key pair is created in the data dir on first start (mode 0600) and never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+from cove.http.messages import Principal
+
+CREDENTIALS_FILE = "credentials.json"
+
+
+@dataclass(frozen=True)
+class Credential:
+    access_key: str
+    secret_key: str
+    principal: Principal
+
+    def __repr__(self) -> str:  # never leak the secret through logs or tracebacks
+        return f"Credential(access_key={self.access_key!r}, principal={self.principal.arn!r})"
+
+
+def _new_access_key() -> str:
+    alphabet = string.ascii_uppercase + string.digits
+    return "AKIA" + "".join(secrets.choice(alphabet) for _ in range(16))
+
+
+def _new_secret_key() -> str:
+    alphabet = string.ascii_letters + string.digits + "+/"
+    return "".join(secrets.choice(alphabet) for _ in range(40))
+
+
+def load_or_create_admin(data_dir: Path) -> tuple[str, str]:
+    """The admin (access key, secret) pair, created on first use."""
+    path = data_dir / CREDENTIALS_FILE
+    if path.exists():
+        doc = json.loads(path.read_text())
+        return doc["access_key_id"], doc["secret_access_key"]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    pair = _new_access_key(), _new_secret_key()
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump({"access_key_id": pair[0], "secret_access_key": pair[1]}, fh)
+    os.replace(tmp, path)
+    return pair
+
+
+class CredentialStore:
+    """Looks up the secret and principal for an access key."""
+
+    def __init__(self, account_id: str) -> None:
+        self.account_id = account_id
+        self._by_key: dict[str, Credential] = {}
+
+    def add_admin(self, access_key: str, secret_key: str) -> Credential:
+        principal = Principal(
+            account_id=self.account_id,
+            arn=f"arn:aws:iam::{self.account_id}:root",
+            access_key=access_key,
+        )
+        cred = Credential(access_key, secret_key, principal)
+        self._by_key[access_key] = cred
+        return cred
+
+    def get(self, access_key: str) -> Credential | None:
+        return self._by_key.get(access_key)

@@ -1,0 +1,42 @@
+"""The control plane as the server runs it: its context, and its start and stop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cove.config import Settings
+from cove.control.context import ControlContext
+from cove.control.deployments import Deployments
+from cove.host.confinement import Confinement
+from cove.runtime.contract import Runtime
+from cove.storage.resources import ResourceStore
+
+
+class ControlPlane:
+    def __init__(self, context: ControlContext) -> None:
+        self.context = context
+
+    async def start(self) -> None:
+        """Reconcile endpoints with the data plane, then start the providers' own work."""
+        await self.context.deployments.start()
+        for hook in self.context.on_start:
+            await hook()
+
+    async def stop(self) -> None:
+        """Cancel in-flight work; what was persisted is resumed by the next start."""
+        for hook in reversed(self.context.on_stop):
+            await hook()
+        await self.context.deployments.stop()
+
+
+def build_control_plane(
+    settings: Settings,
+    resources: ResourceStore,
+    runtime: Runtime,
+    artifacts: Any,
+    confinement: Confinement,
+) -> ControlPlane:
+    deployments = Deployments(resources, runtime)
+    return ControlPlane(
+        ControlContext(settings, resources, runtime, artifacts, deployments, confinement)
+    )

@@ -1,0 +1,1 @@
+"""What runs inside a sandboxed model instance: the worker process and its serving stacks."""

@@ -1,0 +1,1 @@
+"""The S3 API (rest-xml) on the embedded object store."""

@@ -1,0 +1,261 @@
+"""The S3 API (rest-xml) over the embedded object store.
+
+Matched last by the gateway: it takes requests signed for `s3` and unsigned requests no
+other service claimed (so an unsigned S3 call is answered with S3's AccessDenied).
+Operations run in a worker thread, because they hash and write to disk. The bodies of
+PutObject and UploadPart stream to disk as they arrive, after the gateway verified the
+signature from the headers; every other body is small and read whole first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, quote
+
+from botocore.model import OperationModel
+
+from cove.auth.credentials import CredentialStore
+from cove.errors import AwsError
+from cove.gateway.plans import XML_PLAN, request_timeout
+from cove.gateway.service import UNSIGNED, ServiceDefaults
+from cove.http.body import BodyAborted, BodyFailure
+from cove.http.messages import BodyPlan, Request, Response
+from cove.iam.policy import authorize
+from cove.protocol.rest_routes import RestRouter, literal_query, parse_query
+from cove.protocol.shapes import service_model
+from cove.services.s3 import buckets, multipart, objects
+from cove.services.s3.call import XML, S3Call, common_headers, parse_call
+from cove.services.s3.errors import store_error
+from cove.services.s3.objects import MAX_OBJECT_SIZE
+from cove.services.s3.xml_docs import error_body
+from cove.storage.s3.errors import StoreError
+from cove.storage.s3.objects import ObjectStore
+
+Handler = Callable[[S3Call, ObjectStore], Response]
+
+# Sub-resources select an operation; any other sub-resource (?acl, ?tagging, ...) is
+# answered with NotImplemented rather than silently treated as a plain object call.
+_SUBRESOURCES = {"location", "versioning", "uploads", "delete", "uploadId"}
+# Parameters that tune an operation.
+_PARAMETERS = {
+    "prefix",
+    "delimiter",
+    "marker",
+    "max-keys",
+    "list-type",
+    "continuation-token",
+    "start-after",
+    "fetch-owner",
+    "encoding-type",
+    "partNumber",
+    "max-parts",
+    "part-number-marker",
+    "versionId",
+    "x-id",
+    "max-buckets",
+    "bucket-region",
+    "key-marker",
+    "upload-id-marker",
+    "max-uploads",
+    # query-string authentication (signature version 2), verified by the gateway
+    "AWSAccessKeyId",
+    "Signature",
+    "Expires",
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    action: str  # the IAM action authorization is evaluated on
+    handler: Handler
+
+
+# What Cove implements of S3: operation -> (IAM action, handler). Which operation a
+# request calls comes from botocore's model (`RestRouter`: requestUri templates, literal
+# query keys, required members); one the model knows and Cove does not is NotImplemented.
+_IMPLEMENTED: dict[str, tuple[str, Handler]] = {
+    "ListBuckets": ("ListAllMyBuckets", buckets.list_buckets),
+    "ListObjects": ("ListBucket", buckets.list_objects),
+    "ListObjectsV2": ("ListBucket", buckets.list_objects_v2),
+    "GetBucketLocation": ("GetBucketLocation", buckets.get_bucket_location),
+    "GetBucketVersioning": ("GetBucketVersioning", buckets.get_bucket_versioning),
+    "ListMultipartUploads": ("ListBucketMultipartUploads", multipart.list_uploads),
+    "CreateBucket": ("CreateBucket", buckets.create_bucket),
+    "HeadBucket": ("ListBucket", buckets.head_bucket),
+    "DeleteBucket": ("DeleteBucket", buckets.delete_bucket),
+    "DeleteObjects": ("DeleteObject", objects.delete_objects),
+    "PutObject": ("PutObject", objects.put_object),
+    "CopyObject": ("PutObject", objects.put_object),  # it copies on x-amz-copy-source
+    "GetObject": ("GetObject", objects.get_object),
+    "HeadObject": ("GetObject", objects.head_object),
+    "DeleteObject": ("DeleteObject", objects.delete_object),
+    "CreateMultipartUpload": ("PutObject", multipart.create_upload),
+    "UploadPart": ("PutObject", multipart.upload_part),
+    "UploadPartCopy": ("PutObject", multipart.upload_part),  # likewise
+    "ListParts": ("ListMultipartUploadParts", multipart.list_parts),
+    "CompleteMultipartUpload": ("PutObject", multipart.complete_upload),
+    "AbortMultipartUpload": ("AbortMultipartUpload", multipart.abort_upload),
+}
+_ROUTER = RestRouter(service_model("s3"))
+
+
+def _not_implemented(what: str) -> AwsError:
+    return AwsError(
+        "NotImplemented",
+        f"A parameter you provided implies functionality that is not implemented: {what}",
+        501,
+    )
+
+
+@functools.cache
+def _query_names(operation: OperationModel) -> frozenset[str]:
+    """The query keys an operation takes: its template's literals and its members'."""
+    literals = {k for k, _ in literal_query(operation.http["requestUri"].partition("?")[2])}
+    shape = operation.input_shape
+    members = {
+        m.serialization.get("name", n)
+        for n, m in (shape.members.items() if shape else ())
+        if m.serialization.get("location") == "querystring"
+    }
+    return frozenset(literals | members)
+
+
+def route(call: S3Call) -> Operation:
+    method, q = call.req.method, call.query
+    subresources = [p for p in q if p in _SUBRESOURCES]
+    unknown = [
+        p
+        for p in q
+        if p not in _SUBRESOURCES
+        and p not in _PARAMETERS
+        and not p.startswith(("response-", "X-Amz-"))
+    ]
+    if unknown or len(subresources) > 1:
+        raise _not_implemented((unknown or subresources)[0])
+    if q.get("versionId") not in (None, "null"):
+        raise AwsError(
+            "InvalidArgument",
+            "Invalid version id specified",
+            fields={"ArgumentName": "versionId", "ArgumentValue": q["versionId"]},
+        )
+    # path style, whatever style the request used: the model's templates are path style
+    path = "/" + quote(call.bucket, safe="") + ("/" + quote(call.key, safe="/") if call.key else "")
+    query = parse_query(call.req.query)
+    found = _ROUTER.match(method, path, query, call.headers, strict=True)
+    if found is None:
+        raise AwsError(
+            "MethodNotAllowed",
+            "The specified method is not allowed against this resource.",
+            405,
+            fields={"Method": method, "ResourceType": "OBJECT" if call.key else "BUCKET"},
+        )
+    name = found.operation.name
+    implemented = _IMPLEMENTED.get(name)
+    if implemented is None:
+        raise _not_implemented(subresources[0] if subresources else name)
+    stray = [sub for sub in subresources if sub not in _query_names(found.operation)]
+    if stray:  # e.g. ?uploads on an object: no operation of that path takes it
+        raise _not_implemented(stray[0])
+    action, handler = implemented
+    return Operation(name, f"s3:{action}", handler)
+
+
+def _upload_too_large(size: int) -> AwsError:
+    return AwsError(
+        "EntityTooLarge",
+        "Your proposed upload exceeds the maximum allowed size",
+        fields={"ProposedSize": size, "MaxSizeAllowed": MAX_OBJECT_SIZE},
+    )
+
+
+# PutObject and UploadPart: up to 5 GiB of content (a part's limit too), streamed; the
+# aws-chunked framing around it adds well under 1/64 on the wire.
+UPLOAD_PLAN = BodyPlan(
+    MAX_OBJECT_SIZE, _upload_too_large, stream=True, framing=MAX_OBJECT_SIZE // 64
+)
+# Uploads that stall hold a thread each until the body timeout; these threads are
+# theirs, so they cannot starve the other operations of the default pool.
+UPLOAD_THREADS = 32
+
+
+def _is_upload(req: Request) -> bool:
+    """PutObject or UploadPart with a body (not a copy), from the headers alone."""
+    if req.method != "PUT" or "x-amz-copy-source" in req.headers:
+        return False
+    call = parse_call(req, None)
+    if not call.bucket or not call.key:
+        return False
+    return not any(
+        name in _SUBRESOURCES and name != "uploadId"
+        for name, _ in parse_qsl(req.query, keep_blank_values=True)
+    )
+
+
+def _body_error(exc: BodyAborted) -> AwsError:
+    if exc.failure is BodyFailure.TOO_LARGE:
+        return _upload_too_large(exc.size)
+    if exc.failure is BodyFailure.TIMEOUT:
+        return request_timeout()
+    return AwsError("IncompleteBody", "The request body terminated unexpectedly")
+
+
+def _resource_arn(call: S3Call) -> str:
+    if not call.bucket:
+        return "*"
+    return f"arn:aws:s3:::{call.bucket}" + (f"/{call.key}" if call.key else "")
+
+
+class S3Service(ServiceDefaults):
+    protocol = "rest-xml"
+    # S3 answers what no other service claims unsigned: anonymous and SigV2 requests
+    signing_names = ("s3", UNSIGNED)
+
+    def __init__(self, objects: ObjectStore, credentials: CredentialStore | None = None) -> None:
+        self.objects = objects
+        # Needed only to check chunk signatures of signed streaming uploads.
+        self.credentials = credentials
+        self._upload_threads = ThreadPoolExecutor(UPLOAD_THREADS, "s3-upload")
+
+    def claims(self, req: Request) -> bool:
+        return True
+
+    def body_plan(self, req: Request) -> BodyPlan:
+        return UPLOAD_PLAN if _is_upload(req) else XML_PLAN
+
+    def _secret(self, access_key: str) -> str | None:
+        cred = self.credentials.get(access_key) if self.credentials else None
+        return cred.secret_key if cred else None
+
+    async def handle(self, req: Request) -> Response:
+        call = parse_call(req, self._secret)
+        operation = route(call)
+        req.context.operation = operation.name
+        authorize(req.context, operation.action, _resource_arn(call))
+        run = functools.partial(operation.handler, call, self.objects)
+        try:
+            if req.stream is None:
+                return await asyncio.to_thread(run)
+            return await asyncio.get_running_loop().run_in_executor(self._upload_threads, run)
+        except StoreError as err:
+            raise store_error(err) from None
+        except BodyAborted as exc:
+            raise _body_error(exc) from None
+
+    def error_response(self, err: AwsError, req: Request) -> Response:
+        code, message = err.code, err.message
+        if code == "AccessDeniedException":
+            code = "AccessDenied"
+        elif code == "InternalFailure":
+            code, message = "InternalError", "We encountered an internal error. Please try again."
+        shaped = AwsError(code, message, err.status, fields=err.fields)
+        call = S3Call(req, "", "", {})
+        headers = [*common_headers(call), *err.headers.items()]
+        if req.method == "HEAD":  # S3 answers HEAD errors with the status alone
+            return Response(err.status, headers, b"", content_length=0)
+        headers.append(("Content-Type", XML))
+        return Response(err.status, headers, error_body(shaped, req.context.request_id))

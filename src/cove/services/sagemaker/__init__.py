@@ -1,0 +1,1 @@
+"""The SageMaker API (json 1.1): the control plane's and the jobs' operations."""

@@ -1,0 +1,41 @@
+"""The SageMaker API (json 1.1): every handler provider merged into one service.
+
+Adding operations is one line: append "<module>:<function>" to HANDLER_PROVIDERS. The
+function takes the ControlContext (settings, resource store, runtime, artifacts,
+deployments) and returns {"OperationName": handler}; a handler takes
+(ctx: RequestContext, params: dict) and returns a dict or an awaitable of one, which is
+filtered by the operation's output shape. A provider with background work of its own
+appends coroutine functions to `context.on_start` / `context.on_stop`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from cove.control.context import ControlContext
+from cove.gateway.json_service import Handler, JsonRpcService
+
+HANDLER_PROVIDERS = [
+    "cove.services.sagemaker.models:handlers",
+    "cove.services.sagemaker.endpoint_configs:handlers",
+    "cove.services.sagemaker.endpoints:handlers",
+    "cove.services.sagemaker.tags:handlers",
+    "cove.services.sagemaker.training_jobs:handlers",
+]
+
+
+def _load(provider: str) -> Any:
+    module, _, function = provider.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def sagemaker_service(context: ControlContext) -> JsonRpcService:
+    handlers: dict[str, Handler] = {}
+    for provider in HANDLER_PROVIDERS:
+        provided = _load(provider)(context)
+        clash = handlers.keys() & provided.keys()
+        if clash:
+            raise RuntimeError(f"{provider} redefines {sorted(clash)}")
+        handlers.update(provided)
+    return JsonRpcService("sagemaker", handlers)

@@ -1,0 +1,1 @@
+"""SageMaker Runtime (rest-json): InvokeEndpoint."""
