@@ -8,24 +8,43 @@ import logging
 import os
 import signal
 from dataclasses import dataclass, field
-from typing import Any
 
 import uvloop
 from sqlalchemy import Engine
 
 from cove.auth.credentials import CredentialStore, load_or_create_admin
 from cove.config import PORT_FILE, Settings
+from cove.control.plane import ControlPlane, build_control_plane
 from cove.gateway.dispatch import Gateway, Service
 from cove.heap import freeze_startup_heap
+from cove.host.confinement import Confinement
 from cove.host.limits import raise_open_files_limit
 from cove.http.limits import HttpLimits
 from cove.http.messages import PUBLIC_LISTENER
 from cove.http.server import serve_tcp
+from cove.runtime.manager import LocalRuntime
+from cove.services.metrics import MetricsService
+from cove.services.s3.service import S3Service
+from cove.services.sagemaker.service import sagemaker_service
+from cove.services.sagemaker_runtime.service import RuntimeService
+from cove.storage.artifacts import ArtifactStore
 from cove.storage.data_dir import DataDirClaim, claim
 from cove.storage.db import open_engine
 from cove.storage.resources import ResourceStore
+from cove.storage.s3.objects import ObjectStore
 
 log = logging.getLogger("cove.server")
+
+
+@dataclass
+class Subsystems:
+    """What the server starts after its listener and stops at shutdown."""
+
+    objects: ObjectStore
+    artifacts: ArtifactStore
+    confinement: Confinement
+    runtime: LocalRuntime
+    control: ControlPlane
 
 
 @dataclass
@@ -37,9 +56,8 @@ class Cove:
     resources: ResourceStore
     credentials: CredentialStore
     claim: DataDirClaim
+    subsystems: Subsystems
     services: list[Service] = field(default_factory=list)
-    # Subsystems register here what must run after listeners start and stop at shutdown.
-    components: dict[str, Any] = field(default_factory=dict)
 
 
 def build(settings: Settings) -> Cove:
@@ -47,43 +65,28 @@ def build(settings: Settings) -> Cove:
     engine = open_engine(settings.db_url)
     credentials = CredentialStore(settings.account_id)
     credentials.add_admin(*load_or_create_admin(settings.data_dir))
-    cove = Cove(settings, engine, ResourceStore(engine), credentials, claimed)
-    _build_subsystems(cove)
-    return cove
-
-
-def _build_subsystems(cove: Cove) -> None:
-    """Storage first, then the data plane, then the control plane that drives it."""
-    from cove.control.plane import build_control_plane
-    from cove.host.confinement import Confinement
-    from cove.runtime.manager import LocalRuntime
-    from cove.services.metrics import MetricsService
-    from cove.services.s3.service import S3Service
-    from cove.services.sagemaker.service import sagemaker_service
-    from cove.services.sagemaker_runtime.service import RuntimeService
-    from cove.storage.artifacts import ArtifactStore
-    from cove.storage.s3.objects import ObjectStore
-
-    objects = ObjectStore(cove.settings.data_dir / "objects", cove.engine)
-    artifacts = ArtifactStore(cove.settings, objects)
-    confinement = Confinement.for_server(cove.settings.data_dir)
-    runtime = LocalRuntime(cove.settings, artifacts, confinement)
-    control = build_control_plane(cove.settings, cove.resources, runtime, artifacts, confinement)
-    cove.components.update(
-        objects=objects,
-        artifacts=artifacts,
-        runtime=runtime,
-        control=control,
-        confinement=confinement,
-    )
+    resources = ResourceStore(engine)
+    subsystems = _build_subsystems(settings, engine, resources)
+    cove = Cove(settings, engine, resources, credentials, claimed, subsystems)
     # Routed by signing name (see Gateway.route); within one, registration order decides,
     # so S3, which claims whatever reaches it, comes last.
     cove.services += [
-        RuntimeService(cove.settings, runtime, cove.resources),
-        sagemaker_service(control.context),
-        MetricsService(runtime),
-        S3Service(objects, cove.credentials),
+        RuntimeService(settings, subsystems.runtime, resources),
+        sagemaker_service(subsystems.control.context),
+        MetricsService(subsystems.runtime),
+        S3Service(subsystems.objects, credentials),
     ]
+    return cove
+
+
+def _build_subsystems(settings: Settings, engine: Engine, resources: ResourceStore) -> Subsystems:
+    """Storage first, then the data plane, then the control plane that drives it."""
+    objects = ObjectStore(settings.data_dir / "objects", engine)
+    artifacts = ArtifactStore(settings, objects)
+    confinement = Confinement.for_server(settings.data_dir)
+    runtime = LocalRuntime(settings, artifacts, confinement)
+    control = build_control_plane(settings, resources, runtime, artifacts, confinement)
+    return Subsystems(objects, artifacts, confinement, runtime, control)
 
 
 def http_limits(settings: Settings) -> HttpLimits:
@@ -100,13 +103,12 @@ def http_limits(settings: Settings) -> HttpLimits:
 async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     cove = build(settings)
     gateway = Gateway(cove.credentials, cove.services)
-    runtime = cove.components["runtime"]
+    runtime, control = cove.subsystems.runtime, cove.subsystems.control
     server = await serve_tcp(
         gateway, settings.host, settings.port, PUBLIC_LISTENER, http_limits(settings)
     )
     # `cove env` reads where the server listens from here.
     (settings.data_dir / PORT_FILE).write_text(f"{settings.public_url}\n")
-    control = cove.components["control"]
     await control.start()  # reconcile: bring back what was InService before a restart
     log.info("Cove listening on %s (data dir %s)", settings.public_url, settings.data_dir)
     freeze_startup_heap()
@@ -124,7 +126,7 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
         server.close()
         await control.stop()
         await runtime.shutdown()
-        cove.components["confinement"].close()
+        cove.subsystems.confinement.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server.wait_closed(), 5)
         cove.engine.dispose()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cove.config import Settings
 from cove.host.confinement import Confinement
 from cove.runtime.contract import Runtime
+from cove.storage.artifacts import ArtifactStore
 from cove.storage.resources import ResourceStore
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ class ControlContext:
     settings: Settings
     resources: ResourceStore
     runtime: Runtime
-    artifacts: Any  # cove.storage.artifacts.ArtifactStore (s3:// and file:// reader)
+    artifacts: ArtifactStore  # the s3:// and file:// reader and writer
     deployments: Deployments
     confinement: Confinement  # the sandbox and cgroups job processes run in
     # Providers with long-running work of their own (e.g. a job runner) register here:

@@ -23,7 +23,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 from cove.control.kinds import ENDPOINT
-from cove.control.variants import Record, fleet_specs, mark_deployed
+from cove.control.records import EndpointRecord, VariantRecord
+from cove.control.variants import fleet_specs, mark_deployed
 from cove.runtime.contract import Fleet, FleetFailed, Runtime
 from cove.statuses import EndpointStatus
 from cove.storage.resources import Resource, ResourceStore
@@ -66,13 +67,13 @@ class Deployments:
         """Reconcile every endpoint row with the (empty) data plane after a start."""
         awaited = []
         for res in self.store.list(ENDPOINT.store_kind):
-            name, status, doc = res.name, res.status, res.doc
+            name, status, rec = res.name, res.status, EndpointRecord.from_doc(res.doc)
             if status == IN_SERVICE:
                 awaited.append(self._submit(name, self._restore))
             elif status == CREATING:
                 self._submit(name, self._create)
-            elif status == UPDATING and doc.get("Pending"):
-                if doc.get("Variants"):  # the old config serves while the update resumes
+            elif status == UPDATING and rec.pending:
+                if rec.variants:  # the old config serves while the update resumes
                     awaited.append(self._submit(name, self._restore))
                 self._submit(name, self._update)
             elif status == UPDATING:  # weights and capacities: start at the desired values
@@ -114,14 +115,28 @@ class Deployments:
         except Exception:
             log.exception("endpoint %s: %s failed", name, step.__name__)
 
-    def _persist(self, name: str, change: Callable[[Resource], None]) -> None:
-        """Re-read the row (tags may have changed meanwhile), apply `change`, save."""
+    def _read(self, name: str) -> tuple[Resource, EndpointRecord] | None:
         res = self.store.get(ENDPOINT.store_kind, name)
-        if res is not None:
-            change(res)
+        return None if res is None else (res, EndpointRecord.from_doc(res.doc))
+
+    def _persist(self, name: str, change: Callable[[EndpointRecord], EndpointStatus]) -> None:
+        """Re-read the row (tags may have changed meanwhile), apply `change`, which
+        returns the status to save, and save."""
+        found = self._read(name)
+        if found is not None:
+            res, rec = found
+            res.status = change(rec)
+            res.doc = rec.to_doc()
             self.store.save(res)
 
-    async def _start_fleet(self, name: str, records: list[Record]) -> Fleet:
+    def _settle(self, name: str, status: EndpointStatus, reason: str | None) -> None:
+        def settle(rec: EndpointRecord) -> EndpointStatus:
+            rec.settle(reason)
+            return status
+
+        self._persist(name, settle)
+
+    async def _start_fleet(self, name: str, records: list[VariantRecord]) -> Fleet:
         """A healthy fleet for `records`, or FleetFailed; nothing is left running on failure."""
         fleet: Fleet | None = None
         try:
@@ -145,83 +160,83 @@ class Deployments:
     # -- transitions
 
     async def _create(self, name: str) -> None:
-        res = self.store.get(ENDPOINT.store_kind, name)
-        if res is None or res.status != CREATING:
+        found = self._read(name)
+        if found is None or found[0].status != CREATING or found[1].pending is None:
             return
-        records = res.doc["Pending"]["Variants"]
+        records = found[1].pending.variants
         try:
             fleet = await self._start_fleet(name, records)
         except FleetFailed as exc:
-            reason = str(exc)
-            self._persist(name, lambda r: _settle(r, FAILED, reason))
+            self._settle(name, FAILED, str(exc))
             return
         self._install(name, fleet)
 
-        def done(r: Resource) -> None:
-            r.doc["Variants"] = mark_deployed(records, time.time())
-            _settle(r, IN_SERVICE, None)
+        def done(rec: EndpointRecord) -> EndpointStatus:
+            rec.variants = mark_deployed(records, time.time())
+            rec.settle(None)
+            return IN_SERVICE
 
         self._persist(name, done)
 
     async def _update(self, name: str) -> None:
-        res = self.store.get(ENDPOINT.store_kind, name)
-        if res is None or res.status != UPDATING or not res.doc.get("Pending"):
+        found = self._read(name)
+        if found is None or found[0].status != UPDATING or found[1].pending is None:
             return
-        pending = res.doc["Pending"]
+        current, pending = found[1], found[1].pending
         try:
-            fleet = await self._start_fleet(name, pending["Variants"])
+            fleet = await self._start_fleet(name, pending.variants)
         except FleetFailed as exc:
             serving = name.lower() in self._fleets
-            old = res.doc["EndpointConfigName"]
+            old = current.config_name
             reason = (
                 f"{exc} (the endpoint still serves endpoint configuration {old})"
                 if serving
                 else str(exc)
             )
-            self._persist(name, lambda r: _settle(r, IN_SERVICE if serving else FAILED, reason))
+            self._settle(name, IN_SERVICE if serving else FAILED, reason)
             return
         old_fleet = self._install(name, fleet)  # traffic moves only to a healthy fleet
 
-        def done(r: Resource) -> None:
-            r.doc["Variants"] = mark_deployed(pending["Variants"], time.time())
-            r.doc["EndpointConfigName"] = pending["EndpointConfigName"]
-            _settle(r, IN_SERVICE, None)
+        def done(rec: EndpointRecord) -> EndpointStatus:
+            rec.variants = mark_deployed(pending.variants, time.time())
+            rec.config_name = pending.config_name
+            rec.settle(None)
+            return IN_SERVICE
 
         self._persist(name, done)
         if old_fleet is not None and old_fleet is not fleet:
             await old_fleet.stop()  # lets its in-flight requests finish
 
     async def _apply_weights(self, name: str) -> None:
-        res = self.store.get(ENDPOINT.store_kind, name)
-        if res is None or res.status != UPDATING or res.doc.get("Pending"):
+        found = self._read(name)
+        if found is None or found[0].status != UPDATING or found[1].pending is not None:
             return
-        records: list[Record] = res.doc["Variants"]
+        records = found[1].variants or []
         fleet = self._fleets.get(name.lower())
         try:
             if fleet is None:  # after a restart: start straight at the desired values
                 self._install(name, await self._start_fleet(name, records))
             else:
-                for rec in records:
-                    fleet.set_weight(rec["VariantName"], rec["DesiredWeight"])
-                    await fleet.set_instance_count(rec["VariantName"], rec["DesiredInstanceCount"])
+                for variant in records:
+                    fleet.set_weight(variant.name, variant.desired_weight)
+                    await fleet.set_instance_count(variant.name, variant.desired_instance_count)
         except Exception as exc:
             reason = str(exc) if isinstance(exc, FleetFailed) else f"Scaling failed: {exc}"
             serving = name.lower() in self._fleets
 
-            def failed(r: Resource) -> None:
-                for rec in r.doc["Variants"]:  # what runs is still the current values
-                    rec["DesiredWeight"] = rec.get("CurrentWeight", rec["DesiredWeight"])
-                    rec["DesiredInstanceCount"] = rec.get(
-                        "CurrentInstanceCount", rec["DesiredInstanceCount"]
-                    )
-                _settle(r, IN_SERVICE if serving else FAILED, reason)
+            def failed(rec: EndpointRecord) -> EndpointStatus:
+                for variant in rec.variants or []:
+                    variant.roll_back_desired()
+                rec.settle(reason)
+                return IN_SERVICE if serving else FAILED
 
             self._persist(name, failed)
             return
 
-        def done(r: Resource) -> None:
-            r.doc["Variants"] = mark_deployed(records, time.time())
-            _settle(r, IN_SERVICE, None)
+        def done(rec: EndpointRecord) -> EndpointStatus:
+            rec.variants = mark_deployed(records, time.time())
+            rec.settle(None)
+            return IN_SERVICE
 
         self._persist(name, done)
 
@@ -237,24 +252,19 @@ class Deployments:
 
     async def _restore(self, name: str) -> None:
         """Start the deployed variants again after a restart, keeping the status."""
-        res = self.store.get(ENDPOINT.store_kind, name)
-        if res is None or not res.doc.get("Variants"):
+        found = self._read(name)
+        if found is None or not found[1].variants:
             return
+        res, rec = found
         try:
-            fleet = await self._start_fleet(name, res.doc["Variants"])
+            fleet = await self._start_fleet(name, rec.variants)
         except FleetFailed as exc:
             reason = f"The endpoint could not be brought back after a restart: {exc}"
             log.warning("endpoint %s: %s", name, reason)
             if res.status == IN_SERVICE:
-                self._persist(name, lambda r: _settle(r, FAILED, reason))
+                self._settle(name, FAILED, reason)
             return
         self._install(name, fleet)
-
-
-def _settle(res: Resource, status: str, reason: str | None) -> None:
-    res.status = status
-    res.doc["FailureReason"] = reason
-    res.doc["Pending"] = None
 
 
 async def _stop_quietly(fleet: Fleet) -> None:

@@ -1,5 +1,4 @@
-"""CreateEndpoint, DescribeEndpoint, ListEndpoints, UpdateEndpoint,
-UpdateEndpointWeightsAndCapacities, DeleteEndpoint.
+"""Endpoints: what DescribeEndpoint shows of one, and the rules for changing it.
 
 Each mutating call validates, persists the target state and returns at once; the
 transition itself runs in `Deployments` (see deployments.py for the state machine).
@@ -10,43 +9,44 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from cove.control.deployments import (
-    CREATING,
-    FAILED,
-    UPDATING,
-)
+from cove.control.deployments import CREATING, FAILED, UPDATING
 from cove.control.kinds import ENDPOINT
-from cove.control.variants import Record, summary
+from cove.control.records import EndpointRecord, PendingDeployment, VariantRecord
+from cove.control.variants import summary
 from cove.errors import validation_error
 from cove.statuses import EndpointStatus
 from cove.storage.resources import Resource
 
 
+def record_of(res: Resource) -> EndpointRecord:
+    return EndpointRecord.from_doc(res.doc)
+
+
 def describe(res: Resource) -> dict[str, Any]:
-    doc = res.doc
+    rec = record_of(res)
     out: dict[str, Any] = {
         **ENDPOINT.identity(res),
-        "EndpointConfigName": doc["EndpointConfigName"],
+        "EndpointConfigName": rec.config_name,
         "EndpointStatus": res.status,
-        "FailureReason": doc.get("FailureReason"),
+        "FailureReason": rec.failure_reason,
         "LastModifiedTime": res.modified,
-        "LastDeploymentConfig": doc.get("DeploymentConfig"),
+        "LastDeploymentConfig": rec.deployment_config,
     }
-    pending = doc.get("Pending")
-    if doc.get("Variants"):
+    pending = rec.pending
+    if rec.variants:
         busy = UPDATING if res.status == UPDATING and not pending else None
-        out["ProductionVariants"] = [summary(r, busy, res.modified) for r in doc["Variants"]]
+        out["ProductionVariants"] = [summary(v, busy, res.modified) for v in rec.variants]
     elif pending and res.status == CREATING:
         out["ProductionVariants"] = [
-            summary(r, CREATING, pending["StartTime"]) for r in pending["Variants"]
+            summary(v, CREATING, pending.start_time) for v in pending.variants
         ]
     if pending and res.status == UPDATING:
         out["PendingDeploymentSummary"] = {
-            "EndpointConfigName": pending["EndpointConfigName"],
+            "EndpointConfigName": pending.config_name,
             "ProductionVariants": [
-                summary(r, CREATING, pending["StartTime"]) for r in pending["Variants"]
+                summary(v, CREATING, pending.start_time) for v in pending.variants
             ],
-            "StartTime": pending["StartTime"],
+            "StartTime": pending.start_time,
         }
     return out
 
@@ -59,8 +59,8 @@ def summary_of(res: Resource) -> dict[str, Any]:
     }
 
 
-def pending_deployment(config_name: str, records: list[Record]) -> dict[str, Any]:
-    return {"EndpointConfigName": config_name, "Variants": records, "StartTime": time.time()}
+def pending_deployment(config_name: str, records: list[VariantRecord]) -> PendingDeployment:
+    return PendingDeployment(config_name, records, time.time())
 
 
 def require_in_service(res: Resource) -> None:
@@ -71,8 +71,8 @@ def require_in_service(res: Resource) -> None:
         raise validation_error(f'Cannot update failed endpoint "{res.arn}".')
 
 
-def check_desired(res: Resource, desired: list[dict[str, Any]]) -> None:
-    known = {r["VariantName"]: r for r in res.doc["Variants"]}
+def check_desired(res: Resource, rec: EndpointRecord, desired: list[dict[str, Any]]) -> None:
+    known = {v.name: v for v in rec.variants or []}
     names = [d["VariantName"] for d in desired]
     unknown = [n for n in names if n not in known]
     if unknown:
@@ -89,13 +89,13 @@ def check_desired(res: Resource, desired: list[dict[str, Any]]) -> None:
                 f"Specify DesiredWeight or DesiredInstanceCount for variant {name}."
             )
         if d.get("DesiredInstanceCount") is not None:
-            if known[name]["ServerlessConfig"]:
+            if known[name].serverless_config:
                 raise validation_error(
                     f"Variant {name} is serverless; its instance count cannot be changed."
                 )
             if d["DesiredInstanceCount"] < 1:
                 raise validation_error(f"DesiredInstanceCount for variant {name} must be >= 1.")
-    weights = {n: r["DesiredWeight"] for n, r in known.items()}
+    weights = {n: v.desired_weight for n, v in known.items()}
     weights.update({d["VariantName"]: d["DesiredWeight"] for d in desired if "DesiredWeight" in d})
     if sum(weights.values()) <= 0:
         raise validation_error("At least one production variant must have a weight above 0.")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from cove.config import Settings
 from cove.control.context import ControlContext
 from cove.control.deployments import Deployments
 from cove.host.confinement import Confinement
 from cove.runtime.contract import Runtime
+from cove.storage.artifacts import ArtifactStore
 from cove.storage.resources import ResourceStore
 
 
@@ -33,7 +32,7 @@ def build_control_plane(
     settings: Settings,
     resources: ResourceStore,
     runtime: Runtime,
-    artifacts: Any,
+    artifacts: ArtifactStore,
     confinement: Confinement,
 ) -> ControlPlane:
     deployments = Deployments(resources, runtime)

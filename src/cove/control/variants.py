@@ -16,19 +16,17 @@ rather than deployed without it.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from cove.config import Settings
 from cove.control.kinds import MODEL
 from cove.control.models import containers
+from cove.control.records import VariantRecord
 from cove.errors import validation_error
 from cove.runtime.contract import VariantSpec
 from cove.storage.resources import ResourceStore
 
 SERVERLESS_INSTANCE_TYPE = "ml.m5.large"
-
-Record = dict[str, Any]
 
 
 def check_variants(variants: list[dict[str, Any]]) -> None:
@@ -67,14 +65,14 @@ def check_variants(variants: list[dict[str, Any]]) -> None:
 
 def build_records(
     store: ResourceStore, settings: Settings, config_doc: dict[str, Any]
-) -> list[Record]:
+) -> list[VariantRecord]:
     """Resolve the config's models now; raise what SageMaker would for a dangling one."""
     return [_record(store, settings, config_doc, v) for v in config_doc["ProductionVariants"]]
 
 
 def _record(
     store: ResourceStore, settings: Settings, config_doc: dict[str, Any], pv: dict[str, Any]
-) -> Record:
+) -> VariantRecord:
     model = MODEL.get(store, settings, pv["ModelName"])
     found = containers(model.doc)
     _refuse_unsupported(model.name, model.doc, config_doc, found)
@@ -90,13 +88,7 @@ def _record(
         instance_count=1 if serverless else pv["InitialInstanceCount"],
         weight=float(pv.get("InitialVariantWeight", 1.0)),
     )
-    return {
-        "VariantName": spec.variant_name,
-        "Spec": dataclasses.asdict(spec),
-        "ServerlessConfig": serverless,
-        "DesiredWeight": spec.weight,
-        "DesiredInstanceCount": spec.instance_count,
-    }
+    return VariantRecord(spec, serverless, spec.weight, spec.instance_count)
 
 
 def _refuse_unsupported(
@@ -128,68 +120,67 @@ def _model_data_url(container: dict[str, Any]) -> str | None:
     return source.get("S3Uri")
 
 
-def retain_properties(new: list[Record], current: list[Record], excluded: set[str]) -> list[Record]:
+def retain_properties(
+    new: list[VariantRecord], current: list[VariantRecord], excluded: set[str]
+) -> list[VariantRecord]:
     """UpdateEndpoint's RetainAllVariantProperties: same-named variants keep their live
     weight and instance count unless that property is in ExcludeRetainedVariantProperties."""
-    live = {r["VariantName"]: r for r in current}
+    live = {r.name: r for r in current}
     for rec in new:
-        old = live.get(rec["VariantName"])
-        if old is None:
+        old = live.get(rec.name)
+        if old is None or not old.deployed:
             continue
-        if "DesiredWeight" not in excluded:
-            rec["DesiredWeight"] = old["CurrentWeight"]
-        if "DesiredInstanceCount" not in excluded and not rec["ServerlessConfig"]:
-            rec["DesiredInstanceCount"] = old["CurrentInstanceCount"]
+        if "DesiredWeight" not in excluded and old.current_weight is not None:
+            rec.desired_weight = old.current_weight
+        if (
+            "DesiredInstanceCount" not in excluded
+            and not rec.serverless_config
+            and old.current_instance_count is not None
+        ):
+            rec.desired_instance_count = old.current_instance_count
     return new
 
 
-def fleet_specs(records: list[Record]) -> list[VariantSpec]:
+def fleet_specs(records: list[VariantRecord]) -> list[VariantSpec]:
     """What to start: each variant at its desired weight and instance count."""
-    return [
-        dataclasses.replace(
-            VariantSpec(**r["Spec"]),
-            weight=r["DesiredWeight"],
-            instance_count=r["DesiredInstanceCount"],
-        )
-        for r in records
-    ]
+    return [r.fleet_spec() for r in records]
 
 
-def mark_deployed(records: list[Record], at: float) -> list[Record]:
+def mark_deployed(records: list[VariantRecord], at: float) -> list[VariantRecord]:
     """The records once a fleet runs them: current values catch up with desired ones."""
     for r in records:
-        r["CurrentWeight"] = r["DesiredWeight"]
-        r["CurrentInstanceCount"] = r["DesiredInstanceCount"]
-        r.setdefault("ResolutionTime", at)
+        r.mark_deployed(at)
     return records
 
 
-def summary(rec: Record, status: str | None = None, since: float | None = None) -> dict[str, Any]:
+def summary(
+    rec: VariantRecord, status: str | None = None, since: float | None = None
+) -> dict[str, Any]:
     """A ProductionVariantSummary (or PendingProductionVariantSummary)."""
-    deployed = "CurrentWeight" in rec
+    serverless = rec.serverless_config
     out: dict[str, Any] = {
-        "VariantName": rec["VariantName"],
-        "DesiredWeight": rec["DesiredWeight"],
-        "InstanceType": None if rec["ServerlessConfig"] else rec["Spec"]["instance_type"],
+        "VariantName": rec.name,
+        "DesiredWeight": rec.desired_weight,
+        "InstanceType": None if serverless else rec.spec.instance_type,
     }
-    if rec["ServerlessConfig"]:
-        out["DesiredServerlessConfig"] = rec["ServerlessConfig"]
+    if serverless:
+        out["DesiredServerlessConfig"] = serverless
     else:
-        out["DesiredInstanceCount"] = rec["DesiredInstanceCount"]
-    if deployed:
-        image = rec["Spec"]["image"]
-        out["CurrentWeight"] = rec["CurrentWeight"]
+        out["DesiredInstanceCount"] = rec.desired_instance_count
+    if rec.deployed:
+        image = rec.spec.image
+        out["CurrentWeight"] = rec.current_weight
         out["DeployedImages"] = [
             {
                 "SpecifiedImage": image,
                 "ResolvedImage": image,
-                "ResolutionTime": rec["ResolutionTime"],
+                "ResolutionTime": rec.resolution_time,
             }
         ]
-        if rec["ServerlessConfig"]:
-            out["CurrentServerlessConfig"] = rec["ServerlessConfig"]
+        if serverless:
+            out["CurrentServerlessConfig"] = serverless
         else:
-            out["CurrentInstanceCount"] = rec["CurrentInstanceCount"]
+            out["CurrentInstanceCount"] = rec.current_instance_count
     if status:
         out["VariantStatus"] = [{"Status": status, "StartTime": since}]
     return out

@@ -11,7 +11,6 @@ import shutil
 import tempfile
 import weakref
 from pathlib import Path
-from typing import Any
 
 from cove.config import Settings
 from cove.host.confinement import Confinement
@@ -20,6 +19,7 @@ from cove.runtime.contract import Fleet, VariantSpec
 from cove.runtime.fleet import FleetHost, LocalFleet
 from cove.runtime.metrics import Metrics
 from cove.runtime.model_store import ModelStore, UnpackLimits
+from cove.storage.artifacts import ArtifactStore
 
 SOCKET_DIR_PREFIX = "cove-sockets-"
 
@@ -39,7 +39,9 @@ def _socket_dir() -> Path:
 class LocalRuntime:
     """Implements `cove.runtime.contract.Runtime`."""
 
-    def __init__(self, settings: Settings, artifacts: Any, confinement: Confinement) -> None:
+    def __init__(
+        self, settings: Settings, artifacts: ArtifactStore, confinement: Confinement
+    ) -> None:
         self.settings = settings
         self.socket_dir = _socket_dir()
         slots = itertools.count()

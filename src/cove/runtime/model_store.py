@@ -21,11 +21,10 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlparse
 
 from cove.host.sandbox import Sandbox
-from cove.storage.artifacts import ArtifactError
+from cove.storage.artifacts import ArtifactError, ArtifactStore
 
 CHUNK = 1 << 20
 
@@ -49,7 +48,9 @@ class ModelCopy:
 
 
 class ModelStore:
-    def __init__(self, root: Path, artifacts: Any, sandbox: Sandbox, limits: UnpackLimits) -> None:
+    def __init__(
+        self, root: Path, artifacts: ArtifactStore, sandbox: Sandbox, limits: UnpackLimits
+    ) -> None:
         self.root = root
         self.artifacts = artifacts
         self.sandbox = sandbox

@@ -10,7 +10,7 @@ from typing import Any
 
 from cove.host.untrusted_files import regular_files
 from cove.jobs.training.errors import ClientError
-from cove.storage.artifacts import ArtifactError, ArtifactNotFound
+from cove.storage.artifacts import ArtifactError, ArtifactNotFound, ArtifactStore
 
 
 class NoObjects(ClientError):
@@ -23,7 +23,9 @@ def _split(uri: str) -> tuple[str, str]:
     return f"{scheme}://{bucket}", key
 
 
-def channel_sources(artifacts: Any, channel: dict[str, Any], region: str) -> list[tuple[str, str]]:
+def channel_sources(
+    artifacts: ArtifactStore, channel: dict[str, Any], region: str
+) -> list[tuple[str, str]]:
     """(object URI, path relative to the channel dir) for every object of a channel."""
     source = channel["DataSource"]["S3DataSource"]
     uri, data_type = source["S3Uri"], source.get("S3DataType", "S3Prefix")
@@ -46,7 +48,7 @@ def channel_sources(artifacts: Any, channel: dict[str, Any], region: str) -> lis
     return found
 
 
-def _prefix(artifacts: Any, uri: str) -> list[tuple[str, str]]:
+def _prefix(artifacts: ArtifactStore, uri: str) -> list[tuple[str, str]]:
     base, prefix = _split(uri)
     out = []
     for key in artifacts.list(uri):
@@ -58,7 +60,7 @@ def _prefix(artifacts: Any, uri: str) -> list[tuple[str, str]]:
     return out
 
 
-def _manifest(artifacts: Any, uri: str, channel: str) -> list[tuple[str, str]]:
+def _manifest(artifacts: ArtifactStore, uri: str, channel: str) -> list[tuple[str, str]]:
     """A manifest is a JSON list: {"prefix": "s3://bucket/path/"} then relative keys."""
     try:
         entries = json.loads(artifacts.read_bytes(uri))
@@ -72,7 +74,7 @@ def _manifest(artifacts: Any, uri: str, channel: str) -> list[tuple[str, str]]:
     return [(prefix.rstrip("/") + "/" + k, k) for k in keys]
 
 
-def download(artifacts: Any, sources: list[tuple[str, str]], dest: Path) -> int:
+def download(artifacts: ArtifactStore, sources: list[tuple[str, str]], dest: Path) -> int:
     """Copy every source into `dest`; returns the bytes fetched."""
     total = 0
     for uri, rel in sources:
@@ -98,7 +100,7 @@ def package_model(model_dir: Path, archive: Path) -> Path:
     return archive
 
 
-def upload_model(artifacts: Any, archive: Path, uri: str) -> None:
+def upload_model(artifacts: ArtifactStore, archive: Path, uri: str) -> None:
     try:
         artifacts.upload(archive, uri)
     except ArtifactError as exc:

@@ -28,6 +28,7 @@ from cove.jobs.training.environment import (
 )
 from cove.jobs.training.errors import ClientError, failure_reason
 from cove.statuses import TrainingJobStatus
+from cove.storage.artifacts import ArtifactStore
 from cove.storage.resources import Resource, ResourceStore
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,11 @@ class TrainingJobs:
     """Runs every training job of one server and keeps their records current."""
 
     def __init__(
-        self, settings: Settings, store: ResourceStore, artifacts: Any, confinement: Confinement
+        self,
+        settings: Settings,
+        store: ResourceStore,
+        artifacts: ArtifactStore,
+        confinement: Confinement,
     ) -> None:
         self.settings = settings
         self.confinement = confinement

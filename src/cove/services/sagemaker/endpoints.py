@@ -14,11 +14,13 @@ from cove.control.endpoints import (
     check_desired,
     describe,
     pending_deployment,
+    record_of,
     require_in_service,
     summary_of,
 )
 from cove.control.kinds import ENDPOINT, ENDPOINT_CONFIG
 from cove.control.listing import list_resources
+from cove.control.records import EndpointRecord
 from cove.control.variants import build_records, retain_properties
 from cove.errors import validation_error
 from cove.gateway.json_service import Handler
@@ -35,15 +37,13 @@ def handlers(control: ControlContext) -> dict[str, Handler]:
             raise ENDPOINT.already_exists(settings, name)
         config = ENDPOINT_CONFIG.get(store, settings, config_name)
         records = build_records(store, settings, config.doc)
-        doc = {
-            "EndpointConfigName": config_name,
-            "Variants": None,
-            "Pending": pending_deployment(config_name, records),
-            "FailureReason": None,
-            "DeploymentConfig": params.get("DeploymentConfig"),
-            "Tags": params.get("Tags", []),
-        }
-        res = ENDPOINT.create(store, settings, name, doc, status=CREATING)
+        rec = EndpointRecord(
+            config_name,
+            pending=pending_deployment(config_name, records),
+            deployment_config=params.get("DeploymentConfig"),
+            tags=params.get("Tags", []),
+        )
+        res = ENDPOINT.create(store, settings, name, rec.to_doc(), status=CREATING)
         deployments.create(name)
         return {"EndpointArn": res.arn}
 
@@ -56,6 +56,7 @@ def handlers(control: ControlContext) -> dict[str, Handler]:
     def update_endpoint(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         res = ENDPOINT.get(store, settings, params["EndpointName"])
         require_in_service(res)
+        rec = record_of(res)
         config_name = params["EndpointConfigName"]
         config = ENDPOINT_CONFIG.get(store, settings, config_name)
         records = build_records(store, settings, config.doc)
@@ -63,11 +64,11 @@ def handlers(control: ControlContext) -> dict[str, Handler]:
             excluded = {
                 p["VariantPropertyType"] for p in params.get("ExcludeRetainedVariantProperties", [])
             }
-            records = retain_properties(records, res.doc["Variants"], excluded)
-        res.doc["Pending"] = pending_deployment(config_name, records)
+            records = retain_properties(records, rec.variants or [], excluded)
+        rec.pending = pending_deployment(config_name, records)
         if not params.get("RetainDeploymentConfig"):
-            res.doc["DeploymentConfig"] = params.get("DeploymentConfig")
-        res.status = UPDATING
+            rec.deployment_config = params.get("DeploymentConfig")
+        res.doc, res.status = rec.to_doc(), UPDATING
         store.save(res)
         deployments.update(res.name)
         return {"EndpointArn": res.arn}
@@ -76,13 +77,16 @@ def handlers(control: ControlContext) -> dict[str, Handler]:
         res = ENDPOINT.get(store, settings, params["EndpointName"])
         require_in_service(res)
         desired = params["DesiredWeightsAndCapacities"]
-        check_desired(res, desired)
-        by_name = {r["VariantName"]: r for r in res.doc["Variants"]}
+        rec = record_of(res)
+        check_desired(res, rec, desired)
         for d in desired:
-            rec = by_name[d["VariantName"]]
-            rec["DesiredWeight"] = float(d.get("DesiredWeight", rec["DesiredWeight"]))
-            rec["DesiredInstanceCount"] = d.get("DesiredInstanceCount", rec["DesiredInstanceCount"])
-        res.status = UPDATING
+            variant = rec.variant(d["VariantName"])
+            assert variant is not None  # check_desired refused unknown names
+            variant.desired_weight = float(d.get("DesiredWeight", variant.desired_weight))
+            variant.desired_instance_count = d.get(
+                "DesiredInstanceCount", variant.desired_instance_count
+            )
+        res.doc, res.status = rec.to_doc(), UPDATING
         store.save(res)
         deployments.apply_weights(res.name)
         return {"EndpointArn": res.arn}
