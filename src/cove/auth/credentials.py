@@ -67,8 +67,11 @@ class CredentialStore:
             access_key=access_key,
         )
         cred = Credential(access_key, secret_key, principal)
-        self._by_key[access_key] = cred
+        self.add(cred)
         return cred
+
+    def add(self, cred: Credential) -> None:
+        self._by_key[cred.access_key] = cred
 
     def get(self, access_key: str) -> Credential | None:
         return self._by_key.get(access_key)

@@ -8,6 +8,7 @@ would have said.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import functools
 import re
 from typing import Any
@@ -153,7 +154,7 @@ class _Validator:
         elif kind == "boolean":
             if not isinstance(value, bool):
                 raise AwsError("SerializationException", f"Expected a boolean at '{path}'")
-        elif kind == "timestamp" and not isinstance(value, (int, float, str)):
+        elif kind == "timestamp" and not isinstance(value, (int, float, str, dt.datetime)):
             raise AwsError("SerializationException", f"Expected a timestamp at '{path}'")
 
     def _length(self, shape: Shape, value: Any, path: str) -> None:
@@ -168,8 +169,11 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{_lower_first(name)}" if path else _lower_first(name)
 
 
-def validate(operation: OperationModel, params: dict[str, Any]) -> None:
-    """Raise ValidationException listing every constraint `params` break."""
+def validate(
+    operation: OperationModel, params: dict[str, Any], code: str = "ValidationException"
+) -> None:
+    """Raise `code` (json and rest-json services: ValidationException; query services
+    such as IAM and STS: ValidationError) listing every constraint `params` break."""
     shape = operation.input_shape
     if shape is None:
         return
@@ -178,10 +182,7 @@ def validate(operation: OperationModel, params: dict[str, Any]) -> None:
     if validator.errors:
         n = len(validator.errors)
         noun = "error" if n == 1 else "errors"
-        raise AwsError(
-            "ValidationException",
-            f"{n} validation {noun} detected: " + "; ".join(validator.errors),
-        )
+        raise AwsError(code, f"{n} validation {noun} detected: " + "; ".join(validator.errors))
 
 
 def shape_output(shape: Shape | None, value: Any) -> Any:

@@ -1,0 +1,66 @@
+"""What every protocol's service frame shares: the registered handlers of one botocore
+service, the IAM action each operation is authorized as, and calling a handler."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.model import OperationModel, ServiceModel
+
+from cove.errors import AwsError
+from cove.http.messages import RequestContext
+from cove.iam.policy import authorize
+
+# A handler takes the request's context and the operation's input, and returns its output
+# (or an awaitable of it), which the protocol serializes by the operation's output shape.
+Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Operations:
+    """A service's implemented operations. Adding one is a handler plus its entry here."""
+
+    model: ServiceModel
+    handlers: Mapping[str, Handler]
+    # The IAM action of an operation whose action is not `<prefix>:<Operation>`, e.g.
+    # Lambda's Invoke is `lambda:InvokeFunction`.
+    actions: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.handlers) - set(self.model.operation_names))
+        if unknown:
+            raise ValueError(f"{self.model.service_name} has no operations {unknown}")
+
+    @property
+    def action_prefix(self) -> str:
+        return self.model.signing_name
+
+    def action(self, operation: str) -> str:
+        return self.actions.get(operation, f"{self.action_prefix}:{operation}")
+
+    def handler(self, operation: OperationModel, missing: AwsError) -> Handler:
+        """The handler of `operation`, or `missing` (the protocol's own error) for an
+        operation of the model that Cove does not implement."""
+        handler = self.handlers.get(operation.name)
+        if handler is None:
+            raise missing
+        return handler
+
+    async def call(
+        self, ctx: RequestContext, operation: OperationModel, handler: Handler, params: dict
+    ) -> dict[str, Any]:
+        """Authorize the operation for the caller, then run its handler."""
+        ctx.operation = operation.name
+        authorize(ctx, self.action(operation.name))
+        result = handler(ctx, params)
+        if inspect.isawaitable(result):
+            result = await result
+        return result or {}
+
+
+def not_implemented(code: str, operation: str, status: int = 400) -> AwsError:
+    """The answer to an operation of the model that Cove has no handler for yet."""
+    return AwsError(code, f"Cove does not implement {operation} yet", status)
