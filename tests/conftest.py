@@ -138,12 +138,16 @@ class CoveServer:
             "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
         }
 
-    def aws(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """Run the real AWS CLI against this server."""
+    def aws(
+        self, *args: str, check: bool = True, key: tuple[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the real AWS CLI against this server, as the admin or with `key`."""
         aws = str(Path(sys.executable).parent / "aws")
+        env = self.aws_env()
+        if key is not None:
+            env.update(AWS_ACCESS_KEY_ID=key[0], AWS_SECRET_ACCESS_KEY=key[1])
         return subprocess.run(
-            [aws, *args], env=self.aws_env(), capture_output=True, text=True, check=check,
-            timeout=300,
+            [aws, *args], env=env, capture_output=True, text=True, check=check, timeout=300
         )
 
 

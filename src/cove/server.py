@@ -22,11 +22,14 @@ from cove.host.limits import raise_open_files_limit
 from cove.http.limits import HttpLimits
 from cove.http.messages import PUBLIC_LISTENER
 from cove.http.server import serve_tcp
+from cove.identity.users import Users
 from cove.runtime.manager import LocalRuntime
+from cove.services.iam.service import iam_service
 from cove.services.metrics import MetricsService
 from cove.services.s3.service import S3Service
 from cove.services.sagemaker.service import sagemaker_service
 from cove.services.sagemaker_runtime.service import RuntimeService
+from cove.services.sts.service import sts_service
 from cove.storage.artifacts import ArtifactStore
 from cove.storage.data_dir import DataDirClaim, claim
 from cove.storage.db import open_engine
@@ -66,6 +69,7 @@ def build(settings: Settings) -> Cove:
     credentials = CredentialStore(settings.account_id)
     credentials.add_admin(*load_or_create_admin(settings.data_dir))
     resources = ResourceStore(engine)
+    users = Users(engine, settings.account_id, credentials)  # their active keys sign in
     subsystems = _build_subsystems(settings, engine, resources)
     cove = Cove(settings, engine, resources, credentials, claimed, subsystems)
     # Routed by signing name (see Gateway.route); within one, registration order decides,
@@ -74,6 +78,8 @@ def build(settings: Settings) -> Cove:
         RuntimeService(settings, subsystems.runtime, resources),
         sagemaker_service(subsystems.control.context),
         MetricsService(subsystems.runtime),
+        iam_service(users),
+        sts_service(),
         S3Service(subsystems.objects, credentials),
     ]
     return cove

@@ -27,12 +27,13 @@ class Credential:
         return f"Credential(access_key={self.access_key!r}, principal={self.principal.arn!r})"
 
 
-def _new_access_key() -> str:
+def new_access_key(prefix: str = "AKIA") -> str:
+    """AKIA for long-term keys, ASIA for temporary ones, then 16 characters (as AWS's)."""
     alphabet = string.ascii_uppercase + string.digits
-    return "AKIA" + "".join(secrets.choice(alphabet) for _ in range(16))
+    return prefix + "".join(secrets.choice(alphabet) for _ in range(16))
 
 
-def _new_secret_key() -> str:
+def new_secret_key() -> str:
     alphabet = string.ascii_letters + string.digits + "+/"
     return "".join(secrets.choice(alphabet) for _ in range(40))
 
@@ -44,7 +45,7 @@ def load_or_create_admin(data_dir: Path) -> tuple[str, str]:
         doc = json.loads(path.read_text())
         return doc["access_key_id"], doc["secret_access_key"]
     data_dir.mkdir(parents=True, exist_ok=True)
-    pair = _new_access_key(), _new_secret_key()
+    pair = new_access_key(), new_secret_key()
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -65,6 +66,7 @@ class CredentialStore:
             account_id=self.account_id,
             arn=f"arn:aws:iam::{self.account_id}:root",
             access_key=access_key,
+            user_id=self.account_id,  # what GetCallerIdentity answers for the root user
         )
         cred = Credential(access_key, secret_key, principal)
         self.add(cred)
@@ -72,6 +74,10 @@ class CredentialStore:
 
     def add(self, cred: Credential) -> None:
         self._by_key[cred.access_key] = cred
+
+    def remove(self, access_key: str) -> None:
+        """The key stops working with the next request that names it."""
+        self._by_key.pop(access_key, None)
 
     def get(self, access_key: str) -> Credential | None:
         return self._by_key.get(access_key)

@@ -10,7 +10,7 @@ and other bad values with `InvalidParameterValue`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.model import OperationModel
@@ -31,13 +31,14 @@ class FormService(ServiceDefaults):
         self,
         service_name: str,
         handlers: Mapping[str, Handler],
-        actions: Mapping[str, str] | None = None,
+        actions: Mapping[str, str | None] | None = None,
+        failures: Mapping[type[Exception], Callable[[Any], AwsError]] | None = None,
     ) -> None:
         self.model = service_model(service_name)
         self.protocol = self.model.protocol
         if self.protocol not in ("query", "ec2"):
             raise ValueError(f"{service_name} speaks {self.protocol}, not query or ec2")
-        self.operations = Operations(self.model, handlers, actions or {})
+        self.operations = Operations(self.model, handlers, actions or {}, failures or {})
         # Signed requests only: an unsigned POST's Action is in a body not read yet, so
         # which of the form services it is for is not known when it is routed.
         self.signing_names = (self.model.signing_name,)
@@ -47,6 +48,8 @@ class FormService(ServiceDefaults):
 
     def error_response(self, err: AwsError, req: Request) -> Response:
         request_id = req.context.request_id
+        if err.code == "AccessDeniedException":  # the policy engine's denial, in this
+            err = _denial(err, self.protocol)  # protocol's own code
         if self.protocol == "ec2":
             body = ec2.error_body(err, request_id)
         else:
@@ -76,3 +79,10 @@ class FormService(ServiceDefaults):
                 member = shape.members[name]
                 raise missing_parameter(member.serialization.get("name", name))
         validate(operation, params, "InvalidParameterValue")
+
+
+def _denial(err: AwsError, protocol: str) -> AwsError:
+    """IAM and STS answer a denial with `AccessDenied`, EC2 with `UnauthorizedOperation`
+    (IAM API reference and EC2 API reference, "Common Errors")."""
+    code = "UnauthorizedOperation" if protocol == "ec2" else "AccessDenied"
+    return AwsError(code, err.message, err.status, fields=err.fields, headers=err.headers)

@@ -3,7 +3,8 @@ each input validated against its shape and authorized before the handler runs.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from cove.errors import AwsError
 from cove.gateway.operations import Handler, Operations, not_implemented
@@ -24,10 +25,11 @@ class JsonRpcService(ServiceDefaults):
         self,
         service_name: str,
         handlers: Mapping[str, Handler],
-        actions: Mapping[str, str] | None = None,
+        actions: Mapping[str, str | None] | None = None,
+        failures: Mapping[type[Exception], Callable[[Any], AwsError]] | None = None,
     ) -> None:
         self.model = service_model(service_name)
-        self.operations = Operations(self.model, handlers, actions or {})
+        self.operations = Operations(self.model, handlers, actions or {}, failures or {})
         self.prefix = self.model.metadata["targetPrefix"] + "."
         self.signing_names = (self.model.signing_name, UNSIGNED)
 

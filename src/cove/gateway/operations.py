@@ -26,8 +26,12 @@ class Operations:
     model: ServiceModel
     handlers: Mapping[str, Handler]
     # The IAM action of an operation whose action is not `<prefix>:<Operation>`, e.g.
-    # Lambda's Invoke is `lambda:InvokeFunction`.
-    actions: Mapping[str, str] = field(default_factory=dict)
+    # Lambda's Invoke is `lambda:InvokeFunction`; None for one that needs no permission
+    # (STS GetCallerIdentity).
+    actions: Mapping[str, str | None] = field(default_factory=dict)
+    # A subsystem's typed failures, each turned into the API's wire error by its table
+    # (IdentityError -> IAM's NoSuchEntity, ...).
+    failures: Mapping[type[Exception], Callable[[Any], AwsError]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.handlers) - set(self.model.operation_names))
@@ -38,7 +42,7 @@ class Operations:
     def action_prefix(self) -> str:
         return self.model.signing_name
 
-    def action(self, operation: str) -> str:
+    def action(self, operation: str) -> str | None:
         return self.actions.get(operation, f"{self.action_prefix}:{operation}")
 
     def handler(self, operation: OperationModel, missing: AwsError) -> Handler:
@@ -54,10 +58,15 @@ class Operations:
     ) -> dict[str, Any]:
         """Authorize the operation for the caller, then run its handler."""
         ctx.operation = operation.name
-        authorize(ctx, self.action(operation.name))
-        result = handler(ctx, params)
-        if inspect.isawaitable(result):
-            result = await result
+        action = self.action(operation.name)
+        if action is not None:
+            authorize(ctx, action)
+        try:
+            result = handler(ctx, params)
+            if inspect.isawaitable(result):
+                result = await result
+        except tuple(self.failures) as exc:
+            raise self.failures[type(exc)](exc) from None
         return result or {}
 
 

@@ -4,7 +4,8 @@ outputs and errors serialized by it; operations dispatched to handler functions.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from cove.errors import AwsError
 from cove.gateway.operations import Handler, Operations, not_implemented
@@ -21,7 +22,8 @@ class RestService(ServiceDefaults):
         self,
         service_name: str,
         handlers: Mapping[str, Handler],
-        actions: Mapping[str, str] | None = None,
+        actions: Mapping[str, str | None] | None = None,
+        failures: Mapping[type[Exception], Callable[[Any], AwsError]] | None = None,
         *,
         validation_code: str = "ValidationException",
     ) -> None:
@@ -29,7 +31,7 @@ class RestService(ServiceDefaults):
         self.protocol = self.model.protocol
         if self.protocol != "rest-json":
             raise ValueError(f"{service_name} speaks {self.protocol}, not rest-json")
-        self.operations = Operations(self.model, handlers, actions or {})
+        self.operations = Operations(self.model, handlers, actions or {}, failures or {})
         self.router = RestRouter(self.model)
         self.validation_code = validation_code
         # Unsigned too: the path alone tells this service's requests from others', so an

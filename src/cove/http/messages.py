@@ -29,6 +29,12 @@ class Principal:
     account_id: str
     arn: str
     access_key: str
+    user_id: str = ""  # AIDA... for a user, the account id for root (aws:userid)
+    name: str = ""  # the user's name (aws:username); empty for root
+
+    @property
+    def is_root(self) -> bool:
+        return self.arn.endswith(":root")
 
 
 @dataclass

@@ -19,7 +19,7 @@ def authorize(ctx: RequestContext, action: str, resource: str = "*") -> None:
             f"User: anonymous is not authorized to perform: {action} on resource: {resource}",
             403,
         )
-    if principal.arn.endswith(":root"):
+    if principal.is_root:
         return
     raise AwsError(
         "AccessDeniedException",

@@ -1,0 +1,1 @@
+"""The IAM API (query protocol): users and access keys."""

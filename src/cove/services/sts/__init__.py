@@ -1,0 +1,1 @@
+"""The STS API (query protocol): GetCallerIdentity."""
