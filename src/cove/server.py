@@ -22,7 +22,7 @@ from cove.host.limits import raise_open_files_limit
 from cove.http.limits import HttpLimits
 from cove.http.messages import PUBLIC_LISTENER
 from cove.http.server import serve_tcp
-from cove.identity.users import Users
+from cove.identity.directory import Directory
 from cove.runtime.manager import LocalRuntime
 from cove.services.iam.service import iam_service
 from cove.services.metrics import MetricsService
@@ -69,7 +69,7 @@ def build(settings: Settings) -> Cove:
     credentials = CredentialStore(settings.account_id)
     credentials.add_admin(*load_or_create_admin(settings.data_dir))
     resources = ResourceStore(engine)
-    users = Users(engine, settings.account_id, credentials)  # their active keys sign in
+    directory = Directory(engine, settings.account_id, credentials)  # keys sign in at once
     subsystems = _build_subsystems(settings, engine, resources)
     cove = Cove(settings, engine, resources, credentials, claimed, subsystems)
     # Routed by signing name (see Gateway.route); within one, registration order decides,
@@ -78,7 +78,7 @@ def build(settings: Settings) -> Cove:
         RuntimeService(settings, subsystems.runtime, resources),
         sagemaker_service(subsystems.control.context),
         MetricsService(subsystems.runtime),
-        iam_service(users),
+        iam_service(directory),
         sts_service(),
         S3Service(subsystems.objects, credentials),
     ]

@@ -112,7 +112,8 @@ def test_access_keys_sign_at_once_and_stop_at_once(server: CoveServer) -> None:
     }  # fmt: skip
     listed = iam.list_access_keys(UserName="bob")["AccessKeyMetadata"]
     assert {k["AccessKeyId"]: k["Status"] for k in listed} == {
-        key["AccessKeyId"]: "Active", second["AccessKeyId"]: "Inactive"
+        key["AccessKeyId"]: "Active",
+        second["AccessKeyId"]: "Inactive",
     }
     assert error_of(as_key(server, "sts", second).get_caller_identity) == {
         "Type": "Sender", "Code": "InvalidClientTokenId", "Status": 403,

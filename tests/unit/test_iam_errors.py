@@ -15,7 +15,11 @@ def test_every_identity_failure_has_an_iam_error(failure: IdentityFailure) -> No
 
 
 def test_the_details_fill_in_the_text() -> None:
-    err = identity_error(IdentityError(IdentityFailure.NO_SUCH_USER, UserName="bob"))
+    err = identity_error(IdentityError(IdentityFailure.NO_SUCH_ENTITY, Kind="role", Name="r"))
     assert (err.code, err.status, err.message) == (
-        "NoSuchEntity", 404, "The user with name bob cannot be found."
+        "NoSuchEntity",
+        404,
+        "The role with name r cannot be found.",
     )
+    err = identity_error(IdentityError(IdentityFailure.ENTITY_EXISTS, Kind="group", Name="g"))
+    assert (err.code, err.message) == ("EntityAlreadyExists", "Group with name g already exists.")

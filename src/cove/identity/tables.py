@@ -1,30 +1,100 @@
-"""The identity tables. Names are unique without regard to case, as IAM's are, and kept
-as written; `key` columns hold the lower-cased name."""
+"""The identity tables. Users, groups and roles share one table (they differ in a few
+attributes, kept as JSON); what hangs off them (keys, memberships, attached and inline
+policies) refers to their immutable ids, so a rename touches one row. Names are unique
+per kind without regard to case, as IAM's are, and kept as written."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, String, Table, Text
+from sqlalchemy import Column, Float, String, Table, Text, UniqueConstraint
 
 from cove.storage.db import metadata
 
-users_table = Table(
-    "iam_users",
+entities_table = Table(
+    "iam_entities",
     metadata,
-    Column("key", String(64), primary_key=True),
-    Column("name", String(64), nullable=False),
-    Column("user_id", String(32), nullable=False, unique=True),
+    Column("kind", String(8), primary_key=True),  # user | group | role
+    Column("key", String(128), primary_key=True),  # lower-cased name
+    Column("name", String(128), nullable=False),
+    Column("entity_id", String(32), nullable=False, unique=True),  # AIDA.. AGPA.. AROA..
     Column("path", String(512), nullable=False),
     Column("created", Float, nullable=False),
     Column("tags", Text, nullable=False),  # JSON list of {"Key", "Value"}
+    Column("attributes", Text, nullable=False),  # JSON: a role's trust policy, ...
 )
 
 access_keys_table = Table(
     "iam_access_keys",
     metadata,
     Column("access_key_id", String(32), primary_key=True),
-    # the owning user's key (renamed with it); NULL for keys of the account's root user
-    Column("user_key", String(64), nullable=True, index=True),
+    Column("owner_id", String(32), nullable=True, index=True),  # NULL: the root user's
     Column("secret", String(64), nullable=False),
     Column("status", String(16), nullable=False),
     Column("created", Float, nullable=False),
 )
+
+group_members_table = Table(
+    "iam_group_members",
+    metadata,
+    Column("group_id", String(32), primary_key=True),
+    Column("user_id", String(32), primary_key=True, index=True),
+)
+
+policies_table = Table(
+    "iam_policies",
+    metadata,
+    Column("arn", String(1024), primary_key=True),
+    Column("key", String(128), nullable=False, unique=True),  # lower-cased name
+    Column("name", String(128), nullable=False),
+    Column("policy_id", String(32), nullable=False, unique=True),  # ANPA..
+    Column("path", String(512), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("default_version", String(16), nullable=False),
+    Column("next_version", Float, nullable=False),  # versions are numbered v1, v2, ...
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+    Column("tags", Text, nullable=False),
+)
+
+policy_versions_table = Table(
+    "iam_policy_versions",
+    metadata,
+    Column("arn", String(1024), primary_key=True),
+    Column("version_id", String(16), primary_key=True),
+    Column("document", Text, nullable=False),  # as the client sent it
+    Column("created", Float, nullable=False),
+)
+
+attachments_table = Table(
+    "iam_attachments",
+    metadata,
+    Column("entity_id", String(32), primary_key=True),
+    Column("policy_arn", String(1024), primary_key=True, index=True),
+)
+
+inline_policies_table = Table(
+    "iam_inline_policies",
+    metadata,
+    Column("entity_id", String(32), primary_key=True),
+    Column("key", String(128), primary_key=True),  # lower-cased policy name
+    Column("name", String(128), nullable=False),
+    Column("document", Text, nullable=False),
+    UniqueConstraint("entity_id", "key"),
+)
+
+account_table = Table(
+    "iam_account",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("created", Float, nullable=False),  # when this data dir's account was set up
+)
+
+TABLES = [
+    account_table,
+    entities_table,
+    access_keys_table,
+    group_members_table,
+    policies_table,
+    policy_versions_table,
+    attachments_table,
+    inline_policies_table,
+]

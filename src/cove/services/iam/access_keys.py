@@ -1,8 +1,7 @@
 """CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey.
 
 Without a UserName each acts on the caller's own keys (IAM API reference,
-"CreateAccessKey": "IAM determines the user name implicitly based on the AWS access key
-ID signing the request"); for the root user those are the account's root keys."""
+"CreateAccessKey"); for the root user those are the account's root keys."""
 
 from __future__ import annotations
 
@@ -10,36 +9,43 @@ from typing import Any
 
 from cove.gateway.operations import Handler
 from cove.http.messages import RequestContext
-from cove.identity.users import AccessKey, KeyStatus, Users
+from cove.identity.directory import Directory
+from cove.identity.keys import AccessKey, KeyStatus
 from cove.services.iam.paging import page
-from cove.services.iam.users import callers_user, when
+from cove.services.iam.shapes import when
+from cove.services.iam.users import callers_user
 
 
 def key_metadata(key: AccessKey) -> dict[str, Any]:
-    shape = {"AccessKeyId": key.access_key_id, "Status": key.status.value,
-             "CreateDate": when(key.created)}  # fmt: skip
-    if key.user_name is not None:
-        shape["UserName"] = key.user_name
+    shape: dict[str, Any] = {
+        "AccessKeyId": key.access_key_id,
+        "Status": key.status.value,
+        "CreateDate": when(key.created),
+    }
+    if key.owner is not None:
+        shape["UserName"] = key.owner.name
     return shape
 
 
-def handlers(users: Users) -> dict[str, Handler]:
+def handlers(directory: Directory) -> dict[str, Handler]:
+    keys = directory.keys
+
     def create_access_key(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        key = users.create_key(callers_user(ctx, params))
+        key = keys.create(callers_user(ctx, params))
         return {"AccessKey": {**key_metadata(key), "SecretAccessKey": key.secret}}
 
     def list_access_keys(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        keys = users.keys_of(callers_user(ctx, params))
-        chosen, paging = page(keys, params, key=lambda k: k.access_key_id)
+        found = keys.of(callers_user(ctx, params))
+        chosen, paging = page(found, params, key=lambda k: k.access_key_id)
         return {"AccessKeyMetadata": [key_metadata(k) for k in chosen], **paging}
 
     def update_access_key(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         status = KeyStatus(params["Status"])  # the model's enum has been checked
-        users.set_key_status(callers_user(ctx, params), params["AccessKeyId"], status)
+        keys.set_status(callers_user(ctx, params), params["AccessKeyId"], status)
         return {}
 
     def delete_access_key(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        users.delete_key(callers_user(ctx, params), params["AccessKeyId"])
+        keys.delete(callers_user(ctx, params), params["AccessKeyId"])
         return {}
 
     return {

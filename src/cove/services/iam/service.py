@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from cove.gateway.form_service import FormService
 from cove.gateway.operations import Handler
+from cove.identity.directory import Directory
 from cove.identity.errors import IdentityError
-from cove.identity.users import Users
-from cove.services.iam import access_keys, users
+from cove.services.iam import access_keys, groups, per_kind, policies, roles, users
 from cove.services.iam.errors import identity_error
 
+PROVIDERS = (users, access_keys, groups, roles, policies, per_kind)
 
-def iam_service(store: Users) -> FormService:
-    handlers: dict[str, Handler] = {**users.handlers(store), **access_keys.handlers(store)}
+
+def iam_service(directory: Directory) -> FormService:
+    handlers: dict[str, Handler] = {}
+    for provider in PROVIDERS:
+        provided = provider.handlers(directory)
+        clash = handlers.keys() & provided.keys()
+        if clash:
+            raise RuntimeError(f"{provider.__name__} redefines {sorted(clash)}")
+        handlers |= provided
     return FormService("iam", handlers, failures={IdentityError: identity_error})

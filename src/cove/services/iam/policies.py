@@ -1,0 +1,104 @@
+"""CreatePolicy, GetPolicy, ListPolicies, DeletePolicy, CreatePolicyVersion,
+GetPolicyVersion, ListPolicyVersions, SetDefaultPolicyVersion, DeletePolicyVersion,
+ListEntitiesForPolicy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cove.gateway.operations import Handler
+from cove.http.messages import RequestContext
+from cove.identity.directory import Directory
+from cove.identity.kinds import EntityKind
+from cove.services.iam.paging import page
+from cove.services.iam.shapes import policy_shape, version_shape
+
+# ListPolicies' Scope: the account's own (Local), AWS's, or both (All, the default).
+_SCOPES = {"All": (True, True), "Local": (True, False), "AWS": (False, True)}
+_ENTITY_LISTS = {
+    EntityKind.USER: "PolicyUsers",
+    EntityKind.GROUP: "PolicyGroups",
+    EntityKind.ROLE: "PolicyRoles",
+}
+
+
+def handlers(directory: Directory) -> dict[str, Handler]:
+    policies = directory.policies
+
+    def shape(arn: str, full: bool = False) -> dict[str, Any]:
+        return policy_shape(policies.get(arn), policies.attachment_count(arn), full)
+
+    def create_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        policy = policies.create(
+            params["PolicyName"],
+            params["PolicyDocument"],
+            params.get("Path", "/"),
+            params.get("Description", ""),
+            params.get("Tags"),
+        )
+        return {"Policy": shape(policy.arn, full=True)}
+
+    def get_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return {"Policy": shape(params["PolicyArn"], full=True)}
+
+    def list_policies(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        local, aws = _SCOPES[params.get("Scope", "All")]
+        found = policies.list(params.get("PathPrefix", "/"), local=local, aws=aws)
+        counts = {p.arn: policies.attachment_count(p.arn) for p in found}
+        if params.get("OnlyAttached"):
+            found = [p for p in found if counts[p.arn]]
+        chosen, paging = page(found, params, key=lambda p: p.name.lower())
+        return {"Policies": [policy_shape(p, counts[p.arn]) for p in chosen], **paging}
+
+    def delete_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        policies.delete(params["PolicyArn"])
+        return {}
+
+    def create_policy_version(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        version = policies.create_version(
+            params["PolicyArn"], params["PolicyDocument"], bool(params.get("SetAsDefault"))
+        )
+        return {"PolicyVersion": version_shape(version, document=False)}
+
+    def get_policy_version(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        version = policies.version(params["PolicyArn"], params["VersionId"])
+        return {"PolicyVersion": version_shape(version)}
+
+    def list_policy_versions(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        found = policies.versions(params["PolicyArn"])
+        chosen, paging = page(found, params, key=lambda v: f"{int(v.version_id[1:]):012d}")
+        return {"Versions": [version_shape(v, document=False) for v in chosen], **paging}
+
+    def set_default_policy_version(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        policies.set_default(params["PolicyArn"], params["VersionId"])
+        return {}
+
+    def delete_policy_version(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        policies.delete_version(params["PolicyArn"], params["VersionId"])
+        return {}
+
+    def list_entities_for_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        wanted = params.get("EntityFilter")
+        out: dict[str, Any] = {name: [] for name in _ENTITY_LISTS.values()}
+        for entity_id in policies.entities_of(params["PolicyArn"]):
+            entity = directory.entities.by_id(entity_id)
+            if entity is None or (wanted and wanted != entity.kind.title):
+                continue
+            title = entity.kind.title
+            out[_ENTITY_LISTS[entity.kind]].append(
+                {f"{title}Name": entity.name, f"{title}Id": entity.entity_id}
+            )
+        return {**out, "IsTruncated": False}
+
+    return {
+        "CreatePolicy": create_policy,
+        "GetPolicy": get_policy,
+        "ListPolicies": list_policies,
+        "DeletePolicy": delete_policy,
+        "CreatePolicyVersion": create_policy_version,
+        "GetPolicyVersion": get_policy_version,
+        "ListPolicyVersions": list_policy_versions,
+        "SetDefaultPolicyVersion": set_default_policy_version,
+        "DeletePolicyVersion": delete_policy_version,
+        "ListEntitiesForPolicy": list_entities_for_policy,
+    }
