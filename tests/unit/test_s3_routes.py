@@ -22,7 +22,7 @@ def routed(method: str, bucket: str, key: str, query: str = "",
                   RequestContext(PUBLIC_LISTENER, "127.0.0.1"))
     call = S3Call(req, bucket, key, dict(parse_qsl(query, keep_blank_values=True)))
     try:
-        return route(call).name
+        return route(call)[0].name
     except AwsError as err:
         return f"{err.code} {err.status}"
 
