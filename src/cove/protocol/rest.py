@@ -349,7 +349,9 @@ class OperationBinding:
         if layout is not None:
             for name, item in value.items():
                 member = layout.members.get(name)
-                if item is None or member is None or member.location is None:
+                if member is None:
+                    raise ValueError(f"{self.operation.name} answers no member {name}")
+                if item is None or member.location is None:
                     continue
                 if member.location == "statusCode":
                     code = int(item)

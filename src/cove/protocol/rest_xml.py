@@ -83,9 +83,11 @@ def _fill(
 ) -> None:
     members = shape.members
     for name, item in value.items():
+        member = members.get(name)
+        if member is None:
+            raise ValueError(f"{shape.name} has no member {name}")
         if item is None or name not in names:
             continue
-        member = members[name]
         if member.serialization.get("xmlAttribute"):
             # written under its qualified name (`xsi:type`); the prefix is declared by the
             # structure's own xmlNamespace, as botocore does it

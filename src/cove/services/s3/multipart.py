@@ -23,7 +23,7 @@ _CRCS = ("CRC32", "CRC32C", "CRC64NVME")
 
 
 def create_upload(call: S3Call, store: ObjectStore) -> Response:
-    meta = object_meta(call)
+    meta = object_meta(call.input)
     algorithm = checksum_algorithm(call.header("x-amz-checksum-algorithm"))
     kind = (call.header("x-amz-checksum-type") or "").upper() or None
     if kind and not algorithm:
@@ -89,7 +89,7 @@ def upload_part(call: S3Call, store: ObjectStore) -> Response:
 
 
 def _copy_part(call: S3Call, store: ObjectStore, upload: UploadInfo, number: int) -> Response:
-    src_bucket, src_key = copy_source(call)
+    src_bucket, src_key = copy_source(call.header("x-amz-copy-source") or "")
     algorithm = upload.checksum_algorithm
     with store.open_object(src_bucket, src_key) as (src, fh):
         start, end = 0, src.size - 1

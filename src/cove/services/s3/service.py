@@ -104,7 +104,7 @@ _IMPLEMENTED: dict[str, tuple[str, Handler, str | None]] = {
     "DeleteBucket": ("DeleteBucket", buckets.delete_bucket, None),
     "DeleteObjects": ("DeleteObject", objects.delete_objects, "DeleteResult"),
     "PutObject": ("PutObject", objects.put_object, None),
-    "CopyObject": ("PutObject", objects.put_object, None),  # it copies on x-amz-copy-source
+    "CopyObject": ("PutObject", objects.copy_object, None),
     "GetObject": ("GetObject", objects.get_object, None),
     "HeadObject": ("GetObject", objects.head_object, None),
     "DeleteObject": ("DeleteObject", objects.delete_object, None),
