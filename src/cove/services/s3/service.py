@@ -112,7 +112,7 @@ _IMPLEMENTED: dict[str, tuple[str, Handler, str | None]] = {
         "PutObject", multipart.create_upload, "InitiateMultipartUploadResult"
     ),
     "UploadPart": ("PutObject", multipart.upload_part, None),
-    "UploadPartCopy": ("PutObject", multipart.upload_part, None),  # likewise
+    "UploadPartCopy": ("PutObject", multipart.upload_part_copy, None),
     "ListParts": ("ListMultipartUploadParts", multipart.list_parts, "ListPartsResult"),
     "CompleteMultipartUpload": (
         "PutObject", multipart.complete_upload, "CompleteMultipartUploadResult"
