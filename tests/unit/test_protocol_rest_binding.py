@@ -129,3 +129,12 @@ def test_xml_timestamps_carry_milliseconds_and_an_empty_document_is_one() -> Non
     versioning = s3("GetBucketVersioning").serialize({}, root="VersioningConfiguration")
     assert versioning.body.endswith(b"<VersioningConfiguration />")
     assert ("Content-Type", "application/xml") in versioning.headers
+
+
+@pytest.mark.parametrize("text", ["+1", " 1", "1_0", "\u0661", ""])
+def test_integers_are_ascii_digits_as_botocore_writes_them(text: str) -> None:
+    seen: list[str] = []
+    get = s3("GetObject", invalid=lambda member, wire, value: seen.append(value))
+    assert "PartNumber" not in get.parse({}, {"partNumber": [text]}, {})
+    assert seen == [text]
+    assert get.parse({}, {"partNumber": ["-3"]}, {})["PartNumber"] == -3

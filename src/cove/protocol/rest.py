@@ -40,6 +40,7 @@ from cove.protocol.rest_scalars import (
     QUERY_FORMAT,
     WireValueError,
     from_text,
+    is_json_value,
     join_header_list,
     split_header_list,
     to_text,
@@ -99,6 +100,7 @@ class _Member:
     shape: Shape
     location: str | None
     verbatim: bool  # carried as its wire text, whatever its type
+    plain: bool  # a string that is its own text (no jsonvalue): no conversion either way
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,8 @@ def _layout(shape: Shape, verbatim: frozenset[str]) -> _Layout:
         location = member.serialization.get("location")
         wire = member.serialization.get("name", name)
         key = wire.lower() if location in ("header", "headers") else wire
-        members[name] = _Member(name, wire, key, member, location, name in verbatim)
+        plain = member.type_name == "string" and not is_json_value(member)
+        members[name] = _Member(name, wire, key, member, location, name in verbatim, plain)
 
     def located(where: str) -> list[_Member]:
         return [m for m in members.values() if m.location == where]
@@ -239,7 +242,7 @@ class OperationBinding:
         return params
 
     def _value(self, member: _Member, shape: Shape, text: str, fmt: str) -> Any:
-        if member.verbatim:
+        if member.verbatim or member.plain:
             return text
         try:
             return from_text(shape, text, fmt)
@@ -381,7 +384,7 @@ class OperationBinding:
 
     @staticmethod
     def _header_text(member: _Member, item: Any) -> str:
-        if member.verbatim:
+        if member.verbatim or member.plain:
             return str(item)
         if member.shape.type_name == "list":
             texts = [to_text(member.shape.member, v, HEADER_FORMAT) for v in item]

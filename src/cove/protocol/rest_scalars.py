@@ -74,7 +74,7 @@ def format_timestamp(value: Any, fmt: str, *, millis: bool = False) -> str | int
 
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
-_INTEGER = re.compile(r"[+-]?[0-9]+")
+_INTEGER = re.compile(r"-?[0-9]+")
 
 
 def parse_timestamp(text: str | int | float, fmt: str) -> dt.datetime:
@@ -154,7 +154,7 @@ def from_text(shape: Shape, text: str, ts_default: str) -> Any:
                 raise WireValueError(f"not a boolean: {text!r}")
             return lowered == "true"
         if kind in ("integer", "long"):
-            # ASCII digits only: Python's int() would also take " 1", "1_000" and "١"
+            # as botocore writes them: Python's int() would also take "+1", " 1", "1_000", "١"
             if not _INTEGER.fullmatch(text):
                 raise WireValueError(f"not an integer: {text[:64]!r}")
             return int(text)

@@ -11,8 +11,7 @@ from typing import Any
 
 from cove.errors import AwsError
 from cove.protocol.rest_xml import DECLARATION
-from cove.services.s3.call import Reply, S3Call, owner_members, quoted
-from cove.services.s3.xml_docs import S3_NS
+from cove.services.s3.call import S3_NS, Reply, S3Call, owner, quoted
 from cove.storage.s3.errors import StoreError, StoreFailure
 from cove.storage.s3.objects import ListPage, ObjectInfo, ObjectStore
 
@@ -106,7 +105,7 @@ def list_buckets(call: S3Call, store: ObjectStore) -> Reply:
         "Buckets": [
             {"Name": b.name, "CreationDate": b.created, "BucketRegion": b.region} for b in page
         ],
-        "Owner": owner_members(call.account),
+        "Owner": owner(call.account),
     }
     if rest:
         output["ContinuationToken"] = _encode_token(page[-1].name)
@@ -191,7 +190,7 @@ def _content(call: S3Call, obj: ObjectInfo, encode: Encoder, with_owner: bool) -
         "StorageClass": "STANDARD",
     }
     if with_owner:
-        content["Owner"] = owner_members(call.account)
+        content["Owner"] = owner(call.account)
     return content
 
 

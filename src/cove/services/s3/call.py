@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote_to_bytes
 
 from cove.errors import AwsError
-from cove.http.messages import Request, Response
-from cove.protocol.rest import OperationBinding
+from cove.http.messages import Request
+from cove.protocol.rest import OperationBinding, malformed
 from cove.services.s3.payload import Payload, SecretLookup, read_payload
 from cove.services.s3.values import invalid_count
-from cove.services.s3.xml_docs import Node, render
 
-XML = "application/xml"
+# The namespace of S3's documents (the model gives its root elements none).
+S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
 
 @dataclass
@@ -34,9 +34,6 @@ class S3Call:
     @property
     def headers(self) -> dict[str, str]:
         return self.req.headers
-
-    def header(self, name: str) -> str | None:
-        return self.req.headers.get(name)
 
     @property
     def request_id(self) -> str:
@@ -69,22 +66,6 @@ class S3Call:
         if value < 0:
             assert self.binding is not None
             raise invalid_count(self.binding.wire_name(member), str(value))
-        return value if maximum is None else min(value, maximum)
-
-    def int_param(self, name: str, default: int, maximum: int | None = None) -> int:
-        raw = self.query.get(name)
-        if raw is None or raw == "":
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            value = -1
-        if value < 0:
-            raise AwsError(
-                "InvalidArgument",
-                f"Provided {name} not an integer or within integer range",
-                fields={"ArgumentName": name, "ArgumentValue": raw},
-            )
         return value if maximum is None else min(value, maximum)
 
     def encoder(self) -> Callable[[str], str]:
@@ -137,37 +118,16 @@ def decode_path(raw: str) -> str:
         raise AwsError("InvalidURI", "Couldn't parse the specified URI.") from None
 
 
-def common_headers(call: S3Call) -> list[tuple[str, str]]:
-    return [("x-amz-request-id", call.request_id), ("x-amz-id-2", call.request_id)]
-
-
-def respond(
-    call: S3Call,
-    status: int = 200,
-    headers: Sequence[tuple[str, str]] = (),
-    body: bytes = b"",
-) -> Response:
-    return Response(status, [*common_headers(call), *headers], body)
-
-
-def xml_response(
-    call: S3Call,
-    root: str,
-    children: Sequence[Node],
-    headers: Sequence[tuple[str, str]] = (),
-) -> Response:
-    return respond(call, 200, [("Content-Type", XML), *headers], render(root, children))
+def malformed_xml() -> AwsError:
+    """A document that parses but is not what its operation takes (no Object to delete)."""
+    return malformed("rest-xml", "", xml_body=True)
 
 
 def quoted(etag: str) -> str:
     return f'"{etag}"'
 
 
-def owner_members(account: str) -> dict[str, str]:
+def owner(account: str) -> dict[str, str]:
     """S3 names owners by a 64-hex canonical user id; derive a stable one per account."""
     canonical = hashlib.sha256(f"cove:{account}".encode()).hexdigest()
     return {"ID": canonical, "DisplayName": account}
-
-
-def owner(account: str) -> list[Node]:
-    return list(owner_members(account).items())

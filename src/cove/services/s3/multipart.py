@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cove.errors import AwsError
-from cove.services.s3.call import Reply, S3Call, owner_members, quoted
+from cove.services.s3.call import Reply, S3Call, malformed_xml, owner, quoted
 from cove.services.s3.objects import (
     BYTE_RANGE,
     check_size,
@@ -15,7 +15,6 @@ from cove.services.s3.objects import (
 )
 from cove.services.s3.payload import checksum_algorithm, invalid_request
 from cove.services.s3.values import invalid_object_size, invalid_part_number
-from cove.services.s3.xml_docs import malformed_xml
 from cove.storage.s3.checksums import FULL_OBJECT_DEFAULT
 from cove.storage.s3.objects import ObjectStore
 from cove.storage.s3.uploads import MAX_PART_NUMBER, RequestedPart, UploadInfo
@@ -178,8 +177,8 @@ def list_parts(call: S3Call, store: ObjectStore) -> Reply:
         "MaxParts": max_parts,
         "IsTruncated": truncated,
         "Parts": listed,
-        "Initiator": owner_members(call.account),
-        "Owner": owner_members(call.account),
+        "Initiator": owner(call.account),
+        "Owner": owner(call.account),
         "StorageClass": "STANDARD",
         "ChecksumAlgorithm": algorithm,
         "ChecksumType": upload.meta.checksum_type,
@@ -206,8 +205,8 @@ def list_uploads(call: S3Call, store: ObjectStore) -> Reply:
             {
                 "Key": encode(upload.key),
                 "UploadId": upload.upload_id,
-                "Initiator": owner_members(call.account),
-                "Owner": owner_members(call.account),
+                "Initiator": owner(call.account),
+                "Owner": owner(call.account),
                 "StorageClass": "STANDARD",
                 "Initiated": upload.initiated,
                 "ChecksumAlgorithm": upload.checksum_algorithm,

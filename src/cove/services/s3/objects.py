@@ -12,11 +12,10 @@ from typing import Any
 from cove.errors import AwsError
 from cove.http.header_values import is_field_value
 from cove.http.messages import FileBody
-from cove.services.s3.call import Reply, S3Call, decode_path, quoted
+from cove.services.s3.call import Reply, S3Call, decode_path, malformed_xml, quoted
 from cove.services.s3.errors import store_error
 from cove.services.s3.payload import Payload
 from cove.services.s3.values import unsatisfiable_part
-from cove.services.s3.xml_docs import malformed_xml
 from cove.storage.s3.errors import StoreError
 from cove.storage.s3.objects import BlobWriter, ObjectInfo, ObjectMeta, ObjectStore
 

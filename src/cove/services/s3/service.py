@@ -31,18 +31,18 @@ from cove.http.body import BodyAborted, BodyFailure
 from cove.http.messages import BodyPlan, Request, Response
 from cove.iam.policy import authorize
 from cove.protocol.rest import OperationBinding
+from cove.protocol.rest_errors import error_response
 from cove.protocol.rest_routes import RestRouter, RouteMatch, literal_query, parse_query
 from cove.protocol.shapes import service_model
 from cove.services.s3 import buckets, multipart, objects
-from cove.services.s3.call import XML, Reply, S3Call, common_headers, parse_call
+from cove.services.s3.call import S3_NS, Reply, S3Call, parse_call
 from cove.services.s3.errors import store_error
 from cove.services.s3.objects import MAX_OBJECT_SIZE
 from cove.services.s3.values import VERBATIM, invalid_value
-from cove.services.s3.xml_docs import S3_NS, error_body
 from cove.storage.s3.errors import StoreError
 from cove.storage.s3.objects import ObjectStore
 
-Handler = Callable[[S3Call, ObjectStore], Reply | Response]
+Handler = Callable[[S3Call, ObjectStore], Reply]
 
 # Sub-resources select an operation; any other sub-resource (?acl, ?tagging, ...) is
 # answered with NotImplemented rather than silently treated as a plain object call.
@@ -204,9 +204,7 @@ def _parse(operation: Operation, call: S3Call, found: RouteMatch) -> None:
     call.input = binding.parse(found.labels, parse_query(req.query), req.headers, body)
 
 
-def _answer(operation: Operation, call: S3Call, reply: Reply | Response) -> Response:
-    if isinstance(reply, Response):
-        return reply
+def _answer(operation: Operation, call: S3Call, reply: Reply) -> Response:
     response = operation.binding.serialize(
         reply.output, call.request_id, status=reply.status, root=operation.root,
         namespace=S3_NS,
@@ -307,10 +305,6 @@ class S3Service(ServiceDefaults):
             code = "AccessDenied"
         elif code == "InternalFailure":
             code, message = "InternalError", "We encountered an internal error. Please try again."
-        shaped = AwsError(code, message, err.status, fields=err.fields)
-        call = S3Call(req, "", "", {})
-        headers = [*common_headers(call), *err.headers.items()]
-        if req.method == "HEAD":  # S3 answers HEAD errors with the status alone
-            return Response(err.status, headers, b"", content_length=0)
-        headers.append(("Content-Type", XML))
-        return Response(err.status, headers, error_body(shaped, req.context.request_id))
+        shaped = AwsError(code, message, err.status, fields=err.fields, headers=err.headers)
+        # S3's <Error> document; a HEAD error is the status alone
+        return error_response(_MODEL, shaped, req.context.request_id, method=req.method)
