@@ -172,10 +172,12 @@ class OperationBinding:
         self._input = _layout(inp, verbatim) if inp is not None else None
         self._output = _layout(out, verbatim) if out is not None else None
         template_query = operation.http["requestUri"].partition("?")[2]
-        claimed = {key for key, _ in literal_query(template_query)} | SIGV4_QUERY
+        keys = {key for key, _ in literal_query(template_query)}
         if self._input is not None:
-            claimed |= set(self._input.query)
-        self._claimed = frozenset(claimed)
+            keys |= set(self._input.query)
+        # the query keys the operation takes: its template's literals and its members'
+        self.query_keys = frozenset(keys)
+        self._claimed = self.query_keys | SIGV4_QUERY
         self._status = int(operation.http.get("responseCode", 200))
 
     @property

@@ -7,11 +7,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote_to_bytes
+from urllib.parse import quote, unquote_to_bytes
 
 from cove.errors import AwsError
 from cove.http.messages import Request
 from cove.protocol.rest import OperationBinding, malformed
+from cove.protocol.rest_routes import parse_query
 from cove.services.s3.payload import Payload, SecretLookup, read_payload
 from cove.services.s3.values import invalid_count
 
@@ -24,7 +25,7 @@ class S3Call:
     req: Request
     bucket: str  # "" for the service (ListBuckets)
     key: str  # "" for bucket operations
-    query: dict[str, str]  # as sent, for routing; handlers read `input`
+    params: dict[str, list[str]]  # the query as sent, for routing; handlers read `input`
     secret_for: SecretLookup | None = None
     # the operation's input members, as its rest binding parsed them from the request
     # (all but an XML payload, which `document` reads once the body's checks passed)
@@ -92,14 +93,14 @@ class Reply:
 
 def parse_call(req: Request, secret_for: SecretLookup | None) -> S3Call:
     """Path-style (`/bucket/key`) or, for `bucket.localhost` hosts, virtual-hosted."""
-    query = dict(parse_qsl(req.query, keep_blank_values=True))
     path = req.path
     host = req.headers.get("host", "").rsplit(":", 1)[0].lower()
     if host.endswith(".localhost"):
         bucket, key = host.removesuffix(".localhost"), path[1:]
     else:
         bucket, _, key = path[1:].partition("/")
-    return S3Call(req, decode_path(bucket), decode_path(key), query, secret_for)
+    params = parse_query(req.query)
+    return S3Call(req, decode_path(bucket), decode_path(key), params, secret_for)
 
 
 _ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")

@@ -15,13 +15,10 @@ the same binding. An operation is a handler and one line in `_IMPLEMENTED`.
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote
-
-from botocore.model import OperationModel
+from urllib.parse import quote
 
 from cove.auth.credentials import CredentialStore
 from cove.errors import AwsError
@@ -32,7 +29,7 @@ from cove.http.messages import BodyPlan, Request, Response
 from cove.iam.policy import authorize
 from cove.protocol.rest import OperationBinding
 from cove.protocol.rest_errors import error_response
-from cove.protocol.rest_routes import RestRouter, RouteMatch, literal_query, parse_query
+from cove.protocol.rest_routes import RestRouter, RouteMatch
 from cove.protocol.shapes import service_model
 from cove.services.s3 import buckets, multipart, objects
 from cove.services.s3.call import S3_NS, Reply, S3Call, parse_call
@@ -141,21 +138,8 @@ def _not_implemented(what: str) -> AwsError:
     )
 
 
-@functools.cache
-def _query_names(operation: OperationModel) -> frozenset[str]:
-    """The query keys an operation takes: its template's literals and its members'."""
-    literals = {k for k, _ in literal_query(operation.http["requestUri"].partition("?")[2])}
-    shape = operation.input_shape
-    members = {
-        m.serialization.get("name", n)
-        for n, m in (shape.members.items() if shape else ())
-        if m.serialization.get("location") == "querystring"
-    }
-    return frozenset(literals | members)
-
-
 def route(call: S3Call) -> tuple[Operation, RouteMatch]:
-    method, q = call.req.method, call.query
+    method, q = call.req.method, call.params
     subresources = [p for p in q if p in _SUBRESOURCES]
     unknown = [
         p
@@ -166,16 +150,16 @@ def route(call: S3Call) -> tuple[Operation, RouteMatch]:
     ]
     if unknown or len(subresources) > 1:
         raise _not_implemented((unknown or subresources)[0])
-    if q.get("versionId") not in (None, "null"):
+    version = q.get("versionId", ["null"])[-1]
+    if version != "null":
         raise AwsError(
             "InvalidArgument",
             "Invalid version id specified",
-            fields={"ArgumentName": "versionId", "ArgumentValue": q["versionId"]},
+            fields={"ArgumentName": "versionId", "ArgumentValue": version},
         )
     # path style, whatever style the request used: the model's templates are path style
     path = "/" + quote(call.bucket, safe="") + ("/" + quote(call.key, safe="/") if call.key else "")
-    query = parse_query(call.req.query)
-    found = _ROUTER.match(method, path, query, call.headers, strict=True)
+    found = _ROUTER.match(method, path, call.params, call.headers, strict=True)
     if found is None:
         raise AwsError(
             "MethodNotAllowed",
@@ -187,7 +171,7 @@ def route(call: S3Call) -> tuple[Operation, RouteMatch]:
     operation = _OPERATIONS.get(name)
     if operation is None:
         raise _not_implemented(subresources[0] if subresources else name)
-    stray = [sub for sub in subresources if sub not in _query_names(found.operation)]
+    stray = [sub for sub in subresources if sub not in operation.binding.query_keys]
     if stray:  # e.g. ?uploads on an object: no operation of that path takes it
         raise _not_implemented(stray[0])
     return operation, found
@@ -201,7 +185,7 @@ def _parse(operation: Operation, call: S3Call, found: RouteMatch) -> None:
     if binding.streams_input:
         body = req.stream if req.stream is not None else req.body
     call.binding = binding
-    call.input = binding.parse(found.labels, parse_query(req.query), req.headers, body)
+    call.input = binding.parse(found.labels, call.params, req.headers, body)
 
 
 def _answer(operation: Operation, call: S3Call, reply: Reply) -> Response:
@@ -239,10 +223,7 @@ def _is_upload(req: Request) -> bool:
     call = parse_call(req, None)
     if not call.bucket or not call.key:
         return False
-    return not any(
-        name in _SUBRESOURCES and name != "uploadId"
-        for name, _ in parse_qsl(req.query, keep_blank_values=True)
-    )
+    return not any(name in _SUBRESOURCES and name != "uploadId" for name in call.params)
 
 
 def _body_error(exc: BodyAborted) -> AwsError:
