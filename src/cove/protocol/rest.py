@@ -17,8 +17,8 @@ BaseRestParser are the client this mirrors):
   payload (S3's object bodies) is handed through as it is: the request's body stream
   to the handler, a `FileBody` (or bytes) from the handler to the HTTP layer.
 
-An `OperationBinding` is this layout compiled once per operation, so a request costs a
-look-up per header and query key it carries, not a walk of the model.
+An `OperationBinding` is this layout (rest_layout) compiled once per operation, so a
+request costs a look-up per header and query key it carries, not a walk of the model.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.model import OperationModel, Shape
@@ -34,13 +33,13 @@ from botocore.model import OperationModel, Shape
 from cove.errors import AwsError
 from cove.http.messages import FileBody, Response
 from cove.protocol import rest_json, rest_xml
+from cove.protocol.rest_layout import Layout, Member, layout
 from cove.protocol.rest_routes import literal_query
 from cove.protocol.rest_scalars import (
     HEADER_FORMAT,
     QUERY_FORMAT,
     WireValueError,
     from_text,
-    is_json_value,
     join_header_list,
     split_header_list,
     to_text,
@@ -89,67 +88,6 @@ def malformed(protocol: str, message: str, *, xml_body: bool = False) -> AwsErro
     return AwsError("SerializationException", message)
 
 
-# -- the compiled layout ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Member:
-    name: str
-    wire: str  # locationName as the model spells it
-    key: str  # how a request names it: header names lower-cased, query keys as they are
-    shape: Shape
-    location: str | None
-    verbatim: bool  # carried as its wire text, whatever its type
-    plain: bool  # a string that is its own text (no jsonvalue): no conversion either way
-
-
-@dataclass(frozen=True)
-class _Layout:
-    """Where the members of one input or output shape travel."""
-
-    shape: Shape
-    members: dict[str, _Member]  # every member by name, in the model's order
-    uri: tuple[_Member, ...]
-    query: dict[str, _Member]  # by query key: scalars and lists
-    query_map: _Member | None  # takes every key nothing else claims
-    headers: dict[str, _Member]  # by lower-cased header name
-    prefixes: dict[str, _Member]  # `headers` maps by lower-cased prefix
-    payload: _Member | None
-    streaming: bool  # the payload is a streaming blob
-    body: tuple[str, ...]  # location-less members (the body, when there is no payload)
-
-
-def _layout(shape: Shape, verbatim: frozenset[str]) -> _Layout:
-    members: dict[str, _Member] = {}
-    for name, member in shape.members.items():
-        location = member.serialization.get("location")
-        wire = member.serialization.get("name", name)
-        key = wire.lower() if location in ("header", "headers") else wire
-        plain = member.type_name == "string" and not is_json_value(member)
-        members[name] = _Member(name, wire, key, member, location, name in verbatim, plain)
-
-    def located(where: str) -> list[_Member]:
-        return [m for m in members.values() if m.location == where]
-
-    query = located("querystring")
-    payload_name = shape.serialization.get("payload")
-    payload = members[payload_name] if payload_name is not None else None
-    return _Layout(
-        shape,
-        members,
-        tuple(located("uri")),
-        {m.key: m for m in query if m.shape.type_name != "map"},
-        next((m for m in query if m.shape.type_name == "map"), None),
-        {m.key: m for m in located("header")},
-        {m.key: m for m in located("headers")},
-        payload,
-        payload is not None
-        and payload.shape.type_name == "blob"
-        and bool(payload.shape.serialization.get("streaming")),
-        tuple(m.name for m in members.values() if m.location is None),
-    )
-
-
 class OperationBinding:
     """One operation's requests and responses on the wire, compiled from the model once.
 
@@ -169,8 +107,8 @@ class OperationBinding:
         self.protocol = protocol_of(operation)
         self._invalid = invalid
         inp, out = operation.input_shape, operation.output_shape
-        self._input = _layout(inp, verbatim) if inp is not None else None
-        self._output = _layout(out, verbatim) if out is not None else None
+        self._input = layout(inp, verbatim) if inp is not None else None
+        self._output = layout(out, verbatim) if out is not None else None
         template_query = operation.http["requestUri"].partition("?")[2]
         keys = {key for key, _ in literal_query(template_query)}
         if self._input is not None:
@@ -243,7 +181,7 @@ class OperationBinding:
             params.update(self.parse_body(body))
         return params
 
-    def _value(self, member: _Member, shape: Shape, text: str, fmt: str) -> Any:
+    def _value(self, member: Member, shape: Shape, text: str, fmt: str) -> Any:
         if member.verbatim or member.plain:
             return text
         try:
@@ -253,19 +191,19 @@ class OperationBinding:
                 raise malformed(self.protocol, f"{member.wire}: {exc}") from None
             return self._invalid(member.name, member.wire, text)
 
-    def _put(self, params: dict[str, Any], member: _Member, text: str, fmt: str) -> None:
+    def _put(self, params: dict[str, Any], member: Member, text: str, fmt: str) -> None:
         value = self._value(member, member.shape, text, fmt)
         if value is not None:
             params[member.name] = value
 
     def _put_list(
-        self, params: dict[str, Any], member: _Member, texts: Sequence[str], fmt: str
+        self, params: dict[str, Any], member: Member, texts: Sequence[str], fmt: str
     ) -> None:
         items = [self._value(member, member.shape.member, text, fmt) for text in texts]
         params[member.name] = [item for item in items if item is not None]
 
     def _put_query_map(
-        self, params: dict[str, Any], member: _Member, query: Mapping[str, Sequence[str]]
+        self, params: dict[str, Any], member: Member, query: Mapping[str, Sequence[str]]
     ) -> None:
         extra = {k: v for k, v in query.items() if k not in self._claimed}
         if extra:
@@ -385,7 +323,7 @@ class OperationBinding:
         return Response(code, headers, body, content_length=None if body else length)
 
     @staticmethod
-    def _header_text(member: _Member, item: Any) -> str:
+    def _header_text(member: Member, item: Any) -> str:
         if member.verbatim or member.plain:
             return str(item)
         if member.shape.type_name == "list":
@@ -394,7 +332,7 @@ class OperationBinding:
         return to_text(member.shape, item, HEADER_FORMAT)
 
     def _encode_body(
-        self, layout: _Layout, value: dict[str, Any], root: str, namespace: str | None
+        self, layout: Layout, value: dict[str, Any], root: str, namespace: str | None
     ) -> tuple[bytes | FileBody, str | None]:
         payload = layout.payload
         if payload is not None:
