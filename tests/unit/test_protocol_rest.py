@@ -32,6 +32,7 @@ from botocore.serialize import create_serializer
 from shape_examples import example
 
 from cove.errors import AwsError
+from cove.http.messages import Response
 from cove.protocol.rest import parse_request, serialize_response
 from cove.protocol.rest_errors import error_response
 from cove.protocol.rest_routes import RestRouter, parse_query
@@ -241,6 +242,23 @@ def botocore_parse(op: OperationModel, status: int, headers: list, body: bytes,
     return parsed
 
 
+def framed(response: Response) -> list[tuple[str, str]]:
+    """The headers as the HTTP layer sends them: with the Content-Length it frames every
+    answer by (the body's, or the length a bodiless one announces)."""
+    length = response.content_length
+    return [*response.headers, ("Content-Length", str(len(response.body) if length is None
+                                                      else length))]
+
+
+def framed_length(shape: Shape, response: Response) -> dict[str, int]:
+    """A member bound to Content-Length reads back as the length the HTTP layer framed
+    the answer by: the body's, when there is one (S3's GetObject)."""
+    for name, member in shape.members.items():
+        if member.serialization.get("name", "").lower() == "content-length":
+            return {name: int(dict(framed(response))["Content-Length"])}
+    return {}
+
+
 # Event-stream outputs (lambda InvokeWithResponseStream, s3 SelectObjectContent,
 # sagemaker-runtime InvokeEndpointWithResponseStream) are framed by the event-stream
 # encoding, not by these protocols: excluded here, their own codec is a later step.
@@ -257,10 +275,11 @@ def test_response_parses_back_in_botocore(service: str, name: str) -> None:
 
     response = serialize_response(op, value, "req-1")
 
-    parsed = botocore_parse(op, response.status, response.headers, response.body, shape)
+    parsed = botocore_parse(op, response.status, framed(response), response.body, shape)
     if shape is not None:
         parsed = sendable(shape, parsed, protocol)
         value = carried(shape, value, protocol, request=False)
+        value.update(framed_length(shape, response))
     assert parsed == value
     has_status = shape is not None and any(
         m.serialization.get("location") == "statusCode" for m in shape.members.values()

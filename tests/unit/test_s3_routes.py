@@ -4,12 +4,11 @@ route table gave, and copies now named as the operations they are."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
-
 import pytest
 
 from cove.errors import AwsError
 from cove.http.messages import PUBLIC_LISTENER, Request, RequestContext
+from cove.protocol.rest_routes import parse_query
 from cove.services.s3.call import S3Call
 from cove.services.s3.service import route
 
@@ -20,9 +19,9 @@ def routed(method: str, bucket: str, key: str, query: str = "",
            headers: dict[str, str] | None = None) -> str:
     req = Request(method, "/", query, headers or {}, b"",
                   RequestContext(PUBLIC_LISTENER, "127.0.0.1"))
-    call = S3Call(req, bucket, key, dict(parse_qsl(query, keep_blank_values=True)))
+    call = S3Call(req, bucket, key, parse_query(query))
     try:
-        return route(call).name
+        return route(call)[0].name
     except AwsError as err:
         return f"{err.code} {err.status}"
 

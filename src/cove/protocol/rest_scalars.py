@@ -57,9 +57,10 @@ def _utc(when: dt.datetime) -> dt.datetime:
     return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
 
 
-def format_timestamp(value: Any, fmt: str) -> str | int | float:
+def format_timestamp(value: Any, fmt: str, *, millis: bool = False) -> str | int | float:
     """`value` in `fmt`: epoch seconds as a number (whole seconds as an int, as botocore
-    sends them), ISO 8601 in UTC with milliseconds only when there are any, IMF-fixdate."""
+    sends them), ISO 8601 in UTC with milliseconds only when there are any (or always,
+    with `millis`), IMF-fixdate."""
     when = to_datetime(value)
     if fmt == EPOCH:
         seconds = int(when.timestamp())
@@ -67,12 +68,13 @@ def format_timestamp(value: Any, fmt: str) -> str | int | float:
     if fmt == RFC822:
         return format_datetime(when.replace(microsecond=0), usegmt=True)
     text = when.strftime("%Y-%m-%dT%H:%M:%S")
-    if when.microsecond:
+    if when.microsecond or millis:
         text += f".{when.microsecond // 1000:03d}"
     return text + "Z"
 
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
+_INTEGER = re.compile(r"-?[0-9]+")
 
 
 def parse_timestamp(text: str | int | float, fmt: str) -> dt.datetime:
@@ -152,7 +154,10 @@ def from_text(shape: Shape, text: str, ts_default: str) -> Any:
                 raise WireValueError(f"not a boolean: {text!r}")
             return lowered == "true"
         if kind in ("integer", "long"):
-            return int(text.strip())
+            # as botocore writes them: Python's int() would also take "+1", " 1", "1_000", "١"
+            if not _INTEGER.fullmatch(text):
+                raise WireValueError(f"not an integer: {text[:64]!r}")
+            return int(text)
         if kind in ("float", "double"):
             return float(text.strip())
         if kind == "timestamp":

@@ -7,21 +7,35 @@ lists wrapped (items named by the member's locationName, else `member`) or `flat
 key's and value's locationNames), flattened maps without the wrapper; `xmlAttribute`
 members as attributes; `xmlNamespace` as an `xmlns` attribute. Namespaces are ignored
 when reading, as botocore's parser ignores them (`_node_tag`).
+
+A structure is written in the order of the dict it is given, as botocore's
+RestXMLSerializer writes it, and its timestamps in ISO 8601 with milliseconds, as the
+rest-xml services write them (`2009-10-12T17:50:30.000Z` throughout the S3 API
+reference); botocore reads them with or without.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Collection
 from typing import Any
 
 from botocore.model import Shape
 
-from cove.protocol.rest_scalars import XML_FORMAT, WireValueError, from_text, to_text
+from cove.protocol.rest_scalars import (
+    ISO8601,
+    XML_FORMAT,
+    WireValueError,
+    format_timestamp,
+    from_text,
+    timestamp_format,
+    to_text,
+)
 
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
-def _local(tag: str) -> str:
+def local_name(tag: str) -> str:
     """`{namespace}Name` or `prefix:Name` -> `Name`."""
     return tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
 
@@ -39,7 +53,7 @@ def member_tag(member: Shape, name: str) -> str:
 # -- writing ------------------------------------------------------------------------------
 
 
-def document(shape: Shape, value: dict[str, Any], root: str, names: list[str],
+def document(shape: Shape, value: dict[str, Any], root: str, names: Collection[str],
              namespace: str | None = None) -> bytes:
     """A whole body: element `root` holding members `names` of structure `value`."""
     elem = ET.Element(root)
@@ -52,7 +66,7 @@ def document(shape: Shape, value: dict[str, Any], root: str, names: list[str],
 
 def payload_document(shape: Shape, value: Any, root: str, namespace: str | None = None) -> bytes:
     """A structure payload member as the whole body."""
-    return document(shape, value, root, list(shape.members), namespace)
+    return document(shape, value, root, shape.members, namespace)
 
 
 def _add_namespace(shape: Shape, elem: ET.Element) -> None:
@@ -64,13 +78,16 @@ def _add_namespace(shape: Shape, elem: ET.Element) -> None:
         elem.set("xmlns", ns)
 
 
-def _fill(elem: ET.Element, shape: Shape, value: dict[str, Any], names: list[str]) -> None:
+def _fill(
+    elem: ET.Element, shape: Shape, value: dict[str, Any], names: Collection[str]
+) -> None:
     members = shape.members
-    for name in names:
-        item = value.get(name)
-        if item is None:
+    for name, item in value.items():
+        member = members.get(name)
+        if member is None:
+            raise ValueError(f"{shape.name} has no member {name}")
+        if item is None or name not in names:
             continue
-        member = members[name]
         if member.serialization.get("xmlAttribute"):
             # written under its qualified name (`xsi:type`); the prefix is declared by the
             # structure's own xmlNamespace, as botocore does it
@@ -103,7 +120,9 @@ def _write(parent: ET.Element, shape: Shape, value: Any, tag: str) -> None:
     elem = ET.SubElement(parent, tag)
     _add_namespace(shape, elem)
     if kind == "structure":
-        _fill(elem, shape, value, list(shape.members))
+        _fill(elem, shape, value, shape.members)
+    elif kind == "timestamp" and timestamp_format(shape, XML_FORMAT) == ISO8601:
+        elem.text = str(format_timestamp(value, ISO8601, millis=True))
     else:
         elem.text = to_text(shape, value, XML_FORMAT)
 
@@ -128,7 +147,7 @@ def load_members(shape: Shape, elem: ET.Element, names: list[str]) -> dict[str, 
     children: dict[str, list[ET.Element]] = {}
     for child in elem:
         if isinstance(child.tag, str):  # not a comment or processing instruction
-            children.setdefault(_local(child.tag), []).append(child)
+            children.setdefault(local_name(child.tag), []).append(child)
     members = shape.members
     out: dict[str, Any] = {}
     for name in names:
@@ -171,7 +190,7 @@ def _load_entries(shape: Shape, entries: list[ET.Element]) -> dict[Any, Any]:
         for part in entry:
             if not isinstance(part.tag, str):
                 continue
-            tag = _local(part.tag)
+            tag = local_name(part.tag)
             if tag == key_tag:
                 key_node = part
             elif tag == value_tag:
@@ -187,8 +206,8 @@ def _attribute(elem: ET.Element, qualified: str) -> str | None:
     `{namespace-uri}type`."""
     if qualified in elem.attrib:
         return elem.attrib[qualified]
-    wanted = _local(qualified)
+    wanted = local_name(qualified)
     for key, value in elem.attrib.items():
-        if _local(key) == wanted:
+        if local_name(key) == wanted:
             return value
     return None

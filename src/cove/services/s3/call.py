@@ -1,19 +1,23 @@
-"""One S3 request as the operation handlers see it, and the helpers that answer it."""
+"""One S3 request as the operation handlers see it, and what they answer with."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote, unquote_to_bytes
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, unquote_to_bytes
 
 from cove.errors import AwsError
-from cove.http.messages import Request, Response
+from cove.http.messages import Request
+from cove.protocol.rest import OperationBinding, malformed
+from cove.protocol.rest_routes import parse_query
 from cove.services.s3.payload import Payload, SecretLookup, read_payload
-from cove.services.s3.xml_docs import Node, render
+from cove.services.s3.values import invalid_count
 
-XML = "application/xml"
+# The namespace of S3's documents (the model gives its root elements none).
+S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
 
 @dataclass
@@ -21,15 +25,16 @@ class S3Call:
     req: Request
     bucket: str  # "" for the service (ListBuckets)
     key: str  # "" for bucket operations
-    query: dict[str, str]
+    params: dict[str, list[str]]  # the query as sent, for routing; handlers read `input`
     secret_for: SecretLookup | None = None
+    # the operation's input members, as its rest binding parsed them from the request
+    # (all but an XML payload, which `document` reads once the body's checks passed)
+    input: dict[str, Any] = field(default_factory=dict)
+    binding: OperationBinding | None = None
 
     @property
     def headers(self) -> dict[str, str]:
         return self.req.headers
-
-    def header(self, name: str) -> str | None:
-        return self.req.headers.get(name)
 
     @property
     def request_id(self) -> str:
@@ -41,44 +46,61 @@ class S3Call:
         return principal.account_id if principal else "anonymous"
 
     def payload(self, flexible: bool = True) -> Payload:
-        return read_payload(self.req, self.secret_for, flexible)
+        """The body, decoded (aws-chunked) and checked as it is read: a streaming payload
+        member as the binding handed it through, else the whole body."""
+        return read_payload(self.req, self.secret_for, flexible, self.input.get("Body"))
 
-    def int_param(self, name: str, default: int, maximum: int | None = None) -> int:
-        raw = self.query.get(name)
-        if raw is None or raw == "":
+    def document(self, flexible: bool = True) -> Any:
+        """The operation's XML payload member (CreateBucketConfiguration, Delete, ...), from
+        the body once its integrity checks passed; None for a body of whitespace at most."""
+        assert self.binding is not None and self.binding.payload_name is not None
+        body = self.payload(flexible).verified_bytes()
+        if not body.strip():
+            return None
+        return self.binding.parse_body(body).get(self.binding.payload_name)
+
+    def count(self, member: str, default: int, maximum: int | None = None) -> int:
+        """A count parameter (MaxKeys, ...): `default` when absent, at most `maximum`."""
+        value = self.input.get(member)
+        if value is None:
             return default
-        try:
-            value = int(raw)
-        except ValueError:
-            value = -1
         if value < 0:
-            raise AwsError(
-                "InvalidArgument",
-                f"Provided {name} not an integer or within integer range",
-                fields={"ArgumentName": name, "ArgumentValue": raw},
-            )
+            assert self.binding is not None
+            raise invalid_count(self.binding.wire_name(member), str(value))
         return value if maximum is None else min(value, maximum)
 
     def encoder(self) -> Callable[[str], str]:
         """How keys are written into listings: URL-encoded when the client asked for it
         (boto3 always does, and decodes them again)."""
-        if self.query.get("encoding-type") == "url":
+        encoding = self.input.get("EncodingType")
+        if encoding == "url":
             return lambda text: quote(text, safe="/")
-        if self.query.get("encoding-type") not in (None, ""):
+        if encoding not in (None, ""):
             raise AwsError("InvalidArgument", "Invalid Encoding Method specified in Request")
         return lambda text: text
 
 
+@dataclass(frozen=True)
+class Reply:
+    """What an operation answers: its output members, which the binding writes as headers
+    and the XML body (or the object's bytes)."""
+
+    output: dict[str, Any] = field(default_factory=dict)
+    status: int | None = None  # where HTTP sets it and the model cannot: 206, 304
+    # a document the model cannot describe (GetBucketLocation's legacy one)
+    document: bytes | None = None
+
+
 def parse_call(req: Request, secret_for: SecretLookup | None) -> S3Call:
     """Path-style (`/bucket/key`) or, for `bucket.localhost` hosts, virtual-hosted."""
-    query = dict(parse_qsl(req.query, keep_blank_values=True))
     path = req.path
     host = req.headers.get("host", "").rsplit(":", 1)[0].lower()
     if host.endswith(".localhost"):
         bucket, key = host.removesuffix(".localhost"), path[1:]
     else:
         bucket, _, key = path[1:].partition("/")
-    return S3Call(req, decode_path(bucket), decode_path(key), query, secret_for)
+    params = parse_query(req.query)
+    return S3Call(req, decode_path(bucket), decode_path(key), params, secret_for)
 
 
 _ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
@@ -97,33 +119,16 @@ def decode_path(raw: str) -> str:
         raise AwsError("InvalidURI", "Couldn't parse the specified URI.") from None
 
 
-def common_headers(call: S3Call) -> list[tuple[str, str]]:
-    return [("x-amz-request-id", call.request_id), ("x-amz-id-2", call.request_id)]
-
-
-def respond(
-    call: S3Call,
-    status: int = 200,
-    headers: Sequence[tuple[str, str]] = (),
-    body: bytes = b"",
-) -> Response:
-    return Response(status, [*common_headers(call), *headers], body)
-
-
-def xml_response(
-    call: S3Call,
-    root: str,
-    children: Sequence[Node],
-    headers: Sequence[tuple[str, str]] = (),
-) -> Response:
-    return respond(call, 200, [("Content-Type", XML), *headers], render(root, children))
+def malformed_xml() -> AwsError:
+    """A document that parses but is not what its operation takes (no Object to delete)."""
+    return malformed("rest-xml", "", xml_body=True)
 
 
 def quoted(etag: str) -> str:
     return f'"{etag}"'
 
 
-def owner(account: str) -> list[Node]:
+def owner(account: str) -> dict[str, str]:
     """S3 names owners by a 64-hex canonical user id; derive a stable one per account."""
     canonical = hashlib.sha256(f"cove:{account}".encode()).hexdigest()
-    return [("ID", canonical), ("DisplayName", account)]
+    return {"ID": canonical, "DisplayName": account}

@@ -3,44 +3,53 @@
 from __future__ import annotations
 
 import contextlib
-import email.utils
+import datetime as dt
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from cove.errors import AwsError
 from cove.http.header_values import is_field_value
-from cove.http.messages import FileBody, Response
-from cove.services.s3.call import S3Call, decode_path, quoted, respond, xml_response
+from cove.http.messages import FileBody
+from cove.services.s3.call import Reply, S3Call, decode_path, malformed_xml, quoted
 from cove.services.s3.errors import store_error
 from cove.services.s3.payload import Payload
-from cove.services.s3.xml_docs import Node, http_date, malformed_xml, parse, text
+from cove.services.s3.values import unsatisfiable_part
 from cove.storage.s3.errors import StoreError
 from cove.storage.s3.objects import BlobWriter, ObjectInfo, ObjectMeta, ObjectStore
 
 MAX_OBJECT_SIZE = 5 * 1024**3
-# Headers S3 stores with an object and returns on GET/HEAD.
-STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding", "content-language",
-                  "expires")
+# Headers S3 stores with an object and returns on GET/HEAD: the stored name -> member.
+STORED_HEADERS = {
+    "cache-control": "CacheControl",
+    "content-disposition": "ContentDisposition",
+    "content-encoding": "ContentEncoding",
+    "content-language": "ContentLanguage",
+    "expires": "Expires",
+}
+_STORED_BY_MEMBER = {member: header for header, member in STORED_HEADERS.items()}
+# GetObject's response-* overrides -> the output member each replaces
 _RESPONSE_OVERRIDES = {
-    "response-content-type": "Content-Type",
-    "response-content-language": "Content-Language",
-    "response-expires": "Expires",
-    "response-cache-control": "Cache-Control",
-    "response-content-disposition": "Content-Disposition",
-    "response-content-encoding": "Content-Encoding",
+    "ResponseContentType": "ContentType",
+    "ResponseContentLanguage": "ContentLanguage",
+    "ResponseExpires": "Expires",
+    "ResponseCacheControl": "CacheControl",
+    "ResponseContentDisposition": "ContentDisposition",
+    "ResponseContentEncoding": "ContentEncoding",
 }
 BYTE_RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
 
 
-def object_meta(call: S3Call) -> ObjectMeta:
-    """What the request says about the object besides its bytes."""
-    meta = ObjectMeta(content_type=call.header("content-type") or "binary/octet-stream")
-    for name, value in call.headers.items():
-        if name.startswith("x-amz-meta-"):
-            meta.user[name.removeprefix("x-amz-meta-")] = value
-        elif name in STORED_HEADERS:
-            meta.headers[name] = value
+def object_meta(inp: Mapping[str, Any]) -> ObjectMeta:
+    """What the request says about the object besides its bytes (stored by header name,
+    in the order the request gave them)."""
+    meta = ObjectMeta(content_type=inp.get("ContentType") or "binary/octet-stream")
+    meta.user.update(inp.get("Metadata", {}))
+    for member, value in inp.items():
+        header = _STORED_BY_MEMBER.get(member)
+        if header is not None:
+            meta.headers[header] = value
     encodings = [e.strip() for e in meta.headers.get("content-encoding", "").split(",")]
     encodings = [e for e in encodings if e and e != "aws-chunked"]
     if encodings:
@@ -69,34 +78,33 @@ def staged_body(store: ObjectStore, payload: Payload, extra: list[str]) -> Itera
         yield blob
 
 
-def checksum_headers(meta: ObjectMeta) -> list[tuple[str, str]]:
-    headers = [(f"x-amz-checksum-{alg.lower()}", value) for alg, value in meta.checksums.items()]
+def checksum_members(meta: ObjectMeta) -> dict[str, str]:
+    """The object's checksums as output members (ChecksumCRC32, ..., ChecksumType)."""
+    members = {f"Checksum{alg}": value for alg, value in meta.checksums.items()}
     if meta.checksum_type and meta.checksums:
-        headers.append(("x-amz-checksum-type", meta.checksum_type))
-    return headers
+        members["ChecksumType"] = meta.checksum_type
+    return members
 
 
-def put_object(call: S3Call, store: ObjectStore) -> Response:
-    if call.header("x-amz-copy-source"):
-        return copy_object(call, store)
-    store.get_bucket(call.bucket)  # fail before storing bytes for nothing
+def put_object(call: S3Call, store: ObjectStore) -> Reply:
+    inp = call.input
+    bucket, key = inp["Bucket"], inp["Key"]
+    store.get_bucket(bucket)  # fail before storing bytes for nothing
     payload = call.payload()
     check_size(payload.size)
-    meta = object_meta(call)
+    meta = object_meta(inp)
     with staged_body(store, payload, []) as blob:
         check_size(blob.size)  # a streamed body is counted as it is written
         payload.verify(blob.hashers)
         if payload.algorithm:
             meta.checksums = {payload.algorithm: blob.hashers.b64(payload.algorithm)}
             meta.checksum_type = "FULL_OBJECT"
-        info = store.put_object(
-            call.bucket, call.key, blob, meta, if_none_match=_if_none_match_star(call)
-        )
-    return respond(call, headers=[("ETag", quoted(info.etag)), *checksum_headers(meta)])
+        info = store.put_object(bucket, key, blob, meta, if_none_match=_if_none_match_star(inp))
+    return Reply({"ETag": quoted(info.etag), **checksum_members(meta)})
 
 
-def _if_none_match_star(call: S3Call) -> bool:
-    value = call.header("if-none-match")
+def _if_none_match_star(inp: Mapping[str, Any]) -> bool:
+    value = inp.get("IfNoneMatch")
     if value is None:
         return False
     if value.strip() != "*":
@@ -107,57 +115,60 @@ def _if_none_match_star(call: S3Call) -> bool:
 STREAM_FROM = 1 << 20  # bodies larger than this are streamed from the object's file
 
 
-def get_object(call: S3Call, store: ObjectStore, head: bool = False) -> Response:
-    with store.open_object(call.bucket, call.key) as (info, fh):
-        not_modified = _check_conditions(call, info)
-        headers = _object_headers(call, info)
+def get_object(call: S3Call, store: ObjectStore, head: bool = False) -> Reply:
+    inp = call.input
+    with store.open_object(inp["Bucket"], inp["Key"]) as (info, fh):
+        not_modified = _check_conditions(inp, info)
+        output = _object_output(call, info)
         if not_modified:
-            keep = ("ETag", "Last-Modified", "x-amz-request-id", "x-amz-id-2")
-            return Response(304, [(k, v) for k, v in headers if k in keep])
-        span = _span(call, info)
+            return Reply({"ETag": output["ETag"], "LastModified": output["LastModified"]}, 304)
+        span = _span(inp, info)
         status = 200
         if span is not None:
             start, end = span
             status = 206
-            headers.append(("Content-Range", f"bytes {start}-{end}/{info.size}"))
-            if "partNumber" in call.query:
-                headers.append(("x-amz-mp-parts-count", str(len(info.meta.part_sizes or [1]))))
+            output["ContentRange"] = f"bytes {start}-{end}/{info.size}"
+            if "PartNumber" in inp:
+                output["PartsCount"] = len(info.meta.part_sizes or [1])
         else:
             start, end = 0, info.size - 1
-            if (call.header("x-amz-checksum-mode") or "").upper() == "ENABLED":
-                headers += checksum_headers(info.meta)
+            if (inp.get("ChecksumMode") or "").upper() == "ENABLED":
+                output |= checksum_members(info.meta)
         length = max(0, end - start + 1)
+        output["ContentLength"] = length
         if head:
-            return Response(status, headers, b"", content_length=length)
+            return Reply(output, status)
         if length > STREAM_FROM:  # sent as the client reads it, never held whole
             own = os.fdopen(os.dup(fh.fileno()), "rb")  # outlives this `with`
-            return Response(status, headers, file=FileBody(own, start, length))
-        fh.seek(start)
-        return Response(status, headers, fh.read(length))
+            output["Body"] = FileBody(own, start, length)
+        else:
+            fh.seek(start)
+            output["Body"] = fh.read(length)
+        return Reply(output, status)
 
 
-def head_object(call: S3Call, store: ObjectStore) -> Response:
+def head_object(call: S3Call, store: ObjectStore) -> Reply:
     return get_object(call, store, head=True)
 
 
-def _object_headers(call: S3Call, info: ObjectInfo) -> list[tuple[str, str]]:
+def _object_output(call: S3Call, info: ObjectInfo) -> dict[str, Any]:
     meta = info.meta
-    headers = [
-        ("x-amz-request-id", call.request_id),
-        ("x-amz-id-2", call.request_id),
-        ("Content-Type", meta.content_type),
-        ("ETag", quoted(info.etag)),
-        ("Last-Modified", http_date(info.last_modified)),
-        ("Accept-Ranges", "bytes"),
-    ]
-    headers += [(name.title(), value) for name, value in meta.headers.items()]
-    headers += [(f"x-amz-meta-{name}", value) for name, value in meta.user.items()]
-    overrides = {
-        header: _override_value(param, call.query[param])
-        for param, header in _RESPONSE_OVERRIDES.items() if param in call.query
+    output: dict[str, Any] = {
+        "ContentType": meta.content_type,
+        "ETag": quoted(info.etag),
+        "LastModified": info.last_modified,
+        "AcceptRanges": "bytes",
     }
-    headers = [(k, overrides.pop(k, v)) for k, v in headers] + list(overrides.items())
-    return headers
+    for header, value in meta.headers.items():
+        output[STORED_HEADERS[header]] = value
+    if meta.user:
+        output["Metadata"] = dict(meta.user)
+    assert call.binding is not None
+    for param, member in _RESPONSE_OVERRIDES.items():
+        value = call.input.get(param)
+        if value is not None:  # in place of what the object has, or added
+            output[member] = _override_value(call.binding.wire_name(param), value)
+    return output
 
 
 def _override_value(param: str, value: str) -> str:
@@ -182,16 +193,16 @@ def _byte_pos(digits: str) -> int:
     return int(digits) if len(digits) <= 19 else 1 << 63
 
 
-def _span(call: S3Call, info: ObjectInfo) -> tuple[int, int] | None:
+def _span(inp: Mapping[str, Any], info: ObjectInfo) -> tuple[int, int] | None:
     """The inclusive byte span asked for by Range or partNumber; None for the whole object."""
-    part = call.query.get("partNumber")
+    part = inp.get("PartNumber")
     if part is not None:
         sizes = info.meta.part_sizes or [info.size]
-        if not part.isdigit() or not 1 <= int(part) <= len(sizes):
-            raise _invalid_part_number(part)
-        start = sum(sizes[: int(part) - 1])
-        return (start, start + sizes[int(part) - 1] - 1) if info.meta.part_sizes else None
-    header = call.header("range")
+        if not 1 <= part <= len(sizes):
+            raise unsatisfiable_part(str(part))
+        start = sum(sizes[: part - 1])
+        return (start, start + sizes[part - 1] - 1) if info.meta.part_sizes else None
+    header = inp.get("Range")
     if not header:
         return None
     match = BYTE_RANGE.match(header.strip().replace(" ", ""))
@@ -221,30 +232,22 @@ def _invalid_range(header: str, size: int) -> AwsError:
     )
 
 
-def _invalid_part_number(part: str) -> AwsError:
-    return AwsError(
-        "InvalidPartNumber",
-        "The requested partnumber is not satisfiable",
-        416,
-        fields={"PartNumberRequested": part},
-    )
-
-
-def _check_conditions(call: S3Call, info: ObjectInfo) -> bool:
-    """Raise PreconditionFailed, or return True for 304 Not Modified, as S3 evaluates them."""
+def _check_conditions(inp: Mapping[str, Any], info: ObjectInfo) -> bool:
+    """Raise PreconditionFailed, or return True for 304 Not Modified, as S3 evaluates them
+    (dates to the second, as HTTP-dates carry them)."""
     modified = int(info.last_modified)
-    if_match = call.header("if-match")
+    if_match = inp.get("IfMatch")
     if if_match is not None:
         if not _etag_matches(if_match, info.etag):
             raise _precondition_failed("If-Match")
     else:
-        since = _http_time(call.header("if-unmodified-since"))
+        since = _seconds(inp.get("IfUnmodifiedSince"))
         if since is not None and modified > since:
             raise _precondition_failed("If-Unmodified-Since")
-    if_none_match = call.header("if-none-match")
+    if_none_match = inp.get("IfNoneMatch")
     if if_none_match is not None:
         return _etag_matches(if_none_match, info.etag)
-    since = _http_time(call.header("if-modified-since"))
+    since = _seconds(inp.get("IfModifiedSince"))
     return since is not None and modified <= since
 
 
@@ -253,13 +256,8 @@ def _etag_matches(header: str, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
-def _http_time(value: str | None) -> int | None:
-    if not value:
-        return None
-    try:
-        return int(email.utils.parsedate_to_datetime(value).timestamp())
-    except (TypeError, ValueError):
-        return None
+def _seconds(when: dt.datetime | None) -> int | None:
+    return None if when is None else int(when.timestamp())
 
 
 def _precondition_failed(condition: str) -> AwsError:
@@ -271,61 +269,63 @@ def _precondition_failed(condition: str) -> AwsError:
     )
 
 
-def delete_object(call: S3Call, store: ObjectStore) -> Response:
-    store.delete_object(call.bucket, call.key)
-    return respond(call, 204)
+def delete_object(call: S3Call, store: ObjectStore) -> Reply:
+    store.delete_object(call.input["Bucket"], call.input["Key"])
+    return Reply()
 
 
-def copy_source(call: S3Call, header: str = "x-amz-copy-source") -> tuple[str, str]:
-    source = decode_path((call.header(header) or "").split("?", 1)[0]).lstrip("/")
+def copy_source(value: str, wire: str = "x-amz-copy-source") -> tuple[str, str]:
+    """The bucket and key a CopySource member names (`bucket/key`, percent-encoded,
+    optionally with a leading slash and a `?versionId=`)."""
+    source = decode_path(value.split("?", 1)[0]).lstrip("/")
     bucket, _, key = source.partition("/")
     if not bucket or not key:
         raise AwsError(
             "InvalidArgument",
             "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
-            fields={"ArgumentName": header, "ArgumentValue": call.header(header) or ""},
+            fields={"ArgumentName": wire, "ArgumentValue": value},
         )
     return bucket, key
 
 
-def copy_object(call: S3Call, store: ObjectStore) -> Response:
-    src_bucket, src_key = copy_source(call)
-    directive = (call.header("x-amz-metadata-directive") or "COPY").upper()
+def copy_object(call: S3Call, store: ObjectStore) -> Reply:
+    inp = call.input
+    bucket, key = inp["Bucket"], inp["Key"]
+    src_bucket, src_key = copy_source(inp["CopySource"])
+    directive = (inp.get("MetadataDirective") or "COPY").upper()
     if directive not in ("COPY", "REPLACE"):
         raise AwsError("InvalidArgument", "Unknown metadata directive.")
-    if (src_bucket, src_key) == (call.bucket, call.key) and directive == "COPY":
+    if (src_bucket, src_key) == (bucket, key) and directive == "COPY":
         raise AwsError(
             "InvalidRequest",
             "This copy request is illegal because it is trying to copy an object to itself "
             "without changing the object's metadata, storage class, website redirect location "
             "or encryption attributes.",
         )
-    meta = object_meta(call) if directive == "REPLACE" else None
-    info = store.copy_object(src_bucket, src_key, call.bucket, call.key, meta)
-    children: list[Node] = [("LastModified", info.last_modified), ("ETag", quoted(info.etag))]
-    children += [(f"Checksum{alg}", value) for alg, value in info.meta.checksums.items()]
-    return xml_response(call, "CopyObjectResult", children)
+    meta = object_meta(inp) if directive == "REPLACE" else None
+    info = store.copy_object(src_bucket, src_key, bucket, key, meta)
+    result = {"LastModified": info.last_modified, "ETag": quoted(info.etag)}
+    result |= {f"Checksum{alg}": value for alg, value in info.meta.checksums.items()}
+    return Reply({"CopyObjectResult": result})
 
 
-def delete_objects(call: S3Call, store: ObjectStore) -> Response:
-    doc = parse(call.payload().verified_bytes())
-    if doc.tag != "Delete":
+def delete_objects(call: S3Call, store: ObjectStore) -> Reply:
+    delete = call.document()
+    objects = (delete or {}).get("Objects", [])
+    if not objects or len(objects) > 1000 or any("Key" not in o for o in objects):
         raise malformed_xml()
-    quiet = (text(doc, "Quiet") or "").lower() == "true"
-    keys = [text(obj, "Key") for obj in doc.findall("Object")]
-    if not keys or len(keys) > 1000 or any(k is None for k in keys):
-        raise malformed_xml()
-    store.get_bucket(call.bucket)
-    results: list[Node] = []
-    for key in keys:
-        assert key is not None
+    quiet = bool(delete.get("Quiet"))
+    bucket = call.input["Bucket"]
+    store.get_bucket(bucket)
+    deleted: list[dict[str, str]] = []
+    errors: list[dict[str, str]] = []
+    for key in (o["Key"] for o in objects):
         try:
-            store.delete_object(call.bucket, key)
+            store.delete_object(bucket, key)
         except StoreError as err:
             wire = store_error(err)
-            error = [("Key", key), ("Code", wire.code), ("Message", wire.message)]
-            results.append(("Error", error))
+            errors.append({"Key": key, "Code": wire.code, "Message": wire.message})
             continue
         if not quiet:
-            results.append(("Deleted", [("Key", key)]))
-    return xml_response(call, "DeleteResult", results)
+            deleted.append({"Key": key})
+    return Reply({"Deleted": deleted, "Errors": errors})

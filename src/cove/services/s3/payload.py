@@ -122,15 +122,27 @@ class Payload:
 
 
 def read_payload(
-    req: Request, secret_for: SecretLookup | None = None, flexible: bool = True
+    req: Request,
+    secret_for: SecretLookup | None = None,
+    flexible: bool = True,
+    body: bytes | Iterable[bytes] | None = None,
 ) -> Payload:
-    """Decode and describe the body. `flexible=False` for operations whose x-amz-checksum-*
-    headers describe something else (CompleteMultipartUpload: the whole object)."""
+    """Decode and describe the body: `body` as the rest binding handed it through (the
+    request's stream, or bytes), else the request's own. `flexible=False` for operations
+    whose x-amz-checksum-* headers describe something else (CompleteMultipartUpload: the
+    whole object).
+
+    The checks read the request's headers, not the operation's members: they cover every
+    body (the XML documents are checked before they are parsed), and most of what they
+    read (x-amz-content-sha256, x-amz-trailer, x-amz-decoded-content-length, the trailer's
+    checksum, an x-amz-checksum-* of an algorithm S3 does not know) is no member at all."""
     headers = req.headers
     sha = headers.get("x-amz-content-sha256", "")
     encodings = [e.strip() for e in headers.get("content-encoding", "").split(",")]
     streaming = sha.startswith("STREAMING-") or "aws-chunked" in encodings
-    wire: Iterable[bytes] = req.stream if req.stream is not None else [req.body]
+    if body is None:
+        body = req.stream if req.stream is not None else req.body
+    wire: Iterable[bytes] = [body] if isinstance(body, bytes) else body
     payload = Payload()
     if streaming:
         if sha not in (STREAMING_UNSIGNED_TRAILER, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER):
@@ -165,7 +177,7 @@ def read_payload(
     payload.content_md5 = _content_md5(headers.get("content-md5"))
     if flexible:
         _resolve_checksum(headers, payload)
-    if req.stream is None:
+    if isinstance(body, bytes):
         payload.load()
     return payload
 

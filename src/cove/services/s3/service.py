@@ -5,18 +5,20 @@ other service claimed (so an unsigned S3 call is answered with S3's AccessDenied
 Operations run in a worker thread, because they hash and write to disk. The bodies of
 PutObject and UploadPart stream to disk as they arrive, after the gateway verified the
 signature from the headers; every other body is small and read whole first.
+
+Which operation a request calls comes from botocore's model (`RestRouter`), its input
+from the operation's rest binding (`OperationBinding`, compiled once per operation with
+S3's rules in `values`), and its answer is the handler's output members serialized by
+the same binding. An operation is a handler and one line in `_IMPLEMENTED`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote
-
-from botocore.model import OperationModel
+from urllib.parse import quote
 
 from cove.auth.credentials import CredentialStore
 from cove.errors import AwsError
@@ -25,17 +27,19 @@ from cove.gateway.service import UNSIGNED, ServiceDefaults
 from cove.http.body import BodyAborted, BodyFailure
 from cove.http.messages import BodyPlan, Request, Response
 from cove.iam.policy import authorize
-from cove.protocol.rest_routes import RestRouter, literal_query, parse_query
+from cove.protocol.rest import OperationBinding
+from cove.protocol.rest_errors import error_response
+from cove.protocol.rest_routes import RestRouter, RouteMatch
 from cove.protocol.shapes import service_model
 from cove.services.s3 import buckets, multipart, objects
-from cove.services.s3.call import XML, S3Call, common_headers, parse_call
+from cove.services.s3.call import S3_NS, Reply, S3Call, parse_call
 from cove.services.s3.errors import store_error
 from cove.services.s3.objects import MAX_OBJECT_SIZE
-from cove.services.s3.xml_docs import error_body
+from cove.services.s3.values import VERBATIM, invalid_value
 from cove.storage.s3.errors import StoreError
 from cove.storage.s3.objects import ObjectStore
 
-Handler = Callable[[S3Call, ObjectStore], Response]
+Handler = Callable[[S3Call, ObjectStore], Reply]
 
 # Sub-resources select an operation; any other sub-resource (?acl, ?tagging, ...) is
 # answered with NotImplemented rather than silently treated as a plain object call.
@@ -73,35 +77,57 @@ class Operation:
     name: str
     action: str  # the IAM action authorization is evaluated on
     handler: Handler
+    binding: OperationBinding
+    root: str | None  # the root element S3 names the output document by
 
 
-# What Cove implements of S3: operation -> (IAM action, handler). Which operation a
-# request calls comes from botocore's model (`RestRouter`: requestUri templates, literal
-# query keys, required members); one the model knows and Cove does not is NotImplemented.
-_IMPLEMENTED: dict[str, tuple[str, Handler]] = {
-    "ListBuckets": ("ListAllMyBuckets", buckets.list_buckets),
-    "ListObjects": ("ListBucket", buckets.list_objects),
-    "ListObjectsV2": ("ListBucket", buckets.list_objects_v2),
-    "GetBucketLocation": ("GetBucketLocation", buckets.get_bucket_location),
-    "GetBucketVersioning": ("GetBucketVersioning", buckets.get_bucket_versioning),
-    "ListMultipartUploads": ("ListBucketMultipartUploads", multipart.list_uploads),
-    "CreateBucket": ("CreateBucket", buckets.create_bucket),
-    "HeadBucket": ("ListBucket", buckets.head_bucket),
-    "DeleteBucket": ("DeleteBucket", buckets.delete_bucket),
-    "DeleteObjects": ("DeleteObject", objects.delete_objects),
-    "PutObject": ("PutObject", objects.put_object),
-    "CopyObject": ("PutObject", objects.put_object),  # it copies on x-amz-copy-source
-    "GetObject": ("GetObject", objects.get_object),
-    "HeadObject": ("GetObject", objects.head_object),
-    "DeleteObject": ("DeleteObject", objects.delete_object),
-    "CreateMultipartUpload": ("PutObject", multipart.create_upload),
-    "UploadPart": ("PutObject", multipart.upload_part),
-    "UploadPartCopy": ("PutObject", multipart.upload_part),  # likewise
-    "ListParts": ("ListMultipartUploadParts", multipart.list_parts),
-    "CompleteMultipartUpload": ("PutObject", multipart.complete_upload),
-    "AbortMultipartUpload": ("AbortMultipartUpload", multipart.abort_upload),
+# What Cove implements of S3: operation -> (IAM action, handler, root element of the
+# output document where it has one). Which operation a request calls comes from
+# botocore's model (`RestRouter`: requestUri templates, literal query keys, required
+# members); one the model knows and Cove does not is NotImplemented.
+_IMPLEMENTED: dict[str, tuple[str, Handler, str | None]] = {
+    "ListBuckets": ("ListAllMyBuckets", buckets.list_buckets, "ListAllMyBucketsResult"),
+    "ListObjects": ("ListBucket", buckets.list_objects, "ListBucketResult"),
+    "ListObjectsV2": ("ListBucket", buckets.list_objects_v2, "ListBucketResult"),
+    "GetBucketLocation": ("GetBucketLocation", buckets.get_bucket_location, None),
+    "GetBucketVersioning": (
+        "GetBucketVersioning", buckets.get_bucket_versioning, "VersioningConfiguration"
+    ),
+    "ListMultipartUploads": (
+        "ListBucketMultipartUploads", multipart.list_uploads, "ListMultipartUploadsResult"
+    ),
+    "CreateBucket": ("CreateBucket", buckets.create_bucket, None),
+    "HeadBucket": ("ListBucket", buckets.head_bucket, None),
+    "DeleteBucket": ("DeleteBucket", buckets.delete_bucket, None),
+    "DeleteObjects": ("DeleteObject", objects.delete_objects, "DeleteResult"),
+    "PutObject": ("PutObject", objects.put_object, None),
+    "CopyObject": ("PutObject", objects.copy_object, None),
+    "GetObject": ("GetObject", objects.get_object, None),
+    "HeadObject": ("GetObject", objects.head_object, None),
+    "DeleteObject": ("DeleteObject", objects.delete_object, None),
+    "CreateMultipartUpload": (
+        "PutObject", multipart.create_upload, "InitiateMultipartUploadResult"
+    ),
+    "UploadPart": ("PutObject", multipart.upload_part, None),
+    "UploadPartCopy": ("PutObject", multipart.upload_part_copy, None),
+    "ListParts": ("ListMultipartUploadParts", multipart.list_parts, "ListPartsResult"),
+    "CompleteMultipartUpload": (
+        "PutObject", multipart.complete_upload, "CompleteMultipartUploadResult"
+    ),
+    "AbortMultipartUpload": ("AbortMultipartUpload", multipart.abort_upload, None),
 }
-_ROUTER = RestRouter(service_model("s3"))
+_MODEL = service_model("s3")
+_ROUTER = RestRouter(_MODEL)
+
+
+def _operation(name: str, action: str, handler: Handler, root: str | None) -> Operation:
+    binding = OperationBinding(
+        _MODEL.operation_model(name), verbatim=VERBATIM, invalid=invalid_value(name)
+    )
+    return Operation(name, f"s3:{action}", handler, binding, root)
+
+
+_OPERATIONS = {name: _operation(name, *entry) for name, entry in _IMPLEMENTED.items()}
 
 
 def _not_implemented(what: str) -> AwsError:
@@ -112,21 +138,8 @@ def _not_implemented(what: str) -> AwsError:
     )
 
 
-@functools.cache
-def _query_names(operation: OperationModel) -> frozenset[str]:
-    """The query keys an operation takes: its template's literals and its members'."""
-    literals = {k for k, _ in literal_query(operation.http["requestUri"].partition("?")[2])}
-    shape = operation.input_shape
-    members = {
-        m.serialization.get("name", n)
-        for n, m in (shape.members.items() if shape else ())
-        if m.serialization.get("location") == "querystring"
-    }
-    return frozenset(literals | members)
-
-
-def route(call: S3Call) -> Operation:
-    method, q = call.req.method, call.query
+def route(call: S3Call) -> tuple[Operation, RouteMatch]:
+    method, q = call.req.method, call.params
     subresources = [p for p in q if p in _SUBRESOURCES]
     unknown = [
         p
@@ -137,16 +150,16 @@ def route(call: S3Call) -> Operation:
     ]
     if unknown or len(subresources) > 1:
         raise _not_implemented((unknown or subresources)[0])
-    if q.get("versionId") not in (None, "null"):
+    version = q.get("versionId", ["null"])[-1]
+    if version != "null":
         raise AwsError(
             "InvalidArgument",
             "Invalid version id specified",
-            fields={"ArgumentName": "versionId", "ArgumentValue": q["versionId"]},
+            fields={"ArgumentName": "versionId", "ArgumentValue": version},
         )
     # path style, whatever style the request used: the model's templates are path style
     path = "/" + quote(call.bucket, safe="") + ("/" + quote(call.key, safe="/") if call.key else "")
-    query = parse_query(call.req.query)
-    found = _ROUTER.match(method, path, query, call.headers, strict=True)
+    found = _ROUTER.match(method, path, call.params, call.headers, strict=True)
     if found is None:
         raise AwsError(
             "MethodNotAllowed",
@@ -155,14 +168,34 @@ def route(call: S3Call) -> Operation:
             fields={"Method": method, "ResourceType": "OBJECT" if call.key else "BUCKET"},
         )
     name = found.operation.name
-    implemented = _IMPLEMENTED.get(name)
-    if implemented is None:
+    operation = _OPERATIONS.get(name)
+    if operation is None:
         raise _not_implemented(subresources[0] if subresources else name)
-    stray = [sub for sub in subresources if sub not in _query_names(found.operation)]
+    stray = [sub for sub in subresources if sub not in operation.binding.query_keys]
     if stray:  # e.g. ?uploads on an object: no operation of that path takes it
         raise _not_implemented(stray[0])
-    action, handler = implemented
-    return Operation(name, f"s3:{action}", handler)
+    return operation, found
+
+
+def _parse(operation: Operation, call: S3Call, found: RouteMatch) -> None:
+    """The operation's input into `call`: a streaming body handed through unread, an XML
+    body left for the handler to read once it checked what must fail first."""
+    req, binding = call.req, operation.binding
+    body = None
+    if binding.streams_input:
+        body = req.stream if req.stream is not None else req.body
+    call.binding = binding
+    call.input = binding.parse(found.labels, call.params, req.headers, body)
+
+
+def _answer(operation: Operation, call: S3Call, reply: Reply) -> Response:
+    response = operation.binding.serialize(
+        reply.output, call.request_id, status=reply.status, root=operation.root,
+        namespace=S3_NS,
+    )
+    if reply.document is not None:
+        response.body = reply.document
+    return response
 
 
 def _upload_too_large(size: int) -> AwsError:
@@ -190,10 +223,7 @@ def _is_upload(req: Request) -> bool:
     call = parse_call(req, None)
     if not call.bucket or not call.key:
         return False
-    return not any(
-        name in _SUBRESOURCES and name != "uploadId"
-        for name, _ in parse_qsl(req.query, keep_blank_values=True)
-    )
+    return not any(name in _SUBRESOURCES and name != "uploadId" for name in call.params)
 
 
 def _body_error(exc: BodyAborted) -> AwsError:
@@ -233,10 +263,14 @@ class S3Service(ServiceDefaults):
 
     async def handle(self, req: Request) -> Response:
         call = parse_call(req, self._secret)
-        operation = route(call)
+        operation, found = route(call)
         req.context.operation = operation.name
         authorize(req.context, operation.action, _resource_arn(call))
-        run = functools.partial(operation.handler, call, self.objects)
+        _parse(operation, call, found)
+
+        def run() -> Response:
+            return _answer(operation, call, operation.handler(call, self.objects))
+
         try:
             if req.stream is None:
                 return await asyncio.to_thread(run)
@@ -252,10 +286,6 @@ class S3Service(ServiceDefaults):
             code = "AccessDenied"
         elif code == "InternalFailure":
             code, message = "InternalError", "We encountered an internal error. Please try again."
-        shaped = AwsError(code, message, err.status, fields=err.fields)
-        call = S3Call(req, "", "", {})
-        headers = [*common_headers(call), *err.headers.items()]
-        if req.method == "HEAD":  # S3 answers HEAD errors with the status alone
-            return Response(err.status, headers, b"", content_length=0)
-        headers.append(("Content-Type", XML))
-        return Response(err.status, headers, error_body(shaped, req.context.request_id))
+        shaped = AwsError(code, message, err.status, fields=err.fields, headers=err.headers)
+        # S3's <Error> document; a HEAD error is the status alone
+        return error_response(_MODEL, shaped, req.context.request_id, method=req.method)
