@@ -2,8 +2,8 @@
 single-account and cross-account requests, permissions boundaries and session policies).
 
 1. An explicit Deny in any policy that applies wins.
-2. A VPC endpoint policy, where the request came through one, must allow (it filters
-   every principal, the account's root included).
+2. A VPC endpoint policy, where the request came through one, must allow. It filters
+   every principal; that this includes the account's root user is Cove's reading.
 3. The account's root user has full access to its own account's resources.
 4. Same account: an Allow in an identity-based policy or in a resource-based policy is
    enough, but what a resource-based policy grants depends on whom it names:

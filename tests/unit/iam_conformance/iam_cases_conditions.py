@@ -414,14 +414,6 @@ BOOL_CASES = [
         effect="Deny",
         resource=S3_OBJECT,
     ),
-    when(
-        "Bool",
-        "Bool compares without case",
-        BOOLEAN,
-        {"Bool": {"aws:SecureTransport": "true"}},
-        {"aws:SecureTransport": "TRUE"},
-        True,
-    ),
 ]
 
 BINARY_VALUE = {"BinaryEquals": {"s3:x-amz-meta-key": "QmluYXJ5VmFsdWVJbkJhc2U2NA=="}}

@@ -597,10 +597,6 @@ BOB_AND_ACCOUNT = policy(
         NotPrincipal={"AWS": [OTHER_USER.arn, f"arn:aws:iam::{OTHER_ACCOUNT}:root"]},
     ),
 )
-ONLY_BOB = policy(
-    allow("s3:*", [BUCKET, BUCKET + "/*"], Principal={"AWS": OTHER_ACCOUNT}),
-    deny("s3:*", [BUCKET, BUCKET + "/*"], NotPrincipal={"AWS": OTHER_USER.arn}),
-)
 AUDIT_APP = policy(
     allow("s3:*", [AUDIT_BUCKET, AUDIT_BUCKET + "/*"], Principal={"AWS": OTHER_ACCOUNT}),
     deny(
@@ -641,12 +637,6 @@ NOT_PRINCIPAL_CASES = [
         "ExplicitDeny/resource",
         OTHER_ALICE,
         BOB_AND_ACCOUNT,
-    ),
-    _not_principal(
-        "Only Bob's ARN, not his account's, listed: Bob is denied with his account",
-        "ExplicitDeny/resource",
-        OTHER_USER,
-        ONLY_BOB,
     ),
     _not_principal(
         "Session, role and account listed: the audit app's session is spared",

@@ -449,13 +449,6 @@ ENDPOINT_CASES = [
         identity=(ALL_S3,),
     ),
     _endpoint(
-        "The endpoint policy filters the root user too",
-        "ImplicitDeny/endpoint",
-        "s3:PutObject",
-        READ_THROUGH,
-        principal=ROOT,
-    ),
-    _endpoint(
         "An endpoint policy grants nothing by itself",
         "ImplicitDeny/identity",
         "s3:GetObject",

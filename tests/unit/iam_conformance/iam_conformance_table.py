@@ -9,6 +9,7 @@ from pathlib import Path
 import iam_cases_conditions
 import iam_cases_elements
 import iam_cases_evaluation
+import iam_cases_readings
 import iam_cases_variables
 from iam_case_model import Case
 
@@ -28,6 +29,7 @@ CASES: list[Case] = _numbered(
         *iam_cases_conditions.CASES,
         *iam_cases_variables.CASES,
         *iam_cases_evaluation.CASES,
+        *iam_cases_readings.CASES,
     ]
 )
 
