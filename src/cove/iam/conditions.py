@@ -11,7 +11,10 @@ operator and multiple-keys-or-values pages:
   missing or empty); `ForAnyValue:` when at least one does (so false when missing).
 - Policy variables substitute in the String, ARN and Bool operators only.
 - Values: String and ARN operators compare case-sensitively (but the IgnoreCase ones);
-  Bool compares "true"/"false" without case; Date takes W3C ISO 8601 or epoch seconds.
+  Bool compares "true"/"false" without case; Date takes W3C ISO 8601 or epoch seconds;
+  BinaryEquals compares bytes, the request's value given base64-encoded like the policy's.
+- A policy value an operator cannot read (a Numeric value that is no number, a CIDR that
+  is none) matches nothing.
 """
 
 from __future__ import annotations

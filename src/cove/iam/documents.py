@@ -128,6 +128,11 @@ class Principals:
     federated: tuple[str, ...] = ()
     canonical_users: tuple[str, ...] = ()
 
+    @cached_property
+    def names(self) -> frozenset[str]:
+        """What a caller's names are looked up in (service names without case)."""
+        return frozenset(self.aws) | {s.lower() for s in self.services}
+
 
 class _Matcher:
     """Any of a statement's patterns (its Action or Resource list), compiled once."""

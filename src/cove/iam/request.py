@@ -1,0 +1,131 @@
+"""Who asks for what: the principal, the action, the resource and the request context."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import Enum
+
+from cove.iam.context import EMPTY_CONTEXT, ConditionContext, iso_time
+
+
+class PrincipalKind(Enum):
+    ROOT = "Account"  # the values of aws:PrincipalType
+    USER = "User"
+    ASSUMED_ROLE = "AssumedRole"
+    SERVICE = "Service"
+    ANONYMOUS = "Anonymous"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller.
+
+    `arn` is the caller's own ARN: the account's root ARN, the user ARN, or for a role
+    session `arn:aws:sts::<account>:assumed-role/<role>/<session>` (with the role's ARN
+    in `role_arn`); a service principal's name such as `sagemaker.amazonaws.com`; or
+    "anonymous". `user_id` is aws:userid: the account ID for root, the user's AIDA... ID,
+    the role's AROA... ID and session name joined by a colon.
+    """
+
+    kind: PrincipalKind
+    arn: str
+    account: str = ""
+    role_arn: str | None = None
+    user_id: str | None = None
+
+    @classmethod
+    def root(cls, account: str) -> Principal:
+        return cls(PrincipalKind.ROOT, f"arn:aws:iam::{account}:root", account, user_id=account)
+
+    @classmethod
+    def user(cls, arn: str, user_id: str | None = None) -> Principal:
+        return cls(PrincipalKind.USER, arn, arn.split(":")[4], user_id=user_id)
+
+    @classmethod
+    def assumed_role(cls, session_arn: str, role_arn: str, role_id: str | None = None) -> Principal:
+        session = session_arn.rsplit("/", 1)[-1]
+        user_id = f"{role_id}:{session}" if role_id else None
+        return cls(
+            PrincipalKind.ASSUMED_ROLE, session_arn, session_arn.split(":")[4], role_arn, user_id
+        )
+
+    @classmethod
+    def service(cls, name: str) -> Principal:
+        return cls(PrincipalKind.SERVICE, name)
+
+    @classmethod
+    def anonymous(cls) -> Principal:
+        return cls(PrincipalKind.ANONYMOUS, "anonymous", user_id="anonymous")
+
+    @property
+    def root_arn(self) -> str | None:
+        return f"arn:aws:iam::{self.account}:root" if self.account else None
+
+    @property
+    def principal_arn(self) -> str | None:
+        """aws:PrincipalArn: for a role session, the role's ARN."""
+        if self.kind is PrincipalKind.ASSUMED_ROLE:
+            return self.role_arn
+        if self.kind in (PrincipalKind.ROOT, PrincipalKind.USER):
+            return self.arn
+        return None
+
+    @property
+    def name(self) -> str | None:
+        """aws:username: present for IAM users only."""
+        return self.arn.rsplit("/", 1)[-1] if self.kind is PrincipalKind.USER else None
+
+
+@dataclass(frozen=True)
+class Request:
+    """One authorization question. `resource_account` is the account owning the resource,
+    None for the principal's own; the question is cross-account when they differ."""
+
+    principal: Principal
+    action: str
+    resource: str = "*"
+    context: ConditionContext = field(default=EMPTY_CONTEXT)
+    resource_account: str | None = None
+
+    @property
+    def cross_account(self) -> bool:
+        return self.resource_account is not None and self.resource_account != self.principal.account
+
+
+def standard_context(
+    principal: Principal,
+    *,
+    secure_transport: bool = True,
+    source_ip: str | None = None,
+    now: datetime | None = None,
+    request_tags: Mapping[str, str] | None = None,
+    resource_tags: Mapping[str, str] | None = None,
+    extra: Mapping[str, object] | None = None,
+) -> ConditionContext:
+    """The global condition keys Cove knows for a request (IAM UG, "AWS global condition
+    context keys"): aws:SecureTransport is always present, aws:SourceIp only when the
+    request did not come through a VPC endpoint, aws:username only for IAM users."""
+    now = now or datetime.now(UTC)
+    values: dict[str, object] = {
+        "aws:SecureTransport": secure_transport,
+        "aws:CurrentTime": iso_time(now),
+        "aws:EpochTime": str(int(now.timestamp())),
+        "aws:PrincipalType": principal.kind.value,
+        "aws:PrincipalAccount": principal.account or "anonymous",
+    }
+    if principal.principal_arn:
+        values["aws:PrincipalArn"] = principal.principal_arn
+    if principal.user_id:
+        values["aws:userid"] = principal.user_id
+    if principal.name:
+        values["aws:username"] = principal.name
+    if source_ip:
+        values["aws:SourceIp"] = source_ip
+    if request_tags is not None:
+        values["aws:TagKeys"] = list(request_tags)
+        values.update({f"aws:RequestTag/{k}": v for k, v in request_tags.items()})
+    values.update({f"aws:ResourceTag/{k}": v for k, v in (resource_tags or {}).items()})
+    values.update(extra or {})
+    return ConditionContext(values)
