@@ -22,6 +22,7 @@ from cove.host.limits import raise_open_files_limit
 from cove.http.limits import HttpLimits
 from cove.http.messages import PUBLIC_LISTENER
 from cove.http.server import serve_tcp
+from cove.identity.access import Access
 from cove.identity.directory import Directory
 from cove.runtime.manager import LocalRuntime
 from cove.services.iam.service import iam_service
@@ -70,17 +71,18 @@ def build(settings: Settings) -> Cove:
     credentials.add_admin(*load_or_create_admin(settings.data_dir))
     resources = ResourceStore(engine)
     directory = Directory(engine, settings.account_id, credentials)  # keys sign in at once
+    access = Access(directory)  # every service authorizes against the account's policies
     subsystems = _build_subsystems(settings, engine, resources)
     cove = Cove(settings, engine, resources, credentials, claimed, subsystems)
     # Routed by signing name (see Gateway.route); within one, registration order decides,
     # so S3, which claims whatever reaches it, comes last.
     cove.services += [
-        RuntimeService(settings, subsystems.runtime, resources),
-        sagemaker_service(subsystems.control.context),
+        RuntimeService(settings, subsystems.runtime, resources, access),
+        sagemaker_service(subsystems.control.context, access),
         MetricsService(subsystems.runtime),
-        iam_service(directory),
+        iam_service(directory, access),
         sts_service(),
-        S3Service(subsystems.objects, credentials),
+        S3Service(subsystems.objects, credentials, access),
     ]
     return cove
 

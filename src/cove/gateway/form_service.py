@@ -16,9 +16,10 @@ from typing import Any
 from botocore.model import OperationModel
 
 from cove.errors import AwsError
-from cove.gateway.operations import Handler, Operations, not_implemented
+from cove.gateway.operations import Handler, Operations, ResourceOf, not_implemented
 from cove.gateway.service import ServiceDefaults
 from cove.http.messages import Request, Response
+from cove.iam.policy import ROOT_ONLY, Authorizer
 from cove.protocol import ec2, query
 from cove.protocol.query_form import missing_parameter
 from cove.protocol.shapes import service_model, validate
@@ -33,12 +34,16 @@ class FormService(ServiceDefaults):
         handlers: Mapping[str, Handler],
         actions: Mapping[str, str | None] | None = None,
         failures: Mapping[type[Exception], Callable[[Any], AwsError]] | None = None,
+        authorizer: Authorizer = ROOT_ONLY,
+        resource_of: ResourceOf | None = None,
     ) -> None:
         self.model = service_model(service_name)
         self.protocol = self.model.protocol
         if self.protocol not in ("query", "ec2"):
             raise ValueError(f"{service_name} speaks {self.protocol}, not query or ec2")
-        self.operations = Operations(self.model, handlers, actions or {}, failures or {})
+        self.operations = Operations(
+            self.model, handlers, actions or {}, failures or {}, authorizer, resource_of
+        )
         # Signed requests only: an unsigned POST's Action is in a body not read yet, so
         # which of the form services it is for is not known when it is routed.
         self.signing_names = (self.model.signing_name,)

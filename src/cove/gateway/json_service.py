@@ -7,9 +7,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from cove.errors import AwsError
-from cove.gateway.operations import Handler, Operations, not_implemented
+from cove.gateway.operations import Handler, Operations, ResourceOf, not_implemented
 from cove.gateway.service import UNSIGNED, ServiceDefaults
 from cove.http.messages import Request, Response
+from cove.iam.policy import ROOT_ONLY, Authorizer
 from cove.protocol.json_rpc import json_error, output_response, parse_document
 from cove.protocol.shapes import service_model, shape_output, validate
 
@@ -27,9 +28,13 @@ class JsonRpcService(ServiceDefaults):
         handlers: Mapping[str, Handler],
         actions: Mapping[str, str | None] | None = None,
         failures: Mapping[type[Exception], Callable[[Any], AwsError]] | None = None,
+        authorizer: Authorizer = ROOT_ONLY,
+        resource_of: ResourceOf | None = None,
     ) -> None:
         self.model = service_model(service_name)
-        self.operations = Operations(self.model, handlers, actions or {}, failures or {})
+        self.operations = Operations(
+            self.model, handlers, actions or {}, failures or {}, authorizer, resource_of
+        )
         self.prefix = self.model.metadata["targetPrefix"] + "."
         self.signing_names = (self.model.signing_name, UNSIGNED)
 

@@ -12,11 +12,13 @@ from botocore.model import OperationModel, ServiceModel
 
 from cove.errors import AwsError
 from cove.http.messages import RequestContext
-from cove.iam.policy import authorize
+from cove.iam.policy import ROOT_ONLY, Authorizer
 
 # A handler takes the request's context and the operation's input, and returns its output
 # (or an awaitable of it), which the protocol serializes by the operation's output shape.
 Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
+# The ARN of what an operation acts on, from the caller and the operation's input.
+ResourceOf = Callable[[RequestContext, str, dict[str, Any]], str]
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,10 @@ class Operations:
     # A subsystem's typed failures, each turned into the API's wire error by its table
     # (IdentityError -> IAM's NoSuchEntity, ...).
     failures: Mapping[type[Exception], Callable[[Any], AwsError]] = field(default_factory=dict)
+    # Who decides (the server wires the account's policies; alone, only root is allowed),
+    # and the ARN an operation's input names as the resource it acts on ("*" without).
+    authorizer: Authorizer = ROOT_ONLY
+    resource_of: ResourceOf | None = None
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.handlers) - set(self.model.operation_names))
@@ -60,7 +66,9 @@ class Operations:
         ctx.operation = operation.name
         action = self.action(operation.name)
         if action is not None:
-            authorize(ctx, action)
+            of = self.resource_of
+            resource = "*" if of is None else of(ctx, operation.name, params)
+            self.authorizer.authorize(ctx, action, resource)
         try:
             result = handler(ctx, params)
             if inspect.isawaitable(result):

@@ -8,9 +8,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from cove.errors import AwsError
-from cove.gateway.operations import Handler, Operations, not_implemented
+from cove.gateway.operations import Handler, Operations, ResourceOf, not_implemented
 from cove.gateway.service import UNSIGNED, ServiceDefaults
 from cove.http.messages import Request, Response
+from cove.iam.policy import ROOT_ONLY, Authorizer
 from cove.protocol import rest
 from cove.protocol.rest_errors import error_response
 from cove.protocol.rest_routes import RestRouter, RouteMatch, parse_query
@@ -24,6 +25,8 @@ class RestService(ServiceDefaults):
         handlers: Mapping[str, Handler],
         actions: Mapping[str, str | None] | None = None,
         failures: Mapping[type[Exception], Callable[[Any], AwsError]] | None = None,
+        authorizer: Authorizer = ROOT_ONLY,
+        resource_of: ResourceOf | None = None,
         *,
         validation_code: str = "ValidationException",
     ) -> None:
@@ -31,7 +34,9 @@ class RestService(ServiceDefaults):
         self.protocol = self.model.protocol
         if self.protocol != "rest-json":
             raise ValueError(f"{service_name} speaks {self.protocol}, not rest-json")
-        self.operations = Operations(self.model, handlers, actions or {}, failures or {})
+        self.operations = Operations(
+            self.model, handlers, actions or {}, failures or {}, authorizer, resource_of
+        )
         self.router = RestRouter(self.model)
         self.validation_code = validation_code
         # Unsigned too: the path alone tells this service's requests from others', so an

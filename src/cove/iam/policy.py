@@ -1,28 +1,49 @@
-"""Authorization decisions for a RequestContext.
-
-The seam for IAM-style policies: today only the admin principal exists and it is allowed
-everything; identity and VPC-endpoint policies plug in here.
-"""
+"""The authorization seam every service calls: `authorize(ctx, action, resource)` raises
+AccessDenied unless the caller may. Without the account's directory wired in (unit tests of
+a single service), only the root user is allowed; the server wires `cove.identity.access`,
+which evaluates the caller's policies with this package's engine."""
 
 from __future__ import annotations
+
+from typing import Protocol
 
 from cove.errors import AwsError
 from cove.http.messages import RequestContext
 
 
-def authorize(ctx: RequestContext, action: str, resource: str = "*") -> None:
-    """Raise AccessDenied unless `ctx.principal` may perform `action` on `resource`."""
-    principal = ctx.principal
-    if principal is None:
-        raise AwsError(
-            "AccessDeniedException",
-            f"User: anonymous is not authorized to perform: {action} on resource: {resource}",
-            403,
+class Authorizer(Protocol):
+    def authorize(self, ctx: RequestContext, action: str, resource: str = "*") -> None:
+        """Raise AccessDenied unless `ctx.principal` may perform `action` on `resource`."""
+        ...
+
+
+def denied(message: str) -> AwsError:
+    """Each protocol's front end renames the code as its service does (IAM AccessDenied,
+    EC2 UnauthorizedOperation, S3 AccessDenied)."""
+    return AwsError("AccessDeniedException", message, 403)
+
+
+def anonymous_denied(action: str, resource: str) -> AwsError:
+    return denied(f"User: anonymous is not authorized to perform: {action} on resource: {resource}")
+
+
+class RootOnly:
+    """Allows the account's root user everything and everyone else nothing."""
+
+    def authorize(self, ctx: RequestContext, action: str, resource: str = "*") -> None:
+        principal = ctx.principal
+        if principal is None:
+            raise anonymous_denied(action, resource)
+        if principal.is_root:
+            return
+        raise denied(
+            f"User: {principal.arn} is not authorized to perform: {action} on resource: "
+            f"{resource}"
         )
-    if principal.is_root:
-        return
-    raise AwsError(
-        "AccessDeniedException",
-        f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource}",
-        403,
-    )
+
+
+ROOT_ONLY = RootOnly()
+
+
+def authorize(ctx: RequestContext, action: str, resource: str = "*") -> None:
+    ROOT_ONLY.authorize(ctx, action, resource)

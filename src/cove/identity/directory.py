@@ -10,6 +10,7 @@ import time
 from sqlalchemy import Engine, insert, select
 
 from cove.auth.credentials import CredentialStore
+from cove.identity.changes import Changes
 from cove.identity.entities import Entities, Entity, Tags
 from cove.identity.groups import Memberships
 from cove.identity.inline import InlinePolicies
@@ -57,11 +58,12 @@ class Directory:
         metadata.create_all(engine, tables=TABLES)
         self.engine = engine
         self.account_id = account_id
-        self.entities = Entities(engine, on_change=self._changed)
+        self.changes = Changes()
+        self.entities = Entities(engine, self.changes, on_change=self._changed)
         self.keys = AccessKeys(engine, account_id, self.entities, credentials)
-        self.memberships = Memberships(engine, self.entities)
-        self.policies = ManagedPolicies(engine, account_id)
-        self.inline = InlinePolicies(engine)
+        self.memberships = Memberships(engine, self.entities, self.changes)
+        self.policies = ManagedPolicies(engine, account_id, self.changes)
+        self.inline = InlinePolicies(engine, self.changes)
         self.created = self._set_up_account()
         self.keys.publish_all()
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
+from cove.identity.changes import Changes
 from cove.identity.errors import IdentityError, IdentityFailure
 from cove.identity.kinds import EntityKind
 from cove.identity.tables import (
@@ -74,8 +75,11 @@ def _missing(kind: EntityKind, name: str) -> IdentityError:
 
 
 class Entities:
-    def __init__(self, engine: Engine, on_change: Callable[[Entity], None]) -> None:
+    def __init__(
+        self, engine: Engine, changes: Changes, on_change: Callable[[Entity], None]
+    ) -> None:
         self.engine = engine
+        self.changes = changes
         self.on_change = on_change  # e.g. republish a renamed user's keys
 
     def create(
@@ -94,6 +98,7 @@ class Entities:
             if self._row(conn, kind, name) is not None:
                 raise IdentityError(IdentityFailure.ENTITY_EXISTS, Kind=kind.value, Name=name)
             conn.execute(insert(entities_table).values(**self._values(entity)))
+        self.changes.bump()
         return entity
 
     def get(self, kind: EntityKind, name: str) -> Entity:
@@ -141,6 +146,7 @@ class Entities:
                 .where(t.c.kind == kind.value, t.c.key == row.key)
                 .values(**self._values(entity))
             )
+        self.changes.bump()
         self.on_change(entity)
         return entity
 
@@ -163,12 +169,14 @@ class Entities:
             if blocker is not None:
                 raise IdentityError(blocker)
             conn.execute(delete(t).where(t.c.kind == kind.value, t.c.key == row.key))
+        self.changes.bump()
 
     def _save_tags(self, entity: Entity, tags: Tags) -> None:
         t = entities_table
         text = json.dumps(checked_tags(tags))
         with self.engine.begin() as conn:
             conn.execute(update(t).where(t.c.entity_id == entity.entity_id).values(tags=text))
+        self.changes.bump()  # aws:ResourceTag/... may read them
 
     @staticmethod
     def _values(entity: Entity) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, delete, func, insert, select
 
+from cove.identity.changes import Changes
 from cove.identity.entities import Entities, Entity
 from cove.identity.errors import IdentityError, IdentityFailure
 from cove.identity.kinds import EntityKind
@@ -14,9 +15,10 @@ MAX_GROUPS_PER_USER = 10
 
 
 class Memberships:
-    def __init__(self, engine: Engine, entities: Entities) -> None:
+    def __init__(self, engine: Engine, entities: Entities, changes: Changes) -> None:
         self.engine = engine
         self.entities = entities
+        self.changes = changes
 
     def add(self, group_name: str, user_name: str) -> None:
         group = self.entities.get(EntityKind.GROUP, group_name)
@@ -30,6 +32,7 @@ class Memberships:
             if conn.execute(count).scalar_one() >= MAX_GROUPS_PER_USER:
                 raise IdentityError(IdentityFailure.TOO_MANY_GROUPS)
             conn.execute(insert(m).values(group_id=group.entity_id, user_id=user.entity_id))
+        self.changes.bump()
 
     def remove(self, group_name: str, user_name: str) -> None:
         group = self.entities.get(EntityKind.GROUP, group_name)
@@ -39,6 +42,7 @@ class Memberships:
             conn.execute(
                 delete(m).where(m.c.group_id == group.entity_id, m.c.user_id == user.entity_id)
             )
+        self.changes.bump()
 
     def users_of(self, group: Entity) -> list[Entity]:
         m = group_members_table

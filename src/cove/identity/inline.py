@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, delete, insert, select, update
 
 from cove.iam.documents import PolicyKind, parse_policy, policy_size
+from cove.identity.changes import Changes
 from cove.identity.entities import Entity
 from cove.identity.errors import IdentityError, IdentityFailure
 from cove.identity.tables import inline_policies_table
@@ -21,8 +22,9 @@ class InlinePolicy:
 
 
 class InlinePolicies:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, changes: Changes) -> None:
         self.engine = engine
+        self.changes = changes
 
     def put(self, entity: Entity, name: str, document: str) -> None:
         parse_policy(document, PolicyKind.IDENTITY)
@@ -41,6 +43,7 @@ class InlinePolicies:
                                               name=name, document=document))  # fmt: skip
             else:
                 conn.execute(update(i).where(*where).values(name=name, document=document))
+        self.changes.bump()
 
     def get(self, entity: Entity, name: str) -> InlinePolicy:
         for policy in self.of(entity):
@@ -57,6 +60,7 @@ class InlinePolicies:
             conn.execute(
                 delete(i).where(i.c.entity_id == entity.entity_id, i.c.key == name.lower())
             )
+        self.changes.bump()
 
     def of(self, entity: Entity) -> list[InlinePolicy]:
         i = inline_policies_table

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from cove.iam.documents import MANAGED_POLICY_MAX_SIZE, PolicyKind, parse_policy, policy_size
+from cove.identity.changes import Changes
 from cove.identity.entities import Entity, Tags, checked_tags, new_id
 from cove.identity.errors import IdentityError, IdentityFailure
 from cove.identity.kinds import MAX_ATTACHED_POLICIES
@@ -88,9 +89,10 @@ def _policy(row: Any) -> ManagedPolicy:
 
 
 class ManagedPolicies:
-    def __init__(self, engine: Engine, account_id: str) -> None:
+    def __init__(self, engine: Engine, account_id: str, changes: Changes) -> None:
         self.engine = engine
         self.account_id = account_id
+        self.changes = changes
 
     def arn_of(self, name: str, path: str) -> str:
         return f"arn:aws:iam::{self.account_id}:policy{path}{name}"
@@ -124,6 +126,7 @@ class ManagedPolicies:
                     arn=policy.arn, version_id="v1", document=document, created=now
                 )
             )
+        self.changes.bump()
         return policy
 
     def get(
@@ -162,6 +165,7 @@ class ManagedPolicies:
                 raise IdentityError(IdentityFailure.POLICY_HAS_VERSIONS)
             conn.execute(delete(v).where(v.c.arn == arn))
             conn.execute(delete(p).where(p.c.arn == arn))
+        self.changes.bump()
 
     # -- versions -----------------------------------------------------------------------
 
@@ -203,6 +207,7 @@ class ManagedPolicies:
             if set_default:
                 values["default_version"] = version_id
             conn.execute(update(p).where(p.c.arn == arn).values(**values))
+        self.changes.bump()
         return PolicyVersion(version_id, document, now, set_default)
 
     def set_default(self, arn: str, version_id: str) -> None:
@@ -212,6 +217,7 @@ class ManagedPolicies:
         with self.engine.begin() as conn:
             conn.execute(update(p).where(p.c.arn == arn).values(
                 default_version=version_id, updated=time.time()))  # fmt: skip
+        self.changes.bump()
 
     def delete_version(self, arn: str, version_id: str) -> None:
         self._own(
@@ -222,6 +228,7 @@ class ManagedPolicies:
         v = policy_versions_table
         with self.engine.begin() as conn:
             conn.execute(delete(v).where(v.c.arn == arn, v.c.version_id == version_id))
+        self.changes.bump()
 
     def default_document(self, arn: str) -> str | None:
         """The document of the policy's default version; None once it is gone."""
@@ -247,6 +254,7 @@ class ManagedPolicies:
                     IdentityFailure.TOO_MANY_ATTACHED, Quota=entity.kind.attached_quota
                 )
             conn.execute(insert(a).values(entity_id=entity.entity_id, policy_arn=arn))
+        self.changes.bump()
 
     def detach(self, entity: Entity, arn: str) -> None:
         a = attachments_table
@@ -256,6 +264,7 @@ class ManagedPolicies:
             )
         if gone.rowcount == 0:
             raise IdentityError(IdentityFailure.POLICY_NOT_FOUND, Arn=arn)
+        self.changes.bump()
 
     def attached_to(self, entity: Entity) -> list[ManagedPolicy]:
         a = attachments_table

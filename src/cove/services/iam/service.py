@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from cove.gateway.form_service import FormService
 from cove.gateway.operations import Handler
+from cove.iam.policy import ROOT_ONLY, Authorizer
 from cove.identity.directory import Directory
 from cove.identity.errors import IdentityError
 from cove.services.iam import access_keys, groups, per_kind, policies, roles, users
 from cove.services.iam.errors import identity_error
+from cove.services.iam.resources import resource_of
 
 PROVIDERS = (users, access_keys, groups, roles, policies, per_kind)
 
 
-def iam_service(directory: Directory) -> FormService:
+def iam_service(directory: Directory, authorizer: Authorizer = ROOT_ONLY) -> FormService:
     handlers: dict[str, Handler] = {}
     for provider in PROVIDERS:
         provided = provider.handlers(directory)
@@ -20,4 +22,10 @@ def iam_service(directory: Directory) -> FormService:
         if clash:
             raise RuntimeError(f"{provider.__name__} redefines {sorted(clash)}")
         handlers |= provided
-    return FormService("iam", handlers, failures={IdentityError: identity_error})
+    return FormService(
+        "iam",
+        handlers,
+        failures={IdentityError: identity_error},
+        authorizer=authorizer,
+        resource_of=resource_of(directory),
+    )

@@ -26,7 +26,7 @@ from cove.gateway.plans import XML_PLAN, request_timeout
 from cove.gateway.service import UNSIGNED, ServiceDefaults
 from cove.http.body import BodyAborted, BodyFailure
 from cove.http.messages import BodyPlan, Request, Response
-from cove.iam.policy import authorize
+from cove.iam.policy import ROOT_ONLY, Authorizer
 from cove.protocol.rest import OperationBinding
 from cove.protocol.rest_errors import error_response
 from cove.protocol.rest_routes import RestRouter, RouteMatch
@@ -245,8 +245,14 @@ class S3Service(ServiceDefaults):
     # S3 answers what no other service claims unsigned: anonymous and SigV2 requests
     signing_names = ("s3", UNSIGNED)
 
-    def __init__(self, objects: ObjectStore, credentials: CredentialStore | None = None) -> None:
+    def __init__(
+        self,
+        objects: ObjectStore,
+        credentials: CredentialStore | None = None,
+        authorizer: Authorizer = ROOT_ONLY,
+    ) -> None:
         self.objects = objects
+        self.authorizer = authorizer
         # Needed only to check chunk signatures of signed streaming uploads.
         self.credentials = credentials
         self._upload_threads = ThreadPoolExecutor(UPLOAD_THREADS, "s3-upload")
@@ -265,7 +271,7 @@ class S3Service(ServiceDefaults):
         call = parse_call(req, self._secret)
         operation, found = route(call)
         req.context.operation = operation.name
-        authorize(req.context, operation.action, _resource_arn(call))
+        self.authorizer.authorize(req.context, operation.action, _resource_arn(call))
         _parse(operation, call, found)
 
         def run() -> Response:

@@ -15,6 +15,8 @@ from typing import Any
 
 from cove.control.context import ControlContext
 from cove.gateway.json_service import Handler, JsonRpcService
+from cove.iam.policy import ROOT_ONLY, Authorizer
+from cove.services.sagemaker.resources import resource_of
 
 HANDLER_PROVIDERS = [
     "cove.services.sagemaker.models:handlers",
@@ -30,7 +32,9 @@ def _load(provider: str) -> Any:
     return getattr(importlib.import_module(module), function)
 
 
-def sagemaker_service(context: ControlContext) -> JsonRpcService:
+def sagemaker_service(
+    context: ControlContext, authorizer: Authorizer = ROOT_ONLY
+) -> JsonRpcService:
     handlers: dict[str, Handler] = {}
     for provider in HANDLER_PROVIDERS:
         provided = _load(provider)(context)
@@ -38,4 +42,9 @@ def sagemaker_service(context: ControlContext) -> JsonRpcService:
         if clash:
             raise RuntimeError(f"{provider} redefines {sorted(clash)}")
         handlers.update(provided)
-    return JsonRpcService("sagemaker", handlers)
+    return JsonRpcService(
+        "sagemaker",
+        handlers,
+        authorizer=authorizer,
+        resource_of=resource_of(context.settings),
+    )

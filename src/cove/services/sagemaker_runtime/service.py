@@ -21,7 +21,7 @@ from cove.gateway.service import UNSIGNED, ServiceDefaults
 from cove.http.header_values import is_visible_ascii
 from cove.http.messages import BodyPlan, Request, Response
 from cove.http.server import Reply
-from cove.iam.policy import authorize
+from cove.iam.policy import ROOT_ONLY, Authorizer
 from cove.instance.serving.context import CUSTOM_ATTRIBUTES, MAX_CUSTOM_ATTRIBUTES
 from cove.protocol.rest_errors import error_response
 from cove.protocol.shapes import service_model, validate
@@ -72,8 +72,15 @@ class RuntimeService(ServiceDefaults):
     signing_names = ("sagemaker", UNSIGNED)  # boto3 signs sagemaker-runtime as sagemaker
     replies_by_callback = True
 
-    def __init__(self, settings: Settings, runtime: LocalRuntime, resources: ResourceStore) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        runtime: LocalRuntime,
+        resources: ResourceStore,
+        authorizer: Authorizer = ROOT_ONLY,
+    ) -> None:
         self.settings = settings
+        self.authorizer = authorizer
         self.runtime = runtime
         self.resources = resources
         self._waiting: set[asyncio.Task[None]] = set()  # calls waiting for a restored fleet
@@ -145,7 +152,7 @@ class RuntimeService(ServiceDefaults):
         """The fleet to send this call to; AwsError if the call may not go anywhere."""
         name = unquote(req.path[len(PREFIX) : -len(SUFFIX)])
         req.context.operation = "InvokeEndpoint"
-        authorize(
+        self.authorizer.authorize(
             req.context,
             "sagemaker:InvokeEndpoint",
             self.settings.arn("sagemaker", f"endpoint/{name.lower()}"),

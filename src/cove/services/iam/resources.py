@@ -1,0 +1,47 @@
+"""The resource an IAM operation acts on, as its policy Resource names it: the ARN of the
+user, group or role its input names (with the identity's path when it exists), or of the
+managed policy (Service Authorization Reference, "Actions, resources, and condition keys
+for AWS Identity and Access Management")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cove.http.messages import RequestContext
+from cove.identity.directory import Directory
+from cove.identity.errors import IdentityError
+from cove.identity.kinds import EntityKind
+
+# AttachUserPolicy names a user and a policy, and acts on the user.
+_NAMED = (
+    ("UserName", EntityKind.USER),
+    ("GroupName", EntityKind.GROUP),
+    ("RoleName", EntityKind.ROLE),
+)
+
+
+# Operations whose UserName is optional act on the caller's own user without one.
+_CALLERS_OWN = frozenset({
+    "GetUser", "CreateAccessKey", "ListAccessKeys", "UpdateAccessKey", "DeleteAccessKey",
+})  # fmt: skip
+
+
+def resource_of(directory: Directory) -> Callable[[RequestContext, str, dict[str, Any]], str]:
+    account = directory.account_id
+
+    def resource(ctx: RequestContext, operation: str, params: dict[str, Any]) -> str:
+        if operation in _CALLERS_OWN and not params.get("UserName") and ctx.principal:
+            return ctx.principal.arn
+        for member, kind in _NAMED:
+            name = params.get(member)
+            if isinstance(name, str):
+                try:
+                    return directory.entities.get(kind, name).arn(account)
+                except IdentityError:  # the handler answers NoSuchEntity, once allowed
+                    return f"arn:aws:iam::{account}:{kind.value}/{name}"
+        if isinstance(params.get("PolicyArn"), str):
+            return params["PolicyArn"]
+        return "*"
+
+    return resource

@@ -1,0 +1,156 @@
+"""Identity-based policies enforced on requests, with unmodified boto3 against a real
+`cove server`: what a user's (and its groups') policies allow goes through, everything else
+is refused with AWS's wording, and a policy change takes effect with the next request.
+
+AWS's behaviour pinned here:
+- evaluation: an explicit Deny wins, otherwise an Allow is needed (IAM User Guide, "Policy
+  evaluation logic",
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html);
+- the denial text names the policy type that decided: "User: <arn> is not authorized to
+  perform: <action> on resource: <arn> because no identity-based policy allows the
+  <action> action" / "... with an explicit deny in an identity-based policy" (IAM User
+  Guide, "Troubleshoot access denied error messages",
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html);
+- the code is each protocol's: AccessDeniedException (SageMaker, json), AccessDenied (IAM,
+  query; S3, rest-xml);
+- ListObjectsV2 is s3:ListBucket on the bucket, GetObject s3:GetObject on the object (Service
+  Authorization Reference, Amazon S3).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tests.conftest import CoveServer
+
+ACCOUNT = "000000000000"
+
+
+def as_key(server: CoveServer, service: str, key: dict[str, str]) -> Any:
+    return boto3.client(
+        service, endpoint_url=server.url, region_name="us-east-1",
+        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+        config=Config(retries={"max_attempts": 1}),
+    )  # fmt: skip
+
+
+def denial(call: Any, *args: Any, **kwargs: Any) -> tuple[str, int, str]:
+    with pytest.raises(ClientError) as info:
+        call(*args, **kwargs)
+    err = info.value.response
+    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Message"]
+
+
+def policy(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def new_user(server: CoveServer, name: str) -> dict[str, str]:
+    iam = server.client("iam")
+    iam.create_user(UserName=name)
+    return iam.create_access_key(UserName=name)["AccessKey"]
+
+
+def test_an_inline_policy_allows_what_it_names_and_no_more(server: CoveServer) -> None:
+    key = new_user(server, "lister")
+    iam = server.client("iam")
+    sm = as_key(server, "sagemaker", key)
+    code, status, message = denial(sm.list_models)
+    assert (code, status) == ("AccessDeniedException", 403)
+    assert message == (
+        f"User: arn:aws:iam::{ACCOUNT}:user/lister is not authorized to perform: "
+        "sagemaker:ListModels on resource: * because no identity-based policy allows the "
+        "sagemaker:ListModels action"
+    )
+    iam.put_user_policy(
+        UserName="lister", PolicyName="list",
+        PolicyDocument=policy({"Effect": "Allow", "Action": "sagemaker:List*", "Resource": "*"}),
+    )  # fmt: skip
+    assert "Models" in sm.list_models()  # at once: the change reached the next request
+    code, _, message = denial(sm.describe_model, ModelName="Some-Model")
+    assert code == "AccessDeniedException"
+    assert (
+        "sagemaker:DescribeModel on resource: "
+        f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:model/some-model because no identity-based "
+        "policy allows the sagemaker:DescribeModel action"
+    ) in message  # SageMaker ARNs carry names lower-cased
+    iam.put_user_policy(
+        UserName="lister", PolicyName="no-endpoints",
+        PolicyDocument=policy({"Effect": "Deny", "Action": "sagemaker:ListEndpoints",
+                               "Resource": "*"}),
+    )  # fmt: skip
+    code, _, message = denial(sm.list_endpoints)
+    assert message.endswith(
+        "sagemaker:ListEndpoints on resource: * with an explicit deny in an identity-based policy"
+    )
+    iam.delete_user_policy(UserName="lister", PolicyName="list")
+    assert denial(sm.list_models)[0] == "AccessDeniedException"
+
+
+def test_group_and_managed_policies_reach_members(server: CoveServer) -> None:
+    key = new_user(server, "reader")
+    iam, s3 = server.client("iam"), server.client("s3")
+    s3.create_bucket(Bucket="shared-data")
+    s3.put_object(Bucket="shared-data", Key="a.csv", Body=b"1,2\n")
+    s3.create_bucket(Bucket="private-data")
+    read_one = iam.create_policy(PolicyName="read-shared", PolicyDocument=policy({
+        "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+        "Resource": ["arn:aws:s3:::shared-data", "arn:aws:s3:::shared-data/*"],
+    }))["Policy"]["Arn"]  # fmt: skip
+    iam.create_group(GroupName="analysts")
+    iam.attach_group_policy(GroupName="analysts", PolicyArn=read_one)
+    mine = as_key(server, "s3", key)
+    code, status, _ = denial(mine.get_object, Bucket="shared-data", Key="a.csv")
+    assert (code, status) == ("AccessDenied", 403)  # not in the group yet
+    iam.add_user_to_group(GroupName="analysts", UserName="reader")
+    assert mine.get_object(Bucket="shared-data", Key="a.csv")["Body"].read() == b"1,2\n"
+    assert [o["Key"] for o in mine.list_objects_v2(Bucket="shared-data")["Contents"]] == ["a.csv"]
+    assert denial(mine.put_object, Bucket="shared-data", Key="b", Body=b"x")[:2] == (
+        "AccessDenied", 403,
+    )  # fmt: skip
+    assert denial(mine.list_objects_v2, Bucket="private-data")[:2] == ("AccessDenied", 403)
+    # a new default version narrows it at once
+    iam.create_policy_version(PolicyArn=read_one, SetAsDefault=True, PolicyDocument=policy({
+        "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::shared-data",
+    }))  # fmt: skip
+    assert denial(mine.get_object, Bucket="shared-data", Key="a.csv")[0] == "AccessDenied"
+    assert mine.list_objects_v2(Bucket="shared-data")["KeyCount"] == 1
+    iam.remove_user_from_group(GroupName="analysts", UserName="reader")
+    assert denial(mine.list_objects_v2, Bucket="shared-data")[0] == "AccessDenied"
+
+
+def test_policy_variables_and_iam_denials(server: CoveServer) -> None:
+    key = new_user(server, "self-service")
+    iam = server.client("iam")
+    iam.put_user_policy(UserName="self-service", PolicyName="own-keys", PolicyDocument=policy({
+        "Effect": "Allow", "Action": ["iam:ListAccessKeys", "iam:GetUser"],
+        "Resource": f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}",
+    }))  # fmt: skip
+    mine = as_key(server, "iam", key)
+    listed = mine.list_access_keys()["AccessKeyMetadata"]  # its own, by the variable
+    assert [k["AccessKeyId"] for k in listed] == [key["AccessKeyId"]]
+    assert mine.get_user()["User"]["UserName"] == "self-service"
+    iam.create_user(UserName="someone-else")
+    code, status, message = denial(mine.get_user, UserName="someone-else")
+    assert (code, status) == ("AccessDenied", 403)
+    assert message == (
+        f"User: arn:aws:iam::{ACCOUNT}:user/self-service is not authorized to perform: "
+        f"iam:GetUser on resource: arn:aws:iam::{ACCOUNT}:user/someone-else because no "
+        "identity-based policy allows the iam:GetUser action"
+    )
+
+
+def test_administrator_access_allows_everything(server: CoveServer) -> None:
+    key = new_user(server, "admin2")
+    server.client("iam").attach_user_policy(
+        UserName="admin2", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"
+    )
+    assert "Buckets" in as_key(server, "s3", key).list_buckets()
+    assert "Users" in as_key(server, "iam", key).list_users()
+    assert "Models" in as_key(server, "sagemaker", key).list_models()
