@@ -288,7 +288,9 @@ def refused(data: bytes) -> Wire:
     b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: %s\r\n" % (i, b"v" * 100) for i in range(4))
     + b"\r\n",  # header bytes, no header too long
     b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(6)) + b"\r\n",  # count
-], ids=["request-line", "header-bytes", "header-bytes-spread", "header-count"])
+    b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Rep: v\r\n" * 5 + b"\r\n",  # count, repeats of one
+], ids=["request-line", "header-bytes", "header-bytes-spread", "header-count",
+        "header-count-repeated"])
 @pytest.mark.parametrize("piece", [50, 1 << 20], ids=["in-pieces", "in-one-read"])
 def test_heads_over_the_limits_get_400_and_close_unserved(wire: bytes, piece: int):
     async def scenario() -> tuple[Transport, App]:

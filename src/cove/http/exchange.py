@@ -28,7 +28,7 @@ class Exchange:
         "conn",
         "url",
         "headers",
-        "header_count",
+        "repeats",
         "request",
         "plan",
         "body",
@@ -48,7 +48,7 @@ class Exchange:
         self.conn: HttpProtocol | None = conn  # None once a callback answer is written
         self.url = b""
         self.headers: dict[str, str] = {}  # lower-cased names, repeats joined with ','
-        self.header_count = 0  # as sent: repeats joined in `headers` count here
+        self.repeats = 0  # headers joined onto an earlier one: len(headers) + repeats sent
         self.plan = plan  # the connection's default until the app's admit decides
         self.body: list[bytes] = []  # the chunks of a body taken whole
         self.body_size = 0  # bytes of body received, buffered or streamed

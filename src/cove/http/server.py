@@ -237,14 +237,15 @@ class HttpProtocol(asyncio.Protocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         # Hot path: the count is checked once the headers are in (their bytes are capped
-        # as they arrive, so the dict stays small); repeats are joined as RFC 9110 says.
+        # as they arrive, so the dict stays small); repeats are joined as RFC 9110 says,
+        # and counted apart so that a header seen once costs no count of its own.
         exchange = self._exchange
         assert exchange is not None
-        exchange.header_count += 1
         key = name.decode("latin-1").lower()
         headers = exchange.headers
         if key in headers:
             headers[key] += "," + value.decode("latin-1")
+            exchange.repeats += 1
         else:
             headers[key] = value.decode("latin-1")
 
@@ -259,7 +260,7 @@ class HttpProtocol(asyncio.Protocol):
         # than the limit, the head itself is measured (rarely, so not per header).
         limits = self.limits
         if limits is not None and (
-            exchange.header_count > limits.max_headers
+            len(exchange.headers) + exchange.repeats > limits.max_headers
             or (max(self._head_seen, self._read_size) > limits.max_header_bytes
                 and _head_size(exchange.url, exchange.headers) > limits.max_header_bytes)
         ):
