@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -287,7 +288,9 @@ def refused(data: bytes) -> Wire:
     b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: %s\r\n" % (i, b"v" * 100) for i in range(4))
     + b"\r\n",  # header bytes, no header too long
     b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(6)) + b"\r\n",  # count
-], ids=["request-line", "header-bytes", "header-bytes-spread", "header-count"])
+    b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Rep: v\r\n" * 5 + b"\r\n",  # count, repeats of one
+], ids=["request-line", "header-bytes", "header-bytes-spread", "header-count",
+        "header-count-repeated"])
 @pytest.mark.parametrize("piece", [50, 1 << 20], ids=["in-pieces", "in-one-read"])
 def test_heads_over_the_limits_get_400_and_close_unserved(wire: bytes, piece: int):
     async def scenario() -> tuple[Transport, App]:
@@ -693,3 +696,140 @@ def test_an_oversized_head_pipelined_behind_a_small_request_in_one_read_is_refus
     first, second = parse(t.data)
     assert (first.status, first.body) == (200, b"GET /small|")
     assert second.status == 400
+
+
+# -- per-request state (each request's own Exchange) -------------------------------------------
+def test_a_pipelined_request_starts_with_none_of_the_state_of_the_one_before():
+    async def scenario() -> tuple[Transport, App]:
+        app = App()
+        proto, t = connect(app)
+        # the first is owed a 100 at once and gets it
+        proto.data_received(b"PUT /first HTTP/1.1\r\nHost: x\r\nX-First: 1\r\n"
+                            b"Content-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+        assert bytes(t.data) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        # one owed a 100 behind a slow answer sends its body anyway; then a HEAD, and a
+        # body in two pieces
+        proto.data_received(b"abcd" + request("GET", "/slow") + b"PUT /owed HTTP/1.1\r\n"
+                            b"Host: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+        proto.data_received(b"ok" + request("HEAD", "/head")
+                            + b"PUT /second HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nx")
+        proto.data_received(b"yz" + request("GET", "/third"))
+        await until(lambda: bytes(t.data).endswith(b"GET /third|"))
+        await settle()
+        return t, app
+
+    t, app = run(scenario)
+    first, slow, owed, head, second, third = app.seen
+    assert first.headers["x-first"] == "1" and first.body == b"abcd"
+    for later in (slow, owed, head, second, third):
+        assert "x-first" not in later.headers and later.headers is not first.headers
+    assert [r.headers.get("expect") for r in (slow, head, second, third)] == [None] * 4
+    assert [r.body for r in (slow, owed, head, second, third)] == [b"", b"ok", b"", b"xyz", b""]
+    # one 100, to the request that got it at once; none owed later goes to another
+    assert bytes(t.data).count(b"100 Continue") == 1
+    got = parse_with(bytes(t.data), {4})  # the HEAD's framing stays with the HEAD
+    assert [w.status for w in got] == [100, 200, 200, 200, 200, 200, 200]
+    assert [w.body for w in got[1:]] == [b"PUT /first|abcd", b"GET /slow|", b"PUT /owed|ok",
+                                         b"", b"PUT /second|xyz", b"GET /third|"]
+    assert not t.closed
+
+
+class StreamingApp(App):
+    """Streams the bodies of `/stream*` (read whole when it answers), buffers the rest."""
+
+    def admit(self, req: Request) -> BodyPlan:
+        return BodyPlan(100, ValueError, stream=req.path.startswith("/stream"))
+
+    async def __call__(self, req: Request) -> Response:
+        if req.stream is not None:
+            await until(lambda: req.stream.complete)  # type: ignore[union-attr]
+            req.body = b"".join(req.stream)
+        return await super().__call__(req)
+
+
+def test_a_body_pipelined_behind_a_streamed_one_goes_to_its_own_request():
+    async def scenario() -> tuple[Transport, StreamingApp]:
+        app = StreamingApp()
+        proto, t = connect(app)
+        proto.data_received(request("PUT", "/stream", b"streamed")
+                            + request("PUT", "/plain", b"buffered"))
+        proto.data_received(request("PUT", "/stream-2", b"again"))
+        await until(lambda: complete(t, 3))
+        return t, app
+
+    t, app = run(scenario)
+    streamed, plain, again = app.seen
+    assert streamed.stream is not None and plain.stream is None and again.stream is not None
+    assert [w.body for w in parse(t.data)] == [
+        b"PUT /stream|streamed", b"PUT /plain|buffered", b"PUT /stream-2|again"]
+    assert not t.closed
+
+
+class ForgetfulApp:
+    """Echoes bodies and keeps only weak references to its requests: `/now*` answered by
+    callback (`/now-later` 50 ms later, dropping its reply then), `/stream*` streamed."""
+
+    def __init__(self) -> None:
+        self.requests: list[weakref.ref[Request]] = []
+
+    def admit(self, req: Request) -> BodyPlan:
+        self.requests.append(weakref.ref(req))
+        return BodyPlan(100, ValueError, stream=req.path.startswith("/stream"))
+
+    async def __call__(self, req: Request) -> Response:
+        if req.stream is not None:
+            await until(lambda: req.stream.complete)  # type: ignore[union-attr]
+            req.body = b"".join(req.stream)
+        return Response(200, [], req.body)
+
+    def answer_now(self, req: Request, reply: Reply) -> bool:
+        if not req.path.startswith("/now"):
+            return False
+        resp = Response(200, [], req.body)
+        if req.path == "/now-later":
+            asyncio.get_running_loop().call_later(0.05, reply, resp)
+        else:
+            reply(resp)
+        return True
+
+
+@pytest.mark.parametrize("path", ["/coroutine", "/stream", "/now", "/now-later"])
+def test_a_request_is_released_once_answered_while_the_connection_stays_open(path: str):
+    async def scenario() -> None:
+        app = ForgetfulApp()
+        proto, t = connect(app)
+        # the body comes in pieces: buffered, they are joined into a new bytes object
+        wire = request("PUT", path, b"some body bytes")
+        proto.data_received(wire[:-5])
+        proto.data_received(wire[-5:])
+        await until(lambda: complete(t, 1))
+        await settle()
+        assert parse(t.data)[0].body == b"some body bytes"
+        (ref,) = app.requests
+        # nothing of it is held once answered (not until the next request comes): it,
+        # its headers and body, and the state it was read in (which refers to it)
+        assert ref() is None
+        assert not t.closed
+
+    run(scenario)
+
+
+def test_a_stale_reply_cannot_answer_a_later_request():
+    async def scenario() -> bytes:
+        replies: list[Reply] = []
+
+        class KeepsReplies(MixedApp):
+            def answer_now(self, req: Request, reply: Reply) -> bool:
+                replies.append(reply)
+                return super().answer_now(req, reply)
+
+        proto, t = connect(KeepsReplies())
+        proto.data_received(request(path="/now-1"))
+        proto.data_received(request(path="/now-later"))  # its answer is due in 50 ms
+        replies[0](Response(500, [], b"stale"))  # the first's again: a bug in the app
+        await until(lambda: complete(t, 2))
+        await settle()
+        return bytes(t.data)
+
+    got = parse(run(scenario))
+    assert [(w.status, w.body) for w in got] == [(200, b"GET /now-1|"), (200, b"GET /now-later|")]

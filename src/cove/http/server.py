@@ -17,6 +17,7 @@ import httptools
 
 from cove.http.body import BodyFailure, BodyStream
 from cove.http.connections import Connections
+from cove.http.exchange import Exchange
 from cove.http.header_values import safe_headers
 from cove.http.limits import HttpLimits
 from cove.http.messages import BodyPlan, Listener, Request, RequestContext, Response
@@ -102,7 +103,9 @@ _OVER_CAPACITY = (
     b"Content-Length: %d\r\nConnection: close\r\n\r\n%s"
     % (len(_OVER_CAPACITY_TEXT), _OVER_CAPACITY_TEXT)
 )
-_ITEM = tuple[Request | Response, bool, bool]
+# What the serving task answers, in order: a request (its Exchange), or a refusal that
+# closes the connection once written; None closes it at once.
+_ITEM = Exchange | Response | None
 
 
 def _plain(status: int, message: str) -> Response:
@@ -116,7 +119,12 @@ def plain_body_refusal(failure: BodyFailure, size: int) -> Response:
 
 
 class HttpProtocol(asyncio.Protocol):
-    """One client connection. Requests are answered strictly in arrival order."""
+    """One client connection. Requests are answered strictly in arrival order.
+
+    It holds what outlives a request (transport, parser, reading phase and its clock,
+    answers owed and their order, flow control); each request's own state is its
+    `Exchange`, and the parser callbacks work on the one being read, `_exchange`.
+    """
 
     def __init__(
         self,
@@ -133,30 +141,22 @@ class HttpProtocol(asyncio.Protocol):
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
         self.peer = ""
-        self._url = b""
-        self._headers: dict[str, str] = {}
-        self._header_count = 0
+        # The request being read, from its first byte until it is read whole (then the
+        # serving task or a callback answer holds it): None between requests.
+        self._exchange: Exchange | None = None
         self._head_seen = 0  # bytes fed while reading a request's head
         self._read_size = 0  # bytes of the read being parsed
-        self._req: Request | None = None
-        self._plan = BodyPlan(max_body, lambda size: ValueError("too large"))
-        self._default_plan = self._plan
-        self._body: list[bytes] = []
-        self._body_size = 0
-        self._stream: BodyStream | None = None
+        self._default_plan = BodyPlan(max_body, lambda size: ValueError("too large"))
         self._reading = Phase.BETWEEN
         self._since = time.monotonic()  # when the current phase (or idleness) began
-        self._progress_seen = 0  # body size at the last timeout sweep
         self._pending = 0  # requests taken and not yet answered
-        self._queue: asyncio.Queue[_ITEM | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[_ITEM] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._closing = False  # the connection is gone
         self._discard = False  # input is no longer read: an answer that closes is due
         self._busy = False  # the serving task is between taking a request and answering it
         self._replying = False  # an answer_now reply is due
         self._replied: asyncio.Future[None] | None = None  # the serving task waits for it
-        # A 100 Continue owed once no more than this many answers are pending (None: none)
-        self._continue_floor: int | None = None
         self._drained: asyncio.Future[None] | None = None  # set while the peer is not reading
         self._answer_now: Callable[[Request, Reply], bool] | None = getattr(
             app, "answer_now", None
@@ -214,49 +214,55 @@ class HttpProtocol(asyncio.Protocol):
         self.resume_writing()  # a file being sent stops at the next chunk
         if self.connections is not None:
             self.connections.release(self)
-        if self._stream is not None:
-            self._stream.fail(BodyFailure.LOST)
+        exchange = self._exchange
+        if exchange is not None and exchange.stream is not None:
+            exchange.stream.fail(BodyFailure.LOST)
         if self._worker is not None:
             self._worker.cancel()
 
     # -- httptools callbacks ------------------------------------------------------
+    # Between on_message_begin and on_message_complete `_exchange` is the request being
+    # read; the parser calls nothing else outside them.
     def on_message_begin(self) -> None:
-        self._url = b""
-        self._headers = {}
-        self._header_count = 0
-        self._body = []
-        self._body_size = 0
+        self._exchange = Exchange(self, self._default_plan)
         self._reading = Phase.HEADERS
         self._since = time.monotonic()
 
     def on_url(self, url: bytes) -> None:
-        self._url += url
-        if self.limits is not None and len(self._url) > self.limits.max_request_line:
+        exchange = self._exchange
+        assert exchange is not None
+        exchange.url += url
+        if self.limits is not None and len(exchange.url) > self.limits.max_request_line:
             self._header_too_large()
 
     def on_header(self, name: bytes, value: bytes) -> None:
         # Hot path: the count is checked once the headers are in (their bytes are capped
-        # as they arrive, so the dict stays small); repeats are joined as RFC 9110 says.
-        self._header_count += 1
+        # as they arrive, so the dict stays small); repeats are joined as RFC 9110 says,
+        # and counted apart so that a header seen once costs no count of its own.
+        exchange = self._exchange
+        assert exchange is not None
         key = name.decode("latin-1").lower()
-        headers = self._headers
+        headers = exchange.headers
         if key in headers:
             headers[key] += "," + value.decode("latin-1")
+            exchange.repeats += 1
         else:
             headers[key] = value.decode("latin-1")
 
     def on_headers_complete(self) -> None:
         if self._discard:
             return
+        exchange = self._exchange
+        assert exchange is not None
         earlier = self._pending  # answers still owed to requests before this one
         # The bytes are checked as they arrive too, but a head that arrives in one read
         # is complete before data_received can look at it: when that read was larger
         # than the limit, the head itself is measured (rarely, so not per header).
         limits = self.limits
         if limits is not None and (
-            self._header_count > limits.max_headers
+            len(exchange.headers) + exchange.repeats > limits.max_headers
             or (max(self._head_seen, self._read_size) > limits.max_header_bytes
-                and _head_size(self._url, self._headers) > limits.max_header_bytes)
+                and _head_size(exchange.url, exchange.headers) > limits.max_header_bytes)
         ):
             self._header_too_large()
             return
@@ -266,37 +272,39 @@ class HttpProtocol(asyncio.Protocol):
         self._reading = Phase.BODY
         self._head_seen = 0
         self._since = time.monotonic()
-        self._progress_seen = 0
-        path, _, query = self._url.decode("latin-1").partition("?")
-        req = Request(
+        path, _, query = exchange.url.decode("latin-1").partition("?")
+        req = exchange.request = Request(
             method=self.parser.get_method().decode("ascii"),
             path=path,
             query=query,
-            headers=self._headers,
+            headers=exchange.headers,
             body=b"",
             context=RequestContext(listener=self.listener, source_ip=self.peer),
         )
-        self._req = req
         plan = self._admit(req) if self._admit is not None else self._default_plan
         if isinstance(plan, Response):
             self._fail(plan)  # refused from its headers: the body is never read
             return
-        self._plan = plan
+        exchange.plan = plan
         if plan.stream:
-            self._stream = req.stream = BodyStream(self._pause_for_stream, self._resume_soon)
-            self._enqueue((req, self.parser.should_keep_alive(), req.method == "HEAD"))
-        if self._headers.get("expect", "").lower() == "100-continue":
+            exchange.stream = req.stream = BodyStream(self._pause_for_stream, self._resume_soon)
+            exchange.keep_alive = self.parser.should_keep_alive()
+            exchange.head = req.method == "HEAD"
+            self._enqueue(exchange)
+        if exchange.headers.get("expect", "").lower() == "100-continue":
             # interim answers go out in order too: after the earlier requests' answers
-            self._continue_floor = self._pending - earlier
+            exchange.continue_floor = self._pending - earlier
             self._send_continue_if_due()
 
     def on_body(self, body: bytes) -> None:
         if self._discard:
             return
-        self._continue_floor = None  # the client sends the body anyway: no 100 now
-        self._body_size += len(body)
-        stream = self._stream
-        if self._body_size > self._plan.limit + self._plan.framing:
+        exchange = self._exchange
+        assert exchange is not None
+        exchange.continue_floor = None  # the client sends the body anyway: no 100 now
+        exchange.body_size += len(body)
+        stream = exchange.stream
+        if exchange.body_size > exchange.plan.limit + exchange.plan.framing:
             if stream is not None:  # its handler answers (and the connection closes)
                 stream.fail(BodyFailure.TOO_LARGE)
                 self._stop_reading()
@@ -306,23 +314,24 @@ class HttpProtocol(asyncio.Protocol):
         if stream is not None:
             stream.feed(body)
         else:
-            self._body.append(body)
+            exchange.body.append(body)
 
     def on_message_complete(self) -> None:
         if self._discard:
             return
-        self._continue_floor = None  # the whole request is in: nothing to continue
+        # The whole request is in: the connection lets go of it (and of a 100 Continue
+        # it was owed); the next byte parsed starts a new Exchange.
+        exchange, self._exchange = self._exchange, None
+        assert exchange is not None
         self._reading = Phase.BETWEEN
         self._head_seen = 0
-        req, self._req = self._req, None
-        assert req is not None
-        if self._stream is not None:  # handed over already
-            self._stream.finish()
-            self._stream = None
+        if exchange.stream is not None:  # handed over already
+            exchange.stream.finish()
             return
-        keep_alive = self.parser.should_keep_alive()
-        head = req.method == "HEAD"
-        req.body = b"".join(self._body)
+        req = exchange.request
+        exchange.keep_alive = self.parser.should_keep_alive()
+        exchange.head = req.method == "HEAD"
+        req.body = b"".join(exchange.body)
         req.received_at = time.perf_counter()
         if (
             self._answer_now is not None
@@ -331,17 +340,16 @@ class HttpProtocol(asyncio.Protocol):
         ):
             self._replying = True
             self._pending += 1
-            reply = self._reply_to(keep_alive, head)
             try:
-                if self._answer_now(req, reply):
+                if self._answer_now(req, exchange.reply):
                     return
             except Exception:  # the app serializes its own errors; this is a bug
                 log.exception("unhandled error serving %s %s", req.method, req.path)
-                reply(Response(500, [("Content-Type", "text/plain")], b"Internal error"))
+                exchange.reply(Response(500, [("Content-Type", "text/plain")], b"Internal error"))
                 return
             self._replying = False
             self._pending -= 1
-        self._enqueue((req, keep_alive, head))
+        self._enqueue(exchange)
 
     # -- limits -----------------------------------------------------------------------
     def check_timeouts(self, now: float, limits: HttpLimits) -> None:
@@ -352,9 +360,13 @@ class HttpProtocol(asyncio.Protocol):
             if now - self._since > limits.header_timeout:
                 self._fail(_plain(408, "Request headers timed out"))
         elif self._reading is Phase.BODY:
-            stream = self._stream
-            if self._body_size != self._progress_seen or (stream is not None and stream.paused):
-                self._progress_seen = self._body_size  # paused: the reader is the slow one
+            exchange = self._exchange
+            assert exchange is not None
+            stream = exchange.stream
+            if exchange.body_size != exchange.progress_seen or (
+                stream is not None and stream.paused
+            ):
+                exchange.progress_seen = exchange.body_size  # paused: the reader is slow
                 self._since = now
             elif now - self._since > limits.body_timeout:
                 self._body_timed_out()
@@ -364,8 +376,10 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.close()
 
     def _body_timed_out(self) -> None:
-        if self._stream is not None:  # its handler answers RequestTimeout
-            self._stream.fail(BodyFailure.TIMEOUT)
+        exchange = self._exchange
+        assert exchange is not None
+        if exchange.stream is not None:  # its handler answers RequestTimeout
+            exchange.stream.fail(BodyFailure.TIMEOUT)
             self._stop_reading()
         else:
             self._fail(self._body_refusal(BodyFailure.TIMEOUT))
@@ -375,9 +389,12 @@ class HttpProtocol(asyncio.Protocol):
         self._fail(_plain(400, "Request Header Or Cookie Too Large"))
 
     def _body_refusal(self, failure: BodyFailure) -> Response:
-        if self._refuse_body is None or self._req is None:
-            return plain_body_refusal(failure, self._body_size)
-        return self._refuse_body(self._req, failure, self._body_size)
+        """The answer to the body being read breaking its plan (its head is in)."""
+        exchange = self._exchange
+        assert exchange is not None
+        if self._refuse_body is None:
+            return plain_body_refusal(failure, exchange.body_size)
+        return self._refuse_body(exchange.request, failure, exchange.body_size)
 
     def _pause_for_stream(self) -> None:
         if self.transport is not None and not self._discard:
@@ -392,7 +409,7 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.resume_reading()
 
     # -- answering ----------------------------------------------------------------
-    def _enqueue(self, item: _ITEM) -> None:
+    def _enqueue(self, item: Exchange | Response) -> None:
         self._pending += 1
         self._queue.put_nowait(item)
 
@@ -404,26 +421,28 @@ class HttpProtocol(asyncio.Protocol):
             if item is None:
                 transport.close()
                 return
-            msg, keep_alive, head = item
             if self._replying:  # answers go out in order: the earlier one first
                 self._replied = asyncio.get_running_loop().create_future()
                 await self._replied
                 if transport.is_closing():
                     return
             self._busy = True
-            if isinstance(msg, Response):
-                resp = msg
+            if isinstance(item, Response):  # a refusal: the connection closes after it
+                resp, keep_alive, head = item, False, False
             else:
+                keep_alive, head = item.keep_alive, item.head
                 try:
-                    resp = await self.app(msg)
+                    resp = await self.app(item.request)
                 except asyncio.CancelledError:
                     raise
                 except Exception:  # the app serializes its own errors; this is a bug
-                    log.exception("unhandled error serving %s %s", msg.method, msg.path)
+                    log.exception(
+                        "unhandled error serving %s %s", item.request.method, item.request.path
+                    )
                     resp = Response(500, [("Content-Type", "text/plain")], b"Internal error")
-                if msg.stream is not None and not msg.stream.complete:
+                if item.stream is not None and not item.stream.complete:
                     # answered before the whole body came: the rest is not read
-                    msg.stream.abandon()
+                    item.stream.abandon()
                     self._stop_reading()
                     keep_alive = False
             if transport.is_closing():
@@ -438,24 +457,19 @@ class HttpProtocol(asyncio.Protocol):
             self._busy = False
             if not keep_alive or transport.is_closing():
                 return
+            # answered: its request, body and answer go now, not when the next one comes
+            del item, resp
 
-    def _reply_to(self, keep_alive: bool, head: bool) -> Reply:
-        used = False
-
-        def reply(resp: Response) -> None:
-            nonlocal used
-            if used:  # exactly once, even if a buggy app calls again
-                return
-            used = True
-            self._replying = False
-            assert self.transport is not None
-            if not self.transport.is_closing():
-                self._write(resp, keep_alive, head)
-            waiter, self._replied = self._replied, None
-            if waiter is not None and not waiter.done():
-                waiter.set_result(None)
-
-        return reply
+    def write_reply(self, resp: Response, keep_alive: bool, head: bool) -> None:
+        """A callback answer (from `Exchange.reply`): written now, after which the serving
+        task, if it holds a later request back for it, goes on."""
+        self._replying = False
+        assert self.transport is not None
+        if not self.transport.is_closing():
+            self._write(resp, keep_alive, head)
+        waiter, self._replied = self._replied, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def _write(self, resp: Response, keep_alive: bool, head: bool) -> None:
         assert self.transport is not None
@@ -502,10 +516,14 @@ class HttpProtocol(asyncio.Protocol):
             self._since = time.monotonic()
 
     def _send_continue_if_due(self) -> None:
-        """A `100 Continue` owed once the answers before its request are out."""
-        floor = self._continue_floor
+        """A `100 Continue` the request being read is owed once the answers before it
+        are out."""
+        exchange = self._exchange
+        if exchange is None:
+            return
+        floor = exchange.continue_floor
         if floor is not None and self._pending <= floor and self.transport is not None:
-            self._continue_floor = None
+            exchange.continue_floor = None
             self.transport.write(_CONTINUE)
 
     def _stop_reading(self) -> None:
@@ -518,7 +536,7 @@ class HttpProtocol(asyncio.Protocol):
         if self._discard or self.transport is None:
             return
         self._stop_reading()
-        self._enqueue((resp, False, False))
+        self._enqueue(resp)
 
 
 def _head_size(url: bytes, headers: dict[str, str]) -> int:
