@@ -81,7 +81,7 @@ def build(settings: Settings) -> Cove:
         sagemaker_service(subsystems.control.context, access),
         MetricsService(subsystems.runtime),
         iam_service(directory, access),
-        sts_service(),
+        sts_service(directory, access),
         S3Service(subsystems.objects, credentials, access),
     ]
     return cove

@@ -22,6 +22,9 @@ class Credential:
     access_key: str
     secret_key: str
     principal: Principal
+    # Temporary credentials (STS): the token each request must carry, and when they end.
+    session_token: str | None = None
+    expires: float | None = None
 
     def __repr__(self) -> str:  # never leak the secret through logs or tracebacks
         return f"Credential(access_key={self.access_key!r}, principal={self.principal.arn!r})"

@@ -278,12 +278,15 @@ def verify(req: Request, store: CredentialStore, now: dt.datetime | None = None)
     parts = parse_signature(req)
     signed = frozenset(parts.signed_headers)
     sigv4_rules.check_coverage(req.headers, signed, parts.date_header, parts.service)
-    sigv4_rules.check_token(req.headers, parts.token)
     cred = store.get(parts.access_key)
     if cred is None:
         raise AuthFailure(AuthKind.UNKNOWN_KEY, parts.access_key)
+    now = now or dt.datetime.now(dt.UTC)
+    sigv4_rules.check_token(
+        req.headers, parts.token, cred.session_token, cred.expires, now.timestamp()
+    )
     expires = parts.expires if parts.presigned else None
-    sigv4_rules.check_time(parts.timestamp, now or dt.datetime.now(dt.UTC), expires)
+    sigv4_rules.check_time(parts.timestamp, now, expires)
     expected = expected_signature(req, parts, cred.secret_key)
     if not hmac.compare_digest(expected, parts.signature):
         raise AuthFailure(AuthKind.BAD_SIGNATURE)
@@ -295,10 +298,12 @@ def verify(req: Request, store: CredentialStore, now: dt.datetime | None = None)
 def _verify_v2_query(req: Request, store: CredentialStore, now: dt.datetime | None) -> Credential:
     """An S3 URL presigned with signature version 2 (boto3's default for S3)."""
     query = sigv2_query.params(req)
-    sigv4_rules.check_token(req.headers, query.get("x-amz-security-token"))
     cred = store.get(query["AWSAccessKeyId"])
     if cred is None:
         raise AuthFailure(AuthKind.UNKNOWN_KEY, query["AWSAccessKeyId"])
+    at = (now or dt.datetime.now(dt.UTC)).timestamp()
+    token = query.get("x-amz-security-token")
+    sigv4_rules.check_token(req.headers, token, cred.session_token, cred.expires, at)
     if sigv2_query.expired(query["Expires"], now.timestamp() if now else None):
         raise AuthFailure(AuthKind.PRESIGN_EXPIRED, query["Expires"])
     expected = sigv2_query.expected_signature(

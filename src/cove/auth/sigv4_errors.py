@@ -19,6 +19,7 @@ class AuthKind(StrEnum):
     TWO_MECHANISMS = "two_mechanisms"  # Authorization header and query auth together
     UNKNOWN_KEY = "unknown_key"
     INVALID_TOKEN = "invalid_token"  # a session token Cove did not issue
+    EXPIRED_TOKEN = "expired_token"  # temporary credentials past their expiration
     HOST_UNSIGNED = "host_unsigned"
     DATE_MISSING = "date_missing"  # neither X-Amz-Date nor Date, or the one given unsigned
     HEADERS_UNSIGNED = "headers_unsigned"  # x-amz-* headers outside SignedHeaders
@@ -45,6 +46,7 @@ BAD_SIGNATURE = (
     "Consult the service documentation for details."
 )
 BAD_TOKEN = "The security token included in the request is invalid."
+EXPIRED_TOKEN = "The security token included in the request is expired"
 HOST_UNSIGNED = "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
 DATE_MISSING = (
     "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
@@ -69,6 +71,7 @@ _JSON: dict[AuthKind, tuple[str, str, int]] = {
     K.TWO_MECHANISMS: ("IncompleteSignatureException", ONE_MECHANISM, 400),
     K.UNKNOWN_KEY: ("UnrecognizedClientException", BAD_TOKEN, 403),
     K.INVALID_TOKEN: ("UnrecognizedClientException", BAD_TOKEN, 403),
+    K.EXPIRED_TOKEN: ("ExpiredTokenException", EXPIRED_TOKEN, 403),
     K.HOST_UNSIGNED: ("InvalidSignatureException", HOST_UNSIGNED, 403),
     K.DATE_MISSING: ("IncompleteSignatureException", DATE_MISSING, 400),
     K.HEADERS_UNSIGNED: ("InvalidSignatureException", "{detail}", 403),
@@ -90,6 +93,7 @@ _S3: dict[AuthKind, tuple[str, str, int]] = {
         403,
     ),
     K.INVALID_TOKEN: ("InvalidToken", "The provided token is malformed or otherwise invalid.", 400),
+    K.EXPIRED_TOKEN: ("ExpiredToken", "The provided token has expired.", 400),
     K.HOST_UNSIGNED: ("AccessDenied", NOT_SIGNED, 403),
     K.DATE_MISSING: ("AccessDenied", S3_DATE_MISSING, 403),
     K.HEADERS_UNSIGNED: ("AccessDenied", NOT_SIGNED, 403),
@@ -115,6 +119,7 @@ _QUERY: dict[AuthKind, tuple[str, str, int]] = {
     K.MISSING: ("MissingAuthenticationToken", "Request is missing Authentication Token", 403),
     K.UNKNOWN_KEY: ("InvalidClientTokenId", BAD_TOKEN, 403),
     K.INVALID_TOKEN: ("InvalidClientTokenId", BAD_TOKEN, 403),
+    K.EXPIRED_TOKEN: ("ExpiredToken", EXPIRED_TOKEN, 403),
     K.HOST_UNSIGNED: ("SignatureDoesNotMatch", HOST_UNSIGNED, 403),
     K.HEADERS_UNSIGNED: ("SignatureDoesNotMatch", "{detail}", 403),
     K.BAD_SIGNATURE: ("SignatureDoesNotMatch", BAD_SIGNATURE, 403),

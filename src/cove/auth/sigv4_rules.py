@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import functools
+import hmac
 from collections.abc import Mapping
 
 from cove.auth.sigv4_errors import AuthFailure, AuthKind
@@ -76,11 +77,25 @@ def _not_signed(names: list[str]) -> AuthFailure:
     )
 
 
-def check_token(headers: Mapping[str, str], query_token: str | None) -> None:
-    """Cove issues no temporary credentials, so any session token is one it did not
-    issue; AWS refuses those rather than ignoring them."""
-    if SESSION_TOKEN in headers or query_token is not None:
+def check_token(
+    headers: Mapping[str, str],
+    query_token: str | None,
+    issued: str | None,
+    expires: float | None,
+    now: float,
+) -> None:
+    """Temporary credentials need the session token they were issued with, until they
+    expire; long-term keys take none (AWS refuses a token it did not issue rather than
+    ignoring it)."""
+    sent = headers.get(SESSION_TOKEN, query_token)
+    if issued is None:
+        if sent is not None:
+            raise AuthFailure(AuthKind.INVALID_TOKEN)
+        return
+    if sent is None or not hmac.compare_digest(sent.encode(), issued.encode()):
         raise AuthFailure(AuthKind.INVALID_TOKEN)
+    if expires is not None and now >= expires:
+        raise AuthFailure(AuthKind.EXPIRED_TOKEN)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -29,8 +29,10 @@ class Principal:
     account_id: str
     arn: str
     access_key: str
-    user_id: str = ""  # AIDA... for a user, the account id for root (aws:userid)
-    name: str = ""  # the user's name (aws:username); empty for root
+    user_id: str = ""  # AIDA... for a user, AROA...:session for a role session, the account
+    name: str = ""  # the user's name (aws:username); empty for root and role sessions
+    role_arn: str = ""  # a role session's role
+    session_policy: str | None = None  # a role session's session policy, as passed
 
     @property
     def is_root(self) -> bool:

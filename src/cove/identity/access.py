@@ -12,19 +12,30 @@ from __future__ import annotations
 
 import functools
 
+from cove.http.messages import Principal as CallerPrincipal
 from cove.http.messages import RequestContext
 from cove.iam.decisions import DecisionCache, PolicySet
 from cove.iam.documents import Policy, PolicyKind, parse_policy
-from cove.iam.evaluation import denial_message
+from cove.iam.evaluation import denial_message, evaluate
 from cove.iam.policy import anonymous_denied, denied
-from cove.iam.request import Principal, Request, standard_context
+from cove.iam.request import Principal, PrincipalKind, Request, standard_context
 from cove.identity.directory import Directory
 from cove.identity.entities import Entity
+from cove.identity.roles import RoleView
 
 
 @functools.lru_cache(maxsize=4096)
 def _parsed(document: str) -> Policy:
     return parse_policy(document, PolicyKind.IDENTITY)
+
+
+def engine_principal(caller: CallerPrincipal) -> Principal:
+    """The policy engine's view of an authenticated caller."""
+    if caller.is_root:
+        return Principal.root(caller.account_id)
+    if caller.role_arn:
+        return Principal.assumed_role(caller.arn, caller.role_arn, caller.user_id.split(":")[0])
+    return Principal.user(caller.arn, caller.user_id)
 
 
 class Access:
@@ -38,22 +49,62 @@ class Access:
             raise anonymous_denied(action, resource)
         if caller.is_root:
             return
-        principal = Principal.user(caller.arn, caller.user_id)
-        # Cove's listeners speak plain HTTP: aws:SecureTransport is false.
-        context = standard_context(principal, secure_transport=False, source_ip=ctx.source_ip)
-        request = Request(principal, action, resource, context)
-        generation = self.directory.changes.generation
-        decision = self.cache.decide(request, self._policies, generation=generation)
+        request = self._request(ctx, caller, action, resource)
+        if caller.session_policy is not None:
+            # sessions of one name can carry different session policies: not cached
+            decision = self._policies(request, caller.session_policy).evaluate(request)
+        else:
+            generation = self.directory.changes.generation
+            decision = self.cache.decide(request, self._policies, generation=generation)
         if not decision.allowed:
             raise denied(denial_message(decision, request))
 
-    def _policies(self, request: Request) -> PolicySet:
-        user_id = request.principal.user_id
+    def may_assume(self, ctx: RequestContext, role: Entity, role_arn: str) -> None:
+        """AccessDenied unless the caller may assume `role`: its trust policy must allow
+        the caller, and unless it names the caller itself, so must the caller's own
+        policies (IAM User Guide, "Policy evaluation logic", role trust policies)."""
+        caller = ctx.principal
+        assert caller is not None and not caller.is_root  # refused before
+        request = self._request(ctx, caller, "sts:AssumeRole", role_arn)
+        trust = parse_policy(RoleView(role).trust_policy, PolicyKind.TRUST)
+        policies = self._policies(request, caller.session_policy)
+        decision = evaluate(
+            request,
+            policies.identity,
+            trust_policy=trust,
+            session_policies=policies.session,
+        )
+        if not decision.allowed:
+            raise denied(denial_message(decision, request))
+
+    @staticmethod
+    def _request(
+        ctx: RequestContext, caller: CallerPrincipal, action: str, resource: str
+    ) -> Request:
+        principal = engine_principal(caller)
+        # Cove's listeners speak plain HTTP: aws:SecureTransport is false.
+        context = standard_context(principal, secure_transport=False, source_ip=ctx.source_ip)
+        return Request(principal, action, resource, context)
+
+    def _policies(self, request: Request, session_policy: str | None = None) -> PolicySet:
+        principal = request.principal
+        if principal.kind is PrincipalKind.ASSUMED_ROLE:
+            return self._session_policies(request, session_policy)
+        user_id = principal.user_id
         user = self.directory.entities.by_id(user_id) if user_id else None
         if user is None:
             return PolicySet()
         holders = [user, *self.directory.memberships.groups_of(user)]
         return PolicySet(identity=tuple(p for h in holders for p in self._held_by(h)))
+
+    def _session_policies(self, request: Request, session_policy: str | None) -> PolicySet:
+        """A role session has its role's policies, narrowed by its session policy."""
+        role_id = (request.principal.user_id or "").split(":")[0]
+        role = self.directory.entities.by_id(role_id)
+        if role is None:  # the role was deleted: its sessions can do nothing
+            return PolicySet(session=())
+        session = None if session_policy is None else (_parsed(session_policy),)
+        return PolicySet(identity=tuple(self._held_by(role)), session=session)
 
     def _held_by(self, entity: Entity) -> list[Policy]:
         documents = [p.document for p in self.directory.inline.of(entity)]

@@ -24,6 +24,7 @@ from cove.identity.roles import (
     TRUST,
     check_trust_policy,
 )
+from cove.identity.sessions import Sessions
 from cove.identity.tables import TABLES, account_table
 from cove.storage.db import metadata
 
@@ -64,8 +65,10 @@ class Directory:
         self.memberships = Memberships(engine, self.entities, self.changes)
         self.policies = ManagedPolicies(engine, account_id, self.changes)
         self.inline = InlinePolicies(engine, self.changes)
+        self.sessions = Sessions(engine, account_id, self.entities, credentials)
         self.created = self._set_up_account()
         self.keys.publish_all()
+        self.sessions.publish_all()
 
     def _set_up_account(self) -> float:
         """When the account was set up; on the first start, set it up: the default role."""

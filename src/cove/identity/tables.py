@@ -88,8 +88,21 @@ account_table = Table(
     Column("created", Float, nullable=False),  # when this data dir's account was set up
 )
 
+sessions_table = Table(
+    "iam_sessions",
+    metadata,
+    Column("access_key_id", String(32), primary_key=True),  # ASIA...
+    Column("secret", String(64), nullable=False),
+    Column("token", Text, nullable=False),
+    Column("role_id", String(32), nullable=False, index=True),
+    Column("session_name", String(64), nullable=False),
+    Column("expires", Float, nullable=False),
+    Column("session_policy", Text, nullable=True),
+)
+
 TABLES = [
     account_table,
+    sessions_table,
     entities_table,
     access_keys_table,
     group_members_table,
