@@ -37,7 +37,7 @@ IMAGE_ACCOUNTS = {
     "us-west-2": "174872318107",
     "eu-west-1": "438346466558",
 }
-ROLE = "arn:aws:iam::000000000000:role/cove-demo"
+ROLE = "arn:aws:iam::000000000000:role/cove"
 
 
 def step(message: str) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 XGBOOST_ALGO_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/xgboost:1"
-ROLE = "arn:aws:iam::000000000000:role/CoveTestRole"
+ROLE = "arn:aws:iam::000000000000:role/cove"
 
 
 @functools.cache

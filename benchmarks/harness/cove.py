@@ -83,7 +83,7 @@ class Cove(Target):
             PrimaryContainer={"Image": "sklearn",
                               "ModelDataUrl": f"s3://{BUCKET}/model.tar.gz",
                               "Environment": self.model_env},
-            ExecutionRoleArn="arn:aws:iam::000000000000:role/bench",
+            ExecutionRoleArn="arn:aws:iam::000000000000:role/cove",
         )
         variant = {"VariantName": "AllTraffic", "ModelName": NAME, "InitialInstanceCount": 1,
                    "InstanceType": "ml.m5.large"}

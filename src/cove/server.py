@@ -28,6 +28,7 @@ from cove.runtime.manager import LocalRuntime
 from cove.services.iam.service import iam_service
 from cove.services.metrics import MetricsService
 from cove.services.s3.service import S3Service
+from cove.services.sagemaker.passed_roles import PassedRoles
 from cove.services.sagemaker.service import sagemaker_service
 from cove.services.sagemaker_runtime.service import RuntimeService
 from cove.services.sts.service import sts_service
@@ -78,7 +79,7 @@ def build(settings: Settings) -> Cove:
     # so S3, which claims whatever reaches it, comes last.
     cove.services += [
         RuntimeService(settings, subsystems.runtime, resources, access),
-        sagemaker_service(subsystems.control.context, access),
+        sagemaker_service(subsystems.control.context, access, PassedRoles(directory, access)),
         MetricsService(subsystems.runtime),
         iam_service(directory, access),
         sts_service(directory, access),

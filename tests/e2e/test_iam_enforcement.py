@@ -154,3 +154,75 @@ def test_administrator_access_allows_everything(server: CoveServer) -> None:
     assert "Buckets" in as_key(server, "s3", key).list_buckets()
     assert "Users" in as_key(server, "iam", key).list_users()
     assert "Models" in as_key(server, "sagemaker", key).list_models()
+
+
+def test_passing_a_role_to_sagemaker(server: CoveServer) -> None:
+    """CreateModel needs iam:PassRole on its role, and the role must trust SageMaker."""
+    iam, sm = server.client("iam"), server.client("sagemaker")
+    container = {"Image": "sklearn", "ModelDataUrl": "s3://b/m.tar.gz"}
+    lambda_only = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]})  # fmt: skip
+    iam.create_role(RoleName="for-lambda", AssumeRolePolicyDocument=lambda_only)
+    for role in ("for-lambda", "no-such-role"):
+        arn = f"arn:aws:iam::{ACCOUNT}:role/{role}"
+        assert denial(sm.create_model, ModelName=f"m-{role}", PrimaryContainer=container,
+                      ExecutionRoleArn=arn) == (
+            "ValidationException", 400,
+            f"Could not assume role {arn}. Please ensure that the role exists and allows "
+            "principal 'sagemaker.amazonaws.com' to assume the role.",
+        )  # fmt: skip
+    key = new_user(server, "modeler")
+    iam.put_user_policy(UserName="modeler", PolicyName="models", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "sagemaker:CreateModel", "Resource": "*"}))  # fmt: skip
+    default_role = f"arn:aws:iam::{ACCOUNT}:role/cove"
+    mine = as_key(server, "sagemaker", key)
+    code, status, message = denial(
+        mine.create_model,
+        ModelName="m-passed",
+        PrimaryContainer=container,
+        ExecutionRoleArn=default_role,
+    )
+    assert (code, status) == ("AccessDeniedException", 403)
+    assert message == (
+        f"User: arn:aws:iam::{ACCOUNT}:user/modeler is not authorized to perform: "
+        f"iam:PassRole on resource: {default_role} because no identity-based policy allows "
+        "the iam:PassRole action"
+    )
+    iam.put_user_policy(UserName="modeler", PolicyName="pass", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": default_role}))  # fmt: skip
+    created = mine.create_model(ModelName="m-passed", PrimaryContainer=container,
+                                ExecutionRoleArn=default_role)  # fmt: skip
+    assert created["ModelArn"].endswith(":model/m-passed")
+
+
+def test_simulation_answers_with_the_engine_that_enforces(server: CoveServer) -> None:
+    """SimulatePrincipalPolicy / SimulateCustomPolicy (IAM API reference): EvalDecision
+    allowed / explicitDeny / implicitDeny for each action and resource."""
+    iam = server.client("iam")
+    iam.create_user(UserName="simulated")
+    iam.put_user_policy(UserName="simulated", PolicyName="p", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"},
+        {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/secret"},
+    ))  # fmt: skip
+    arn = f"arn:aws:iam::{ACCOUNT}:user/simulated"
+    results = iam.simulate_principal_policy(
+        PolicySourceArn=arn, ActionNames=["s3:GetObject", "s3:PutObject"],
+        ResourceArns=["arn:aws:s3:::b/open", "arn:aws:s3:::b/secret"],
+    )["EvaluationResults"]  # fmt: skip
+    decisions = {(r["EvalActionName"], r["EvalResourceName"]): r["EvalDecision"] for r in results}
+    assert decisions == {
+        ("s3:GetObject", "arn:aws:s3:::b/open"): "allowed",
+        ("s3:GetObject", "arn:aws:s3:::b/secret"): "explicitDeny",
+        ("s3:PutObject", "arn:aws:s3:::b/open"): "implicitDeny",
+        ("s3:PutObject", "arn:aws:s3:::b/secret"): "implicitDeny",
+    }
+    custom = iam.simulate_custom_policy(
+        PolicyInputList=[policy({"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*",
+                                 "Condition": {"StringEquals": {"sagemaker:InstanceTypes":
+                                                                "ml.m5.large"}}})],
+        ActionNames=["sagemaker:CreateEndpointConfig"],
+        ContextEntries=[{"ContextKeyName": "sagemaker:InstanceTypes",
+                         "ContextKeyValues": ["ml.m5.large"], "ContextKeyType": "stringList"}],
+    )["EvaluationResults"]  # fmt: skip
+    assert [r["EvalDecision"] for r in custom] == ["allowed"]

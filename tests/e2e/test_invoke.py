@@ -259,7 +259,7 @@ def test_xgboost_framework_and_builtin_variants(server, tmp_path: Path) -> None:
         sm.create_model(
             ModelName=model,
             PrimaryContainer={"Image": image, "ModelDataUrl": url},
-            ExecutionRoleArn="arn:aws:iam::000000000000:role/r",
+            ExecutionRoleArn="arn:aws:iam::000000000000:role/cove",
         )
     sm.create_endpoint_config(
         EndpointConfigName=name,

@@ -16,7 +16,7 @@ from sklearn.datasets import load_breast_cancer
 
 LINEAR_LEARNER = "382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1"
 XGBOOST = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
-ROLE = "arn:aws:iam::000000000000:role/cove-tests"
+ROLE = "arn:aws:iam::000000000000:role/cove"
 # The seed's validation row (benign: the seed's Lambda answers "B").
 SEED_ROW = (
     "13.49,22.3,86.91,561.0,0.08752,0.07697999999999999,0.047510000000000004,"

@@ -171,7 +171,7 @@ def test_operation_swapped_after_signing(server) -> None:
 def test_delete_model_cannot_be_redirected_to_another_model(server) -> None:
     # The finding end to end: DeleteModel signed for "mine", sent naming "theirs".
     sm = server.client("sagemaker")
-    role = "arn:aws:iam::000000000000:role/CoveTestRole"
+    role = "arn:aws:iam::000000000000:role/cove"
     for name in ("cove-sec-mine", "cove-sec-theirs"):
         sm.create_model(ModelName=name, PrimaryContainer={"Image": "sklearn"},
                         ExecutionRoleArn=role)

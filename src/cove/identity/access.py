@@ -21,6 +21,7 @@ from cove.iam.policy import anonymous_denied, denied
 from cove.iam.request import Principal, PrincipalKind, Request, standard_context
 from cove.identity.directory import Directory
 from cove.identity.entities import Entity
+from cove.identity.kinds import EntityKind
 from cove.identity.roles import RoleView
 
 
@@ -77,6 +78,13 @@ class Access:
         if not decision.allowed:
             raise denied(denial_message(decision, request))
 
+    def trusts_service(self, role: Entity, role_arn: str, service: str) -> bool:
+        """Whether `role`'s trust policy lets `service` (sagemaker.amazonaws.com, ...)
+        assume it, as the service does before it runs anything with the role."""
+        trust = parse_policy(RoleView(role).trust_policy, PolicyKind.TRUST)
+        request = Request(Principal.service(service), "sts:AssumeRole", role_arn)
+        return evaluate(request, trust_policy=trust).allowed
+
     @staticmethod
     def _request(
         ctx: RequestContext, caller: CallerPrincipal, action: str, resource: str
@@ -105,6 +113,14 @@ class Access:
             return PolicySet(session=())
         session = None if session_policy is None else (_parsed(session_policy),)
         return PolicySet(identity=tuple(self._held_by(role)), session=session)
+
+    def identity_policies(self, entity: Entity) -> list[Policy]:
+        """What an identity's own policies are: a user's with its groups', a group's, a
+        role's (SimulatePrincipalPolicy evaluates these)."""
+        holders = [entity]
+        if entity.kind is EntityKind.USER:
+            holders += self.directory.memberships.groups_of(entity)
+        return [p for h in holders for p in self._held_by(h)]
 
     def _held_by(self, entity: Entity) -> list[Policy]:
         documents = [p.document for p in self.directory.inline.of(entity)]

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, insert, select
 from cove.auth.credentials import CredentialStore
 from cove.identity.changes import Changes
 from cove.identity.entities import Entities, Entity, Tags
+from cove.identity.errors import IdentityError
 from cove.identity.groups import Memberships
 from cove.identity.inline import InlinePolicies
 from cove.identity.keys import AccessKeys
@@ -90,6 +91,17 @@ class Directory:
         with self.engine.begin() as conn:
             conn.execute(insert(a).values(account_id=self.account_id, created=created))
         return created
+
+    def role_by_arn(self, arn: str) -> Entity | None:
+        """The role `arn` names in this account, path included; None for any other ARN."""
+        prefix = f"arn:aws:iam::{self.account_id}:role/"
+        if not arn.startswith(prefix):
+            return None
+        try:
+            role = self.entities.get(EntityKind.ROLE, arn.rsplit("/", 1)[-1])
+        except IdentityError:
+            return None
+        return role if role.arn(self.account_id) == arn else None
 
     def _changed(self, entity: Entity) -> None:
         self.keys.republish(entity)

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from cove.gateway.form_service import FormService
 from cove.gateway.operations import Handler
-from cove.iam.policy import ROOT_ONLY, Authorizer
+from cove.identity.access import Access
 from cove.identity.directory import Directory
 from cove.identity.errors import IdentityError
-from cove.services.iam import access_keys, groups, per_kind, policies, roles, users
+from cove.services.iam import access_keys, groups, per_kind, policies, roles, simulation, users
 from cove.services.iam.errors import identity_error
 from cove.services.iam.resources import resource_of
 
 PROVIDERS = (users, access_keys, groups, roles, policies, per_kind)
 
 
-def iam_service(directory: Directory, authorizer: Authorizer = ROOT_ONLY) -> FormService:
-    handlers: dict[str, Handler] = {}
+def iam_service(directory: Directory, access: Access) -> FormService:
+    handlers: dict[str, Handler] = simulation.handlers(directory, access)
     for provider in PROVIDERS:
         provided = provider.handlers(directory)
         clash = handlers.keys() & provided.keys()
@@ -26,6 +26,6 @@ def iam_service(directory: Directory, authorizer: Authorizer = ROOT_ONLY) -> For
         "iam",
         handlers,
         failures={IdentityError: identity_error},
-        authorizer=authorizer,
+        authorizer=access,
         resource_of=resource_of(directory),
     )

@@ -16,6 +16,7 @@ from typing import Any
 from cove.control.context import ControlContext
 from cove.gateway.json_service import Handler, JsonRpcService
 from cove.iam.policy import ROOT_ONLY, Authorizer
+from cove.services.sagemaker.passed_roles import PassedRoles
 from cove.services.sagemaker.resources import resource_of
 
 HANDLER_PROVIDERS = [
@@ -33,8 +34,12 @@ def _load(provider: str) -> Any:
 
 
 def sagemaker_service(
-    context: ControlContext, authorizer: Authorizer = ROOT_ONLY
+    context: ControlContext,
+    authorizer: Authorizer = ROOT_ONLY,
+    passed_roles: PassedRoles | None = None,
 ) -> JsonRpcService:
+    """`passed_roles` checks the roles CreateModel and the jobs pass (iam:PassRole and the
+    role's trust); without it (a control plane alone, in unit tests) roles go unchecked."""
     handlers: dict[str, Handler] = {}
     for provider in HANDLER_PROVIDERS:
         provided = _load(provider)(context)
@@ -42,6 +47,8 @@ def sagemaker_service(
         if clash:
             raise RuntimeError(f"{provider} redefines {sorted(clash)}")
         handlers.update(provided)
+    if passed_roles is not None:
+        handlers = passed_roles.guard(handlers)
     return JsonRpcService(
         "sagemaker",
         handlers,

@@ -23,9 +23,6 @@ from cove.iam.documents import PolicyKind, parse_policy
 from cove.iam.policy import denied
 from cove.identity.access import Access
 from cove.identity.directory import Directory
-from cove.identity.entities import Entity
-from cove.identity.errors import IdentityError
-from cove.identity.kinds import EntityKind
 from cove.identity.roles import RoleView
 
 DEFAULT_DURATION = 3600
@@ -36,19 +33,6 @@ def get_caller_identity(ctx: RequestContext, params: dict[str, Any]) -> dict[str
     principal = ctx.principal
     assert principal is not None  # the gateway authenticated the request
     return {"UserId": principal.user_id, "Account": principal.account_id, "Arn": principal.arn}
-
-
-def _role_named(directory: Directory, arn: str) -> Entity | None:
-    """The role `arn` names in this account, path included, or None."""
-    prefix = f"arn:aws:iam::{directory.account_id}:role/"
-    if not arn.startswith(prefix):
-        return None
-    name = arn.rsplit("/", 1)[-1]
-    try:
-        role = directory.entities.get(EntityKind.ROLE, name)
-    except IdentityError:
-        return None
-    return role if role.arn(directory.account_id) == arn else None
 
 
 def _validation(message: str) -> AwsError:
@@ -64,7 +48,7 @@ def assume_role_handler(directory: Directory, access: Access) -> Any:
         if caller.is_root:
             raise denied("Roles may not be assumed by root accounts.")
         role_arn = params["RoleArn"]
-        role = _role_named(directory, role_arn)
+        role = directory.role_by_arn(role_arn)
         if role is None:
             raise denied(
                 f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on "
