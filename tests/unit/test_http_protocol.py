@@ -683,6 +683,24 @@ def test_no_100_continue_once_the_body_came_anyway():
     assert [w.body for w in parse(t.data)] == [b"GET /slow|", b"PUT /ok|body"]
 
 
+def test_a_request_refused_while_owed_a_100_continue_never_gets_it():
+    # A request waiting for its 100 behind a slow answer, whose body then times out, is
+    # refused with 408 and the connection closes: a 100 after that would be a stray
+    # interim answer to a request already answered (RFC 9110, 15.2).
+    async def scenario() -> Transport:
+        proto, t = connect(App(), LIMITS)
+        proto.data_received(request("GET", "/slow") + b"PUT /ok HTTP/1.1\r\nHost: x\r\n"
+                            b"Content-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+        proto.check_timeouts(time.monotonic() + 7, LIMITS)  # before the slow answer is out
+        await until(lambda: t.closed)
+        await settle(0.1)
+        return t
+
+    t = run(scenario)
+    assert b"100 Continue" not in bytes(t.data)
+    assert [w.status for w in parse(t.data)] == [200, 408]
+
+
 def test_an_oversized_head_pipelined_behind_a_small_request_in_one_read_is_refused():
     # Both requests come in one read: the second head is over the limit on its own.
     async def scenario() -> Transport:

@@ -535,6 +535,8 @@ class HttpProtocol(asyncio.Protocol):
         """Answer `resp` after what is in flight, read nothing more and close."""
         if self._discard or self.transport is None:
             return
+        if self._exchange is not None:  # refused: owed no 100 Continue any more
+            self._exchange.continue_floor = None
         self._stop_reading()
         self._enqueue(resp)
 
