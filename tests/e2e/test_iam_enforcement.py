@@ -226,3 +226,31 @@ def test_simulation_answers_with_the_engine_that_enforces(server: CoveServer) ->
                          "ContextKeyValues": ["ml.m5.large"], "ContextKeyType": "stringList"}],
     )["EvaluationResults"]  # fmt: skip
     assert [r["EvalDecision"] for r in custom] == ["allowed"]
+
+
+def test_conditions_on_what_the_request_sets(server: CoveServer) -> None:
+    """sagemaker:InstanceTypes and aws:RequestTag/aws:TagKeys come from the request (Service
+    Authorization Reference, Amazon SageMaker AI, condition keys)."""
+    key = new_user(server, "conditional")
+    iam = server.client("iam")
+    iam.put_user_policy(UserName="conditional", PolicyName="p", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "sagemaker:CreateEndpointConfig", "Resource": "*",
+         "Condition": {"ForAllValues:StringEquals": {"sagemaker:InstanceTypes": ["ml.m5.large"]}}},
+        {"Effect": "Allow", "Action": "sagemaker:CreateModel", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestTag/team": "ml"}}},
+    ))  # fmt: skip
+    sm = as_key(server, "sagemaker", key)
+    variant = {"VariantName": "v", "ModelName": "absent", "InitialInstanceCount": 1}
+    small = [{**variant, "InstanceType": "ml.m5.large"}]
+    big = [{**variant, "InstanceType": "ml.c5.xlarge"}]
+    # allowed, then refused for what it is: the model does not exist
+    assert denial(sm.create_endpoint_config, EndpointConfigName="c1", ProductionVariants=small
+                  )[0] == "ValidationException"  # fmt: skip
+    assert denial(sm.create_endpoint_config, EndpointConfigName="c2", ProductionVariants=big
+                  )[0] == "AccessDeniedException"  # fmt: skip
+    container = {"Image": "sklearn", "ModelDataUrl": "s3://b/m.tar.gz"}
+    assert denial(sm.create_model, ModelName="untagged", PrimaryContainer=container
+                  )[0] == "AccessDeniedException"  # fmt: skip
+    made = sm.create_model(ModelName="tagged", PrimaryContainer=container,
+                           Tags=[{"Key": "team", "Value": "ml"}])  # fmt: skip
+    assert made["ModelArn"].endswith(":model/tagged")

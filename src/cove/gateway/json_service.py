@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from cove.errors import AwsError
-from cove.gateway.operations import Handler, Operations, ResourceOf, not_implemented
+from cove.gateway.operations import Handler, KeysOf, Operations, ResourceOf, not_implemented
 from cove.gateway.service import UNSIGNED, ServiceDefaults
 from cove.http.messages import Request, Response
 from cove.iam.policy import ROOT_ONLY, Authorizer
@@ -30,10 +30,11 @@ class JsonRpcService(ServiceDefaults):
         failures: Mapping[type[Exception], Callable[[Any], AwsError]] | None = None,
         authorizer: Authorizer = ROOT_ONLY,
         resource_of: ResourceOf | None = None,
+        keys_of: KeysOf | None = None,
     ) -> None:
         self.model = service_model(service_name)
         self.operations = Operations(
-            self.model, handlers, actions or {}, failures or {}, authorizer, resource_of
+            self.model, handlers, actions or {}, failures or {}, authorizer, resource_of, keys_of
         )
         self.prefix = self.model.metadata["targetPrefix"] + "."
         self.signing_names = (self.model.signing_name, UNSIGNED)

@@ -19,6 +19,8 @@ from cove.iam.policy import ROOT_ONLY, Authorizer
 Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
 # The ARN of what an operation acts on, from the caller and the operation's input.
 ResourceOf = Callable[[RequestContext, str, dict[str, Any]], str]
+# The condition keys an operation's input sets (aws:RequestTag/..., sagemaker:InstanceTypes).
+KeysOf = Callable[[str, dict[str, Any]], dict[str, object]]
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Operations:
     # and the ARN an operation's input names as the resource it acts on ("*" without).
     authorizer: Authorizer = ROOT_ONLY
     resource_of: ResourceOf | None = None
+    keys_of: KeysOf | None = None
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.handlers) - set(self.model.operation_names))
@@ -68,6 +71,8 @@ class Operations:
         if action is not None:
             of = self.resource_of
             resource = "*" if of is None else of(ctx, operation.name, params)
+            if self.keys_of is not None:
+                ctx.condition_keys.update(self.keys_of(operation.name, params))
             self.authorizer.authorize(ctx, action, resource)
         try:
             result = handler(ctx, params)

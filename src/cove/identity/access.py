@@ -91,7 +91,12 @@ class Access:
     ) -> Request:
         principal = engine_principal(caller)
         # Cove's listeners speak plain HTTP: aws:SecureTransport is false.
-        context = standard_context(principal, secure_transport=False, source_ip=ctx.source_ip)
+        context = standard_context(
+            principal,
+            secure_transport=False,
+            source_ip=ctx.source_ip,
+            extra=ctx.condition_keys,  # what the operation's input sets
+        )
         return Request(principal, action, resource, context)
 
     def _policies(self, request: Request, session_policy: str | None = None) -> PolicySet:

@@ -16,6 +16,7 @@ from typing import Any
 from cove.control.context import ControlContext
 from cove.gateway.json_service import Handler, JsonRpcService
 from cove.iam.policy import ROOT_ONLY, Authorizer
+from cove.services.sagemaker.condition_keys import keys_of
 from cove.services.sagemaker.passed_roles import PassedRoles
 from cove.services.sagemaker.resources import resource_of
 
@@ -54,4 +55,5 @@ def sagemaker_service(
         handlers,
         authorizer=authorizer,
         resource_of=resource_of(context.settings),
+        keys_of=keys_of,
     )
