@@ -5,6 +5,7 @@ which evaluates the caller's policies with this package's engine."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from cove.errors import AwsError
@@ -12,8 +13,15 @@ from cove.http.messages import RequestContext
 
 
 class Authorizer(Protocol):
-    def authorize(self, ctx: RequestContext, action: str, resource: str = "*") -> None:
-        """Raise AccessDenied unless `ctx.principal` may perform `action` on `resource`."""
+    def authorize(
+        self,
+        ctx: RequestContext,
+        action: str,
+        resource: str = "*",
+        resource_policies: Sequence[str] = (),
+    ) -> None:
+        """Raise AccessDenied unless `ctx.principal` may perform `action` on `resource`,
+        given the resource's own policies (an S3 bucket policy) as documents."""
         ...
 
 
@@ -30,7 +38,13 @@ def anonymous_denied(action: str, resource: str) -> AwsError:
 class RootOnly:
     """Allows the account's root user everything and everyone else nothing."""
 
-    def authorize(self, ctx: RequestContext, action: str, resource: str = "*") -> None:
+    def authorize(
+        self,
+        ctx: RequestContext,
+        action: str,
+        resource: str = "*",
+        resource_policies: Sequence[str] = (),
+    ) -> None:
         principal = ctx.principal
         if principal is None:
             raise anonymous_denied(action, resource)

@@ -1,16 +1,18 @@
 """Authorization against the account's policies: the caller's identity-based policies (its
-own inline and attached ones, and those of its groups) evaluated by the policy engine with
-the global condition keys Cove knows, each decision cached until anything in the directory
-changes (IAM User Guide, "Policy evaluation logic").
+own inline and attached ones and its groups'; a role session's role's, narrowed by its
+session policy) with a resource's own policy where it has one (an S3 bucket policy),
+evaluated by the policy engine with the condition keys Cove knows (IAM User Guide,
+"Policy evaluation logic"). Decisions without a resource policy are cached until anything
+in the directory changes.
 
-The root user is allowed everything (no resource or endpoint policy can deny it yet: S3
-bucket policies and VPC endpoint policies come with their issues); a principal that is
-neither root nor one of the directory's users (role sessions, next) has no policies yet and
-is denied."""
+The root user is allowed everything but what a resource policy explicitly denies; VPC
+endpoint policies come with their issue."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
+from dataclasses import replace
 
 from cove.http.messages import Principal as CallerPrincipal
 from cove.http.messages import RequestContext
@@ -30,6 +32,11 @@ def _parsed(document: str) -> Policy:
     return parse_policy(document, PolicyKind.IDENTITY)
 
 
+@functools.lru_cache(maxsize=1024)
+def _parsed_resource(document: str) -> Policy:
+    return parse_policy(document, PolicyKind.RESOURCE)
+
+
 def engine_principal(caller: CallerPrincipal) -> Principal:
     """The policy engine's view of an authenticated caller."""
     if caller.is_root:
@@ -44,14 +51,25 @@ class Access:
         self.directory = directory
         self.cache = DecisionCache()
 
-    def authorize(self, ctx: RequestContext, action: str, resource: str = "*") -> None:
+    def authorize(
+        self,
+        ctx: RequestContext,
+        action: str,
+        resource: str = "*",
+        resource_policies: Sequence[str] = (),
+    ) -> None:
         caller = ctx.principal
         if caller is None:
             raise anonymous_denied(action, resource)
-        if caller.is_root:
-            return
+        if caller.is_root and not resource_policies:
+            return  # only a resource policy's explicit deny could stop the root user
         request = self._request(ctx, caller, action, resource)
-        if caller.session_policy is not None:
+        if resource_policies:
+            # bucket policies change outside the directory: evaluated afresh each time
+            resource_side = tuple(_parsed_resource(d) for d in resource_policies)
+            held = self._policies(request, caller.session_policy)
+            decision = replace(held, resource=resource_side).evaluate(request)
+        elif caller.session_policy is not None:
             # sessions of one name can carry different session policies: not cached
             decision = self._policies(request, caller.session_policy).evaluate(request)
         else:

@@ -23,7 +23,7 @@ def open_engine(url: str) -> Engine:
         engine = create_engine(url, pool_pre_ping=True)
     # Import modules that declare tables so they register on `metadata`.
     from cove.storage import resources  # noqa: F401
-    from cove.storage.s3 import objects, uploads  # noqa: F401
+    from cove.storage.s3 import bucket_policies, objects, uploads  # noqa: F401
 
     metadata.create_all(engine)
     return engine

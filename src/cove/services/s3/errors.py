@@ -22,6 +22,9 @@ WIRE_ERRORS: dict[StoreFailure, WireError] = {
         "NoSuchBucket", 404, "The specified bucket does not exist"
     ),
     StoreFailure.NO_SUCH_KEY: WireError("NoSuchKey", 404, "The specified key does not exist."),
+    StoreFailure.NO_SUCH_BUCKET_POLICY: WireError(
+        "NoSuchBucketPolicy", 404, "The bucket policy does not exist"
+    ),
     StoreFailure.NO_SUCH_UPLOAD: WireError(
         "NoSuchUpload",
         404,

@@ -31,7 +31,7 @@ from cove.protocol.rest import OperationBinding
 from cove.protocol.rest_errors import error_response
 from cove.protocol.rest_routes import RestRouter, RouteMatch
 from cove.protocol.shapes import service_model
-from cove.services.s3 import buckets, multipart, objects
+from cove.services.s3 import bucket_policies, buckets, multipart, objects
 from cove.services.s3.call import S3_NS, Reply, S3Call, parse_call
 from cove.services.s3.errors import store_error
 from cove.services.s3.objects import MAX_OBJECT_SIZE
@@ -43,7 +43,7 @@ Handler = Callable[[S3Call, ObjectStore], Reply]
 
 # Sub-resources select an operation; any other sub-resource (?acl, ?tagging, ...) is
 # answered with NotImplemented rather than silently treated as a plain object call.
-_SUBRESOURCES = {"location", "versioning", "uploads", "delete", "uploadId"}
+_SUBRESOURCES = {"location", "versioning", "uploads", "delete", "uploadId", "policy"}
 # Parameters that tune an operation.
 _PARAMETERS = {
     "prefix",
@@ -115,6 +115,9 @@ _IMPLEMENTED: dict[str, tuple[str, Handler, str | None]] = {
         "PutObject", multipart.complete_upload, "CompleteMultipartUploadResult"
     ),
     "AbortMultipartUpload": ("AbortMultipartUpload", multipart.abort_upload, None),
+    "PutBucketPolicy": ("PutBucketPolicy", bucket_policies.put_bucket_policy, None),
+    "GetBucketPolicy": ("GetBucketPolicy", bucket_policies.get_bucket_policy, None),
+    "DeleteBucketPolicy": ("DeleteBucketPolicy", bucket_policies.delete_bucket_policy, None),
 }
 _MODEL = service_model("s3")
 _ROUTER = RestRouter(_MODEL)
@@ -271,7 +274,13 @@ class S3Service(ServiceDefaults):
         call = parse_call(req, self._secret)
         operation, found = route(call)
         req.context.operation = operation.name
-        self.authorizer.authorize(req.context, operation.action, _resource_arn(call))
+        bucket_policy = self.objects.policies.get(call.bucket) if call.bucket else None
+        self.authorizer.authorize(
+            req.context,
+            operation.action,
+            _resource_arn(call),
+            resource_policies=() if bucket_policy is None else (bucket_policy,),
+        )
         _parse(operation, call, found)
 
         def run() -> Response:

@@ -10,6 +10,7 @@ class StoreFailure(Enum):
     NO_SUCH_BUCKET = auto()
     NO_SUCH_KEY = auto()
     NO_SUCH_UPLOAD = auto()
+    NO_SUCH_BUCKET_POLICY = auto()
     BUCKET_TAKEN = auto()  # another account owns the name
     BUCKET_ALREADY_OWNED = auto()
     BUCKET_NOT_EMPTY = auto()

@@ -180,9 +180,11 @@ class ObjectStore:
             d.mkdir(parents=True, exist_ok=True)
         # One writer at a time decides which blob a key points to, so no blob is orphaned.
         self._lock = threading.Lock()
+        from cove.storage.s3.bucket_policies import BucketPolicies
         from cove.storage.s3.uploads import MultipartUploads
 
         self.uploads = MultipartUploads(self)
+        self.policies = BucketPolicies(engine)
         self._collect_garbage()
 
     # -- buckets ------------------------------------------------------------------------
@@ -218,6 +220,7 @@ class ObjectStore:
                 raise StoreError(StoreFailure.BUCKET_NOT_EMPTY, BucketName=name)
             conn.execute(delete(buckets_table).where(buckets_table.c.name == name))
         self.uploads.abort_all(name)
+        self.policies.delete(name)
 
     @staticmethod
     def _bucket_row(conn: Connection, name: str) -> Any:
