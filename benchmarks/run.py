@@ -19,10 +19,10 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from harness import model, procs, report, wrk
+from harness import model, procs, report, venvs, wrk
 from harness.cove import Cove, model_env_from
 from harness.report import Outcome
-from harness.servers import PEERS, Floor, Peer, Relay
+from harness.servers import Floor, Peer, Relay, peer_variants
 from harness.targets import Target
 from harness.venvs import Unavailable
 
@@ -47,8 +47,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--retries", type=int, default=2, help="redos per run at most (default 2)")
     p.add_argument("--only", default="", help="comma-separated servers to run (e.g. floor,cove)")
     p.add_argument("--skip", default="", help="comma-separated servers to leave out")
-    p.add_argument("--quiet-peers", action="store_true",
-                   help="turn off the peers' per-request access/latency log lines")
+    p.add_argument("--peer-logs", action="store_true",
+                   help="run the peers with their per-request log lines as shipped (KServe, "
+                   "LitServe and BentoML write one or two a request); by default they are off")
     p.add_argument("--cove-env", action="append", default=list(COVE_DEFAULT_ENV),
                    metavar="KEY=VALUE",
                    help="Environment of Cove's model, added to (and overriding) the default "
@@ -66,7 +67,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def select(args: argparse.Namespace) -> list[Target]:
     targets: list[Target] = [Floor(), Relay(), Cove(model_env_from(args.cove_env)),
-                             *(peer(quiet=args.quiet_peers) for peer in PEERS)]
+                             *peer_variants(quiet=not args.peer_logs)]
     only = {n for n in args.only.split(",") if n}
     skip = {n for n in args.skip.split(",") if n}
     return [t for t in targets if (not only or t.name in only) and t.name not in skip]
@@ -81,19 +82,28 @@ def check_tools() -> None:
 
 
 def install_peers(targets: list[Target], outcomes: dict[str, Outcome], work: Path) -> None:
-    """Create the peers' venvs in parallel (pip is mostly waiting on the network)."""
-    peers = [t for t in targets if isinstance(t, Peer)]
-    if peers:
-        print(f"preparing venvs for {', '.join(p.name for p in peers)} (first run installs)")
+    """Create the peers' venvs in parallel (pip is mostly waiting on the network), one per
+    peer: its batched variant uses the same one."""
+    families: dict[str, list[Peer]] = {}
+    for target in targets:
+        if isinstance(target, Peer):
+            families.setdefault(target.family, []).append(target)
+    if families:
+        print(f"preparing venvs for {', '.join(families)} (first run installs)")
 
-    def install(peer: Peer) -> None:
+    def install(variants: list[Peer]) -> None:
+        first = variants[0]
         try:
-            peer.install(work / f"pip-{peer.name}.log")
+            python = venvs.ensure(first.family, first.packages, work / f"pip-{first.family}.log")
         except Unavailable as exc:
-            outcomes[peer.name].failures.append(f"not installable: {exc}")
+            for peer in variants:
+                outcomes[peer.name].failures.append(f"not installable: {exc}")
+            return
+        for peer in variants:
+            peer.python = python
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(install, peers))
+        list(pool.map(install, families.values()))
 
 
 def timed_run(target: Target, pid: int, conns: int, script: Path,
@@ -164,8 +174,10 @@ def settings_of(args: argparse.Namespace, argv: list[str], load_before: str) -> 
         "load average before the run (1/5/15 min)": load_before,
         "noise control": f"a run is redone (up to {args.retries} times, quietest kept) when "
                          f"other processes used more than {args.max_other_cpu:.0f}% of a CPU",
-        "peer logging": "per-request logs off (--quiet-peers)" if args.quiet_peers
-                        else "as shipped (per-request logs where the server has them on)",
+        "peer logging": "as shipped (--peer-logs: per-request logs where the server has "
+                        "them on)" if args.peer_logs else "per-request logs off",
+        "peer batching": "each peer with adaptive batching also runs with it on, as "
+                         "<peer>-batch (settings in the Servers table)",
     }
 
 
@@ -188,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"model: {art.joblib_path} (in-process prediction {art.expected})")
 
     targets = select(args)
-    outcomes = {t.name: Outcome(t.name, t.role) for t in targets}
+    outcomes = {t.name: Outcome(t.name, t.role, t.family) for t in targets}
     install_peers(targets, outcomes, work)
     runnable = [t for t in targets if not outcomes[t.name].failures]
     for rnd in range(args.rounds if runnable else 0):

@@ -7,6 +7,7 @@ import json
 import subprocess
 import time
 from abc import ABC, abstractmethod
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from harness.model import Artifact
 from harness.wrk import HttpRequest
 
 READY_TIMEOUT = 180.0
+CHECK_CONNECTIONS = 16  # the check's concurrent copies of the request
 
 
 def send(req: HttpRequest, timeout: float = 5.0) -> tuple[int, bytes]:
@@ -44,6 +46,23 @@ def first_number(body: bytes) -> float:
     return float(value)
 
 
+def blanked(body: bytes) -> object:
+    """A JSON answer with every string emptied (request ids and the like); other bodies as is."""
+    def blank(value: object) -> object:
+        if isinstance(value, str):
+            return ""
+        if isinstance(value, list):
+            return [blank(v) for v in value]
+        if isinstance(value, dict):
+            return {k: blank(v) for k, v in value.items()}
+        return value
+
+    try:
+        return blank(json.loads(body))
+    except ValueError:
+        return body
+
+
 class Target(ABC):
     """One server. `start` returns its cold start in seconds (create -> ready)."""
 
@@ -61,17 +80,36 @@ class Target(ABC):
     @abstractmethod
     def prediction(self, body: bytes) -> float: ...
 
+    @property
+    def family(self) -> str:
+        """The server this target is a variant of: a peer's batched variant reports as it."""
+        return self.name
+
     def describe(self) -> str:
         return self.name
 
     def verify(self, artifact: Artifact) -> None:
-        """Fail unless the timed request gets the in-process prediction back."""
-        status, body = send(self.request())
+        """Fail unless the timed request gets the in-process prediction back, sent alone and
+        then as CHECK_CONNECTIONS copies at once (which a batching server answers in batches)."""
+        req = self.request()
+        alone = self._check(send(req), artifact)
+        with ThreadPoolExecutor(CHECK_CONNECTIONS) as pool:
+            for answer in pool.map(lambda _: send(req), range(CHECK_CONNECTIONS)):
+                body = self._check(answer, artifact)
+                # A batch split wrongly can still start with the right number: the whole
+                # answer must look like the lone one (ids and other strings aside).
+                if blanked(body) != blanked(alone):
+                    raise RuntimeError(f"{self.name} answered {body[:300]!r} among "
+                                       f"{CHECK_CONNECTIONS} at once, {alone[:300]!r} alone")
+
+    def _check(self, answer: tuple[int, bytes], artifact: Artifact) -> bytes:
+        status, body = answer
         if status != 200:
             raise RuntimeError(f"{self.name} answered {status}: {body[:300]!r}")
         got = self.prediction(body)
         if got != artifact.expected:
             raise RuntimeError(f"{self.name} predicted {got}, in-process {artifact.expected}")
+        return body
 
     def stop(self) -> None:
         if self.proc is not None:

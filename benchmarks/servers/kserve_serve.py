@@ -1,17 +1,24 @@
 """KServe's Python model server with a custom Model on the V1 protocol.
 
-Usage: kserve_serve.py MODEL_PATH HTTP_PORT (BENCH_QUIET=1: no per-request logs)
+Usage: kserve_serve.py MODEL_PATH HTTP_PORT (BENCH_QUIET=0: its per-request output as shipped)
+
+KServe's adaptive batching is not in this server: it is the model agent sidecar that
+Kubernetes injects into an InferenceService pod (`batcher: maxBatchSize/maxLatency`,
+https://kserve.github.io/website/docs/model-serving/predictive-inference/batcher), so
+KServe runs unbatched only.
 """
 
 from __future__ import annotations
 
-import logging
-import os
+import copy
 import sys
+import warnings
 
 import joblib
 import kserve
+import kserve.logging
 import numpy as np
+from peer_env import quiet
 
 
 class Bench(kserve.Model):
@@ -30,14 +37,32 @@ class Bench(kserve.Model):
         return {"predictions": self.model.predict(rows).tolist()}
 
 
+def quiet_log_config() -> dict:
+    """KServe's own logging config with its two per-request loggers raised to WARNING:
+    uvicorn's access log and kserve.trace (request timings). The config is what
+    kserve.logging.configure_logging / --log_config_file take, see the Python runtime API:
+    https://kserve.github.io/website/latest/python_runtime_api/docs/api
+    """
+    config = copy.deepcopy(kserve.logging.KSERVE_LOG_CONFIG)
+    for name in ("uvicorn.access", kserve.logging.KSERVE_TRACE_LOGGER_NAME):
+        config["loggers"][name]["level"] = "WARNING"
+    return config
+
+
 if __name__ == "__main__":
-    quiet = os.environ.get("BENCH_QUIET") == "1"
+    silent = quiet()
+    if silent:  # before ModelServer, which then keeps this configuration
+        kserve.logging.configure_logging(quiet_log_config())
+        # Not a log but as good as one: KServe's V1 endpoints answer with FastAPI's
+        # ORJSONResponse, which the FastAPI pip installs with it deprecates, and FastAPI's
+        # own per-request warnings.catch_warnings() re-arms the warning, so two lines go
+        # to stderr per request. Python's warnings filter drops it:
+        # https://docs.python.org/3/library/warnings.html#the-warnings-filter
+        warnings.filterwarnings("ignore", message="ORJSONResponse is deprecated")
     model = Bench(sys.argv[1])
     model.load()
+    # enable_latency_logging (default True) is the per-request latency line; same API page.
     server = kserve.ModelServer(
-        http_port=int(sys.argv[2]), workers=1, enable_grpc=False, enable_latency_logging=not quiet
+        http_port=int(sys.argv[2]), workers=1, enable_grpc=False, enable_latency_logging=not silent
     )
-    if quiet:  # drop the per-request log lines KServe ships with
-        for name in ("uvicorn.access", "kserve.trace"):
-            logging.getLogger(name).setLevel(logging.WARNING)
     server.start([model])
