@@ -177,6 +177,7 @@ def deploy(
     variants: list[dict[str, Any]] | None = None,
     environment: dict[str, str] | None = None,
     wait: bool = True,
+    role: str = ROLE,
 ) -> str:
     """CreateModel -> CreateEndpointConfig -> CreateEndpoint (-> wait InService).
 
@@ -190,7 +191,7 @@ def deploy(
         container["ModelDataUrl"] = model_data_url
     if environment:
         container["Environment"] = environment
-    sm.create_model(ModelName=name, PrimaryContainer=container, ExecutionRoleArn=ROLE)
+    sm.create_model(ModelName=name, PrimaryContainer=container, ExecutionRoleArn=role)
     variants = variants or [{"VariantName": "AllTraffic"}]
     production = [
         {"InstanceType": "ml.m5.large", "InitialInstanceCount": 1, "ModelName": name, **v}

@@ -24,7 +24,9 @@ from cove.http.messages import PUBLIC_LISTENER
 from cove.http.server import serve_tcp
 from cove.identity.access import Access
 from cove.identity.directory import Directory
+from cove.identity.vending import CredentialVending, RoleCredentials
 from cove.runtime.manager import LocalRuntime
+from cove.services.credentials import CredentialsService
 from cove.services.iam.service import iam_service
 from cove.services.metrics import MetricsService
 from cove.services.s3.service import S3Service
@@ -73,7 +75,8 @@ def build(settings: Settings) -> Cove:
     resources = ResourceStore(engine)
     directory = Directory(engine, settings.account_id, credentials)  # keys sign in at once
     access = Access(directory)  # every service authorizes against the account's policies
-    subsystems = _build_subsystems(settings, engine, resources)
+    vending = CredentialVending(directory, settings.public_url, settings.region)
+    subsystems = _build_subsystems(settings, engine, resources, vending)
     cove = Cove(settings, engine, resources, credentials, claimed, subsystems)
     # Routed by signing name (see Gateway.route); within one, registration order decides,
     # so S3, which claims whatever reaches it, comes last.
@@ -81,6 +84,7 @@ def build(settings: Settings) -> Cove:
         RuntimeService(settings, subsystems.runtime, resources, access),
         sagemaker_service(subsystems.control.context, access, PassedRoles(directory, access)),
         MetricsService(subsystems.runtime),
+        CredentialsService(vending),
         iam_service(directory, access),
         sts_service(directory, access),
         S3Service(subsystems.objects, credentials, access),
@@ -88,13 +92,17 @@ def build(settings: Settings) -> Cove:
     return cove
 
 
-def _build_subsystems(settings: Settings, engine: Engine, resources: ResourceStore) -> Subsystems:
+def _build_subsystems(
+    settings: Settings, engine: Engine, resources: ResourceStore, credentials: RoleCredentials
+) -> Subsystems:
     """Storage first, then the data plane, then the control plane that drives it."""
     objects = ObjectStore(settings.data_dir / "objects", engine)
     artifacts = ArtifactStore(settings, objects)
     confinement = Confinement.for_server(settings.data_dir)
-    runtime = LocalRuntime(settings, artifacts, confinement)
-    control = build_control_plane(settings, resources, runtime, artifacts, confinement)
+    runtime = LocalRuntime(settings, artifacts, confinement, credentials)
+    control = build_control_plane(
+        settings, resources, runtime, artifacts, confinement, credentials
+    )
     return Subsystems(objects, artifacts, confinement, runtime, control)
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from cove.config import Settings
 from cove.host.confinement import Confinement
+from cove.identity.vending import RoleCredentials
 from cove.runtime.contract import Runtime
 from cove.storage.artifacts import ArtifactStore
 from cove.storage.resources import ResourceStore
@@ -24,6 +25,8 @@ class ControlContext:
     artifacts: ArtifactStore  # the s3:// and file:// reader and writer
     deployments: Deployments
     confinement: Confinement  # the sandbox and cgroups job processes run in
+    # execution roles' credentials for the jobs' code; None: jobs run without any
+    credentials: RoleCredentials | None = None
     # Providers with long-running work of their own (e.g. a job runner) register here:
     # `on_start` runs after the endpoints are reconciled, `on_stop` before the runtime stops.
     on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

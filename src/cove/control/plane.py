@@ -6,6 +6,7 @@ from cove.config import Settings
 from cove.control.context import ControlContext
 from cove.control.deployments import Deployments
 from cove.host.confinement import Confinement
+from cove.identity.vending import RoleCredentials
 from cove.runtime.contract import Runtime
 from cove.storage.artifacts import ArtifactStore
 from cove.storage.resources import ResourceStore
@@ -34,8 +35,12 @@ def build_control_plane(
     runtime: Runtime,
     artifacts: ArtifactStore,
     confinement: Confinement,
+    credentials: RoleCredentials | None = None,
 ) -> ControlPlane:
     deployments = Deployments(resources, runtime)
     return ControlPlane(
-        ControlContext(settings, resources, runtime, artifacts, deployments, confinement)
+        ControlContext(
+            settings, resources, runtime, artifacts, deployments, confinement,
+            credentials=credentials,
+        )
     )

@@ -53,9 +53,12 @@ class VariantRecord:
             self.desired_instance_count = self.current_instance_count
 
     def to_doc(self) -> dict[str, Any]:
+        spec = dataclasses.asdict(self.spec)
+        if spec["role_arn"] is None:  # as documents written before specs named a role
+            del spec["role_arn"]
         doc: dict[str, Any] = {
             "VariantName": self.name,
-            "Spec": dataclasses.asdict(self.spec),
+            "Spec": spec,
             "ServerlessConfig": self.serverless_config,
             "DesiredWeight": self.desired_weight,
             "DesiredInstanceCount": self.desired_instance_count,

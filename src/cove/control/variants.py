@@ -87,6 +87,7 @@ def _record(
         instance_type=SERVERLESS_INSTANCE_TYPE if serverless else pv["InstanceType"],
         instance_count=1 if serverless else pv["InitialInstanceCount"],
         weight=float(pv.get("InitialVariantWeight", 1.0)),
+        role_arn=model.doc.get("ExecutionRoleArn"),
     )
     return VariantRecord(spec, serverless, spec.weight, spec.instance_count)
 

@@ -24,6 +24,9 @@ class Service(Protocol):
     replies_by_callback: bool
     # An unsigned request from a loopback address may be served (metrics scrapes).
     anonymous_from_loopback: bool
+    # It authenticates requests itself, with no SigV4 at all (the execution-role
+    # credentials endpoint, by its token in Authorization).
+    own_authentication: bool
 
     def claims(self, req: Request) -> bool:
         """Among the services of its signing name: whether this request is its own."""
@@ -44,6 +47,7 @@ class ServiceDefaults:
     protocol: str
     replies_by_callback = False
     anonymous_from_loopback = False
+    own_authentication = False
 
     def body_plan(self, req: Request) -> BodyPlan:
         return plans.BY_PROTOCOL.get(self.protocol, plans.DEFAULT_PLAN)

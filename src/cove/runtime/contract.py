@@ -22,6 +22,7 @@ class VariantSpec:
     instance_type: str = "ml.m5.large"
     instance_count: int = 1
     weight: float = 1.0
+    role_arn: str | None = None  # the model's ExecutionRoleArn: what its code may do
 
 
 class FleetFailed(Exception):
@@ -64,3 +65,4 @@ class Runtime(Protocol):
 
     async def shutdown(self) -> None:
         """Stop every fleet and leave no child process behind."""
+

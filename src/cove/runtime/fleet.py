@@ -18,6 +18,7 @@ from cove.errors import AwsError, internal_error
 from cove.host.confinement import Confinement
 from cove.host.instance_types import InstanceType, UnknownInstanceType, lookup, profile_for
 from cove.host.sandbox import SandboxUnavailable
+from cove.identity.vending import RoleCredentials
 from cove.instance.serving.context import CUSTOM_ATTRIBUTES
 from cove.runtime import errors
 from cove.runtime.client import HttpResponse, NotSent
@@ -52,6 +53,7 @@ class FleetHost:
     confinement: Confinement
     next_slot: Callable[[], int]
     metrics: Metrics
+    credentials: RoleCredentials | None = None  # execution roles' credentials for models
 
 
 @dataclass
@@ -63,6 +65,7 @@ class _Variant:
     instances: list[Instance]
     batching: BatchPolicy
     released: bool = False  # its model copy, when the fleet stopped
+    role_env: dict[str, str] | None = None  # its role's credentials, once an instance ran
 
 
 class LocalFleet:
@@ -136,6 +139,16 @@ class LocalFleet:
             )
         variant.instances.extend(new)
 
+    def _role_env(self, variant: _Variant) -> dict[str, str]:
+        """The variant's instances act as the model's execution role (SageMaker's session
+        name for hosting is the endpoint's)."""
+        credentials, role = self.host.credentials, variant.spec.role_arn
+        if credentials is None or role is None:
+            return {}
+        if variant.role_env is None:
+            variant.role_env = credentials.environment(role, f"SageMaker-{self.endpoint_name}")
+        return variant.role_env
+
     def _new_instance(self, variant: _Variant) -> Instance:
         name = variant.spec.variant_name
         number = self._numbers[name] = self._numbers.get(name, 0) + 1
@@ -154,6 +167,7 @@ class LocalFleet:
                 self.host.socket_dir / str(slot),
                 f"instance-{slot}",
                 self.host.confinement,
+                self._role_env(variant),
             )
 
         return Instance(
@@ -181,6 +195,8 @@ class LocalFleet:
             if not variant.released:
                 variant.released = True
                 self.host.models.release(variant.model)
+                if variant.role_env is not None and self.host.credentials is not None:
+                    self.host.credentials.release(variant.role_env)
 
     def set_weight(self, variant_name: str, weight: float) -> None:
         self.variants[variant_name] = replace(self.variants[variant_name], weight=weight)

@@ -63,6 +63,7 @@ def make_launch(
     run_dir: Path,
     name: str,
     confinement: Confinement,
+    role_env: dict[str, str] | None = None,
 ) -> Launch:
     """`run_dir`: the instance's own directory for its socket and environment file
     (visible inside at /run/cove); `name` names its cgroup and appears in logs."""
@@ -76,6 +77,7 @@ def make_launch(
     env = inherited_env("/tmp" if sandbox.enabled else str(run_dir))
     env.update(profile.thread_env())
     env.update(SM_MODEL_DIR=model.target, SAGEMAKER_MODEL_DIR=model.target, PYTHONUNBUFFERED="1")
+    env.update(role_env or {})  # the execution role's credentials, the only AWS ones inside
     chosen = dict(environment)
     rlimit = profile.memory_bytes if confinement.rlimits_only else 0
     prefix = worker_prefix(profile, rlimit, parent_pid(confinement))

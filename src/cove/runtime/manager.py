@@ -15,6 +15,7 @@ from pathlib import Path
 from cove.config import Settings
 from cove.host.confinement import Confinement
 from cove.host.pids import alive
+from cove.identity.vending import RoleCredentials
 from cove.runtime.contract import Fleet, VariantSpec
 from cove.runtime.fleet import FleetHost, LocalFleet
 from cove.runtime.metrics import Metrics
@@ -40,7 +41,11 @@ class LocalRuntime:
     """Implements `cove.runtime.contract.Runtime`."""
 
     def __init__(
-        self, settings: Settings, artifacts: ArtifactStore, confinement: Confinement
+        self,
+        settings: Settings,
+        artifacts: ArtifactStore,
+        confinement: Confinement,
+        credentials: RoleCredentials | None = None,
     ) -> None:
         self.settings = settings
         self.socket_dir = _socket_dir()
@@ -50,6 +55,7 @@ class LocalRuntime:
         models = ModelStore(settings.data_dir / "models", artifacts, confinement.sandbox, limits)
         self.host = FleetHost(
             settings, models, self.socket_dir, confinement, lambda: next(slots), self.metrics,
+            credentials,
         )
         self.fleets: dict[str, LocalFleet] = {}  # lower-cased endpoint name -> serving fleet
         self._created: weakref.WeakSet[LocalFleet] = weakref.WeakSet()

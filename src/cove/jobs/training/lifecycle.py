@@ -18,6 +18,7 @@ from cove.config import Settings
 from cove.host.confinement import Confinement
 from cove.host.instance_types import Profile, UnknownInstanceType, lookup, profile_for
 from cove.host.sandbox import OPT_OUT_ENV, SandboxUnavailable
+from cove.identity.vending import RoleCredentials
 from cove.jobs.runner import LOG_FILE, JobProcess, job_dir
 from cove.jobs.training import channels
 from cove.jobs.training.environment import (
@@ -87,9 +88,11 @@ class TrainingJobs:
         store: ResourceStore,
         artifacts: ArtifactStore,
         confinement: Confinement,
+        credentials: RoleCredentials | None = None,
     ) -> None:
         self.settings = settings
         self.confinement = confinement
+        self.credentials = credentials  # the jobs' execution roles, for their code
         self.store = store
         self.artifacts = artifacts
         self.tasks: dict[str, asyncio.Task[None]] = {}
@@ -254,6 +257,15 @@ class TrainingJobs:
         self._finish(name, COMPLETED, "Completed", MESSAGES["Completed"],
                      ModelArtifacts={"S3ModelArtifacts": uri})
 
+    def _role_env(self, name: str, doc: dict[str, Any], isolated: bool) -> dict[str, str]:
+        """The job's code acts as its RoleArn (session named after the job, as SageMaker's
+        are); with network isolation it gets no credentials at all (SageMaker Developer
+        Guide, "Run training and inference containers in internet-free mode")."""
+        role = doc.get("RoleArn")
+        if self.credentials is None or not role or isolated:
+            return {}
+        return self.credentials.environment(role, f"SageMaker-{name}")
+
     async def _train(self, name: str, root: Path, doc: dict[str, Any]) -> int:
         isolated = bool(doc.get("EnableNetworkIsolation"))
         sandbox = self.confinement.sandbox
@@ -272,6 +284,8 @@ class TrainingJobs:
         slot = self.launched  # taken before any await: jobs start concurrently
         self.launched += 1
         env, profile = _process_env(doc, slot)
+        role_env = self._role_env(name, doc, isolated)
+        env.update(role_env)
         cgroup = None
         if profile is not None and self.confinement.rlimits_only:
             env["COVE_JOB_MEMORY_BYTES"] = str(profile.memory_bytes)
@@ -294,6 +308,8 @@ class TrainingJobs:
             raise _Stop() from None
         finally:
             self.procs.pop(name.lower(), None)
+            if role_env and self.credentials is not None:
+                self.credentials.release(role_env)
         if proc.stop_requested:
             raise _Stop()
         return code
