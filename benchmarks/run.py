@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from harness import model, procs, report, venvs, wrk
-from harness.cove import Cove, model_env_from
+from harness.cove import Cove, CoveUser, model_env_from
 from harness.report import Outcome
 from harness.servers import Floor, Peer, Relay, peer_variants
 from harness.targets import Target
@@ -66,7 +66,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def select(args: argparse.Namespace) -> list[Target]:
-    targets: list[Target] = [Floor(), Relay(), Cove(model_env_from(args.cove_env)),
+    env = model_env_from(args.cove_env)
+    targets: list[Target] = [Floor(), Relay(), Cove(env), CoveUser(env),
                              *peer_variants(quiet=not args.peer_logs)]
     only = {n for n in args.only.split(",") if n}
     skip = {n for n in args.skip.split(",") if n}

@@ -64,8 +64,8 @@ class Cove(Target):
 
     def start(self, artifact: Artifact, work: Path) -> float:
         self.port = procs.free_port()
-        data_dir = work / "cove-data"
-        log_path = work / "cove.log"
+        data_dir = work / f"{self.name}-data"  # cove and cove-user run on their own
+        log_path = work / f"{self.name}.log"
         started = time.monotonic()
         command = [str(COVE), "server", "--port", str(self.port), "--data-dir", str(data_dir)]
         # A broken instance fails the endpoint in 2 minutes instead of the default 10.
@@ -161,3 +161,43 @@ def model_env_from(pairs: list[str]) -> dict[str, str]:
         env[key] = value
     return env
 
+
+class CoveUser(Cove):
+    """Cove with InvokeEndpoint signed by an IAM user whose inline policy allows exactly
+    that action on the endpoint: every request goes through the policy engine (its decision
+    cache), where the admin (the account's root user) is allowed without it."""
+
+    name, role = "cove-user", "cove-user"
+
+    def start(self, artifact: Artifact, work: Path) -> float:
+        cold = super().start(artifact, work)
+        iam = self._client("iam", self._data_dir)
+        iam.create_user(UserName="bench-invoker")
+        endpoint = f"arn:aws:sagemaker:{REGION}:000000000000:endpoint/{NAME}"
+        iam.put_user_policy(
+            UserName="bench-invoker",
+            PolicyName="invoke",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "sagemaker:InvokeEndpoint", "Resource": endpoint}
+            ]}),
+        )  # fmt: skip
+        key = iam.create_access_key(UserName="bench-invoker")["AccessKey"]
+        self._user_key = (key["AccessKeyId"], key["SecretAccessKey"])
+        self._runtime = self._client("sagemaker-runtime", self._data_dir)
+        self._runtime.meta.events.register(
+            "before-send.sagemaker-runtime.InvokeEndpoint", _capture
+        )
+        return cold
+
+    def _client(self, service: str, data_dir: Path) -> object:
+        key = getattr(self, "_user_key", None)
+        if key is None or service != "sagemaker-runtime":
+            return super()._client(service, data_dir)
+        return boto3.client(
+            service,
+            endpoint_url=f"http://127.0.0.1:{self.port}",
+            aws_access_key_id=key[0],
+            aws_secret_access_key=key[1],
+            region_name=REGION,
+            config=Config(retries={"max_attempts": 1}, read_timeout=60),
+        )

@@ -104,6 +104,7 @@ def variant(o: Outcome) -> str:
 def goals(outcomes: list[Outcome], lo: int, hi: int) -> list[Goal]:
     """The issue's targets for Cove, at the lowest (c=1) and highest (c=64) concurrency."""
     cove = next(iter(_by_role(outcomes, "cove")), None)
+    user = next(iter(_by_role(outcomes, "cove-user")), None)
     floor = next(iter(_by_role(outcomes, "floor")), None)
     peer = best_peer(outcomes, hi)
 
@@ -119,6 +120,9 @@ def goals(outcomes: list[Outcome], lo: int, hi: int) -> list[Goal]:
              ratio("rps", hi, peer), 5.0, True),
         Goal(f"Cove p50 at c={lo} <= 1.25x floor", ratio("p50_ms", lo, floor), 1.25, False),
         Goal(f"Cove p99 at c={hi} <= 2x floor", ratio("p99_ms", hi, floor), 2.0, False),
+        # identity issue: a non-admin caller's policy check costs at most 10% of throughput
+        Goal(f"Cove signed by an IAM user: rps at c={hi} >= 0.9x Cove signed by the admin",
+             _ratio(user.rps(hi), cove.rps(hi)) if user and cove else None, 0.9, True),
     ]
 
 

@@ -26,6 +26,8 @@ from cove.identity.entities import Entity
 from cove.identity.kinds import EntityKind
 from cove.identity.roles import RoleView
 
+KNOWN_MAX = 10_000  # decisions kept for the hot path, forgotten all at once beyond
+
 
 @functools.lru_cache(maxsize=4096)
 def _parsed(document: str) -> Policy:
@@ -50,6 +52,8 @@ class Access:
     def __init__(self, directory: Directory) -> None:
         self.directory = directory
         self.cache = DecisionCache()
+        # (caller, user id, action, resource, source IP) -> (generation, denial or None)
+        self._known: dict[tuple[str, str, str, str, str], tuple[int, str | None]] = {}
 
     def authorize(
         self,
@@ -63,6 +67,17 @@ class Access:
             raise anonymous_denied(action, resource)
         if caller.is_root and not resource_policies:
             return  # only a resource policy's explicit deny could stop the root user
+        plain = not resource_policies and caller.session_policy is None
+        fast_key = (caller.arn, caller.user_id, action, resource, ctx.source_ip)
+        generation = self.directory.changes.generation
+        if plain and not ctx.condition_keys:
+            # the hot path (InvokeEndpoint by a user): a decision that read no volatile key
+            # stands until the directory changes, without building the request context
+            known = self._known.get(fast_key)
+            if known is not None and known[0] == generation:
+                if known[1] is None:
+                    return
+                raise denied(known[1])
         request = self._request(ctx, caller, action, resource)
         if resource_policies:
             # bucket policies change outside the directory: evaluated afresh each time
@@ -73,8 +88,19 @@ class Access:
             # sessions of one name can carry different session policies: not cached
             decision = self._policies(request, caller.session_policy).evaluate(request)
         else:
-            generation = self.directory.changes.generation
-            decision = self.cache.decide(request, self._policies, generation=generation)
+            volatile: list[bool] = []
+
+            def load(asked: Request) -> PolicySet:
+                policies = self._policies(asked)
+                volatile.append(policies.volatile)
+                return policies
+
+            decision = self.cache.decide(request, load, generation=generation)
+            if not ctx.condition_keys and not any(volatile):
+                if len(self._known) >= KNOWN_MAX:
+                    self._known.clear()
+                message = None if decision.allowed else denial_message(decision, request)
+                self._known[fast_key] = (generation, message)
         if not decision.allowed:
             raise denied(denial_message(decision, request))
 
