@@ -65,8 +65,12 @@ def test_managed_policy_versions(server: CoveServer) -> None:
     assert policy["DefaultVersionId"] == "v1" and policy["PolicyId"].startswith("ANPA")
     got = iam.get_policy_version(PolicyArn=arn, VersionId="v1")["PolicyVersion"]
     assert got["Document"] == READ_ONE_BUCKET and got["IsDefaultVersion"]  # decoded by botocore
-    assert error_of(iam.create_policy, PolicyName="READ-DATA", PolicyDocument="{}")[0] in (
-        "EntityAlreadyExists", "MalformedPolicyDocument",
+    # names are unique regardless of case; the text is IAM's, as recorded from AWS
+    assert error_of(
+        iam.create_policy, PolicyName="READ-DATA", PolicyDocument=json.dumps(READ_ONE_BUCKET)
+    ) == (
+        "EntityAlreadyExists", 409,
+        "A policy called READ-DATA already exists. Duplicate names are not allowed.",
     )  # fmt: skip
     for _ in range(4):
         iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(READ_ONE_BUCKET))
@@ -277,6 +281,8 @@ def test_aws_managed_policies_are_listed_with_their_documents(server: CoveServer
     assert {"AdministratorAccess", "AmazonS3ReadOnlyAccess", "AWSLambdaBasicExecutionRole"} <= names
     arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
     policy = iam.get_policy(PolicyArn=arn)["Policy"]
+    assert policy["PolicyId"].startswith("ANPA") and len(policy["PolicyId"]) == 21
+    assert policy["CreateDate"].year == 2015  # its version's date in AWS's reference
     version = iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])
     actions = version["PolicyVersion"]["Document"]["Statement"][0]["Action"]
     assert set(actions) == {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}

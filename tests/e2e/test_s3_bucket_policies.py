@@ -4,7 +4,8 @@
 resource-based policy that names a principal grants on its own, and an explicit deny in
 it wins over any allow, the root user's included).
 - GetBucketPolicy without one: NoSuchBucketPolicy 404 "The bucket policy does not exist"
-  (S3 API reference, "Error responses").
+  with the BucketName (S3 API reference, "Error responses"; S3's own answer quoted in
+  https://github.com/versity/versitygw/issues/959).
 - A document that is not policy grammar: MalformedPolicy 400.
 """
 
@@ -74,5 +75,12 @@ def test_malformed_bucket_policies_are_refused(server: CoveServer) -> None:
     assert error_of(s3.put_bucket_policy, Bucket="strict", Policy="{not json") == (
         "MalformedPolicy", 400,
     )  # fmt: skip
-    assert error_of(s3.get_bucket_policy, Bucket="strict") == ("NoSuchBucketPolicy", 404)
+    with pytest.raises(ClientError) as info:
+        s3.get_bucket_policy(Bucket="strict")
+    error = info.value.response["Error"]
+    assert (error["Code"], error["Message"], error["BucketName"]) == (
+        "NoSuchBucketPolicy",
+        "The bucket policy does not exist",
+        "strict",
+    )
     assert error_of(s3.get_bucket_policy, Bucket="no-such-bucket") == ("NoSuchBucket", 404)

@@ -9,7 +9,12 @@ https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html; IAM Use
   arn:aws:sts::<account>:assumed-role/<role>/<session>, its id <role id>:<session>;
 - the trust policy must allow the caller; a user the trust policy names needs no identity
   policy, one trusted through the account root does;
-- the root user cannot assume roles ("Roles may not be assumed by root accounts.");
+- the root user cannot assume roles: AccessDenied "Roles may not be assumed by root
+  accounts." (as AWS answers, https://github.com/kubeflow/testing/pull/961);
+- a role session assuming a role (role chaining) gets at most an hour: ValidationError "The
+  requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role
+  chaining." (IAM User Guide, "Roles terms and concepts"; AWS's answer quoted in
+  https://github.com/aws/eks-anywhere/pull/9485);
 - DurationSeconds above the role's MaxSessionDuration: ValidationError "The requested
   DurationSeconds exceeds the MaxSessionDuration set for this role.";
 - a request with temporary credentials but no (or another) token: InvalidClientTokenId
@@ -157,6 +162,30 @@ def test_who_may_assume_what(server: CoveServer) -> None:
         403,
         "Roles may not be assumed by root accounts.",
     )
+
+
+def test_role_chaining_is_limited_to_an_hour(server: CoveServer) -> None:
+    iam = server.client("iam")
+    key = user_with_key(server, "chainer")
+    first = f"arn:aws:iam::{ACCOUNT}:role/chain-first"
+    iam.create_role(
+        RoleName="chain-first",
+        AssumeRolePolicyDocument=trust({"AWS": f"arn:aws:iam::{ACCOUNT}:user/chainer"}),
+    )
+    iam.create_role(RoleName="chain-second", MaxSessionDuration=7200,
+                    AssumeRolePolicyDocument=trust({"AWS": first}))  # fmt: skip
+    creds = client(server, "sts", key).assume_role(RoleArn=first, RoleSessionName="one")[
+        "Credentials"]  # fmt: skip
+    session = client(server, "sts", creds)
+    second = f"arn:aws:iam::{ACCOUNT}:role/chain-second"
+    assert error_of(session.assume_role, RoleArn=second, RoleSessionName="two",
+                    DurationSeconds=7200) == (
+        "ValidationError", 400,
+        "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by "
+        "role chaining.",
+    )  # fmt: skip
+    chained = session.assume_role(RoleArn=second, RoleSessionName="two")["AssumedRoleUser"]
+    assert chained["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/chain-second/two"
 
 
 def test_sessions_survive_a_restart(make_server: Any) -> None:

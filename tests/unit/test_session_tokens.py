@@ -1,6 +1,12 @@
 """Session tokens of temporary credentials: required, compared exactly, and refused once
 the credentials expire, each protocol answering in its own words (STS API reference and
-S3 API reference, "Common Errors": ExpiredToken / ExpiredTokenException)."""
+S3 API reference, "Common Errors": ExpiredToken / ExpiredTokenException).
+
+The texts are AWS's as clients print them: query APIs "An error occurred (ExpiredToken)
+... The security token included in the request is expired"
+(https://github.com/aws-samples/aws-iot-twinmaker-samples/issues/147); S3 400
+"<Code>ExpiredToken</Code><Message>The provided token has expired.</Message>"
+(https://github.com/romange/helio/issues/15, https://github.com/boto/boto/issues/898)."""
 
 from __future__ import annotations
 

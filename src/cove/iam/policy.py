@@ -57,7 +57,3 @@ class RootOnly:
 
 
 ROOT_ONLY = RootOnly()
-
-
-def authorize(ctx: RequestContext, action: str, resource: str = "*") -> None:
-    ROOT_ONLY.authorize(ctx, action, resource)

@@ -204,17 +204,17 @@ def _what_blocks_deleting(
 ) -> IdentityFailure | None:
     """The first of what must go before the entity, in the order IAM's docs list it."""
 
-    def any_row(table: Any, column: Any) -> bool:
+    def any_row(column: Any) -> bool:
         return conn.execute(select(column).where(column == entity_id).limit(1)).first() is not None
 
-    if kind is EntityKind.USER and any_row(access_keys_table, access_keys_table.c.owner_id):
+    if kind is EntityKind.USER and any_row(access_keys_table.c.owner_id):
         return IdentityFailure.HAS_ACCESS_KEYS
-    if any_row(inline_policies_table, inline_policies_table.c.entity_id):
+    if any_row(inline_policies_table.c.entity_id):
         return IdentityFailure.HAS_INLINE_POLICIES
-    if any_row(attachments_table, attachments_table.c.entity_id):
+    if any_row(attachments_table.c.entity_id):
         return IdentityFailure.HAS_ATTACHED_POLICIES
     members = group_members_table.c
     column = members.user_id if kind is EntityKind.USER else members.group_id
-    if kind is not EntityKind.ROLE and any_row(group_members_table, column):
+    if kind is not EntityKind.ROLE and any_row(column):
         return IdentityFailure.HAS_GROUP_MEMBERSHIPS
     return None

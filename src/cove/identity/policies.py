@@ -9,7 +9,10 @@ managed policies attached."""
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import functools
+import hashlib
 import importlib.resources
 import json
 import time
@@ -73,9 +76,13 @@ def aws_managed() -> dict[str, _Shipped]:
         return {}
     shipped: dict[str, _Shipped] = {}
     for doc in json.loads(path.read_text()):
+        # the same id on every start, as AWS's policies keep theirs; dated by their version
+        digest = base64.b32encode(hashlib.sha256(doc["Arn"].encode()).digest()).decode()
+        dated = dt.datetime.fromisoformat(doc["SourceDate"][:10]).replace(tzinfo=dt.UTC)
         policy = ManagedPolicy(
-            doc["Arn"], doc["PolicyName"], new_id("ANPA"), doc["Path"],
-            doc.get("Description", ""), doc["DefaultVersionId"], 0.0, 0.0, aws_managed=True,
+            doc["Arn"], doc["PolicyName"], "ANPA" + digest[:17], doc["Path"],
+            doc.get("Description", ""), doc["DefaultVersionId"], dated.timestamp(),
+            dated.timestamp(), aws_managed=True,
         )  # fmt: skip
         shipped[doc["Arn"]] = _Shipped(policy, json.dumps(doc["Document"]))
     return shipped

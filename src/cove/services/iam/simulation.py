@@ -2,7 +2,9 @@
 requests, asked about actions and resources instead (IAM API reference,
 "SimulatePrincipalPolicy": the identity's policies, its groups' for a user, plus any
 PolicyInputList; "SimulateCustomPolicy": only the policies given). EvalDecision is
-`allowed`, `explicitDeny` or `implicitDeny`; ContextEntries give condition keys' values."""
+`allowed`, `explicitDeny` or `implicitDeny`; ContextEntries give condition keys' values.
+MatchedStatements and MissingContextValues are not reported: the engine does not track
+statement positions or the keys a decision lacked."""
 
 from __future__ import annotations
 
@@ -64,8 +66,6 @@ def _results(
                 "EvalActionName": action,
                 "EvalResourceName": resource,
                 "EvalDecision": _DECISIONS[decision.outcome],
-                "MatchedStatements": [],
-                "MissingContextValues": [],
             }))  # fmt: skip
     chosen, paging = page(results, params, key=lambda r: f"{r[0]:08d}")
     return {"EvaluationResults": [result for _, result in chosen], **paging}
