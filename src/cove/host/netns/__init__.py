@@ -1,0 +1,1 @@
+"""Linux network namespaces as Cove builds VPCs from them: holders, links, nftables rulesets."""

@@ -1,0 +1,1 @@
+"""Cove's own certificate authority: the TLS certificates of its listeners inside VPCs."""
