@@ -1,1 +1,2 @@
-"""The EC2 API (ec2 protocol): VPCs, subnets, security groups, route tables, internet gateways, VPC endpoints, network interfaces."""
+"""The EC2 API (ec2 protocol): VPCs, subnets, security groups, route tables, internet
+gateways, VPC endpoints, network interfaces."""
