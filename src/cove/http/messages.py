@@ -12,13 +12,20 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Listener:
-    """Where a request arrived: the public listener, or a VPC endpoint's ENI."""
+    """Where a request arrived: the public listener, a VPC endpoint's ENI (its endpoint,
+    VPC, subnet and AZ), a host's instance metadata service (the host's ENI), or a private
+    socket (a worker's)."""
 
-    kind: str = "public"  # "public" | "vpce"
+    kind: str = "public"  # "public" | "vpce" | "imds" | "worker"
     vpce_id: str | None = None
     vpc_id: str | None = None
     subnet_id: str | None = None
     az: str | None = None
+    interface_id: str | None = None  # the ENI the listener is on
+
+    @property
+    def through_endpoint(self) -> bool:
+        return self.kind == "vpce"
 
 
 PUBLIC_LISTENER = Listener()

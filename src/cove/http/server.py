@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import socket
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
@@ -94,7 +96,6 @@ def encode_response(resp: Response, keep_alive: bool, head: bool = False) -> byt
 FILE_CHUNK = 256 * 1024
 
 
-
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 # Sent, before closing, to a connection over a cap: nothing of its request was read.
 _OVER_CAPACITY_TEXT = b"Too many connections"
@@ -158,9 +159,7 @@ class HttpProtocol(asyncio.Protocol):
         self._replying = False  # an answer_now reply is due
         self._replied: asyncio.Future[None] | None = None  # the serving task waits for it
         self._drained: asyncio.Future[None] | None = None  # set while the peer is not reading
-        self._answer_now: Callable[[Request, Reply], bool] | None = getattr(
-            app, "answer_now", None
-        )
+        self._answer_now: Callable[[Request, Reply], bool] | None = getattr(app, "answer_now", None)
         self._admit: Admit | None = getattr(app, "admit", None)
         self._refuse_body: Callable[[Request, BodyFailure, int], Response] | None = getattr(
             app, "refuse_body", None
@@ -261,8 +260,10 @@ class HttpProtocol(asyncio.Protocol):
         limits = self.limits
         if limits is not None and (
             len(exchange.headers) + exchange.repeats > limits.max_headers
-            or (max(self._head_seen, self._read_size) > limits.max_header_bytes
-                and _head_size(exchange.url, exchange.headers) > limits.max_header_bytes)
+            or (
+                max(self._head_seen, self._read_size) > limits.max_header_bytes
+                and _head_size(exchange.url, exchange.headers) > limits.max_header_bytes
+            )
         ):
             self._header_too_large()
             return
@@ -552,9 +553,7 @@ def _close_file(resp: Response) -> None:
         resp.file.file.close()
 
 
-def _limited(
-    app: App, listener: Listener, limits: HttpLimits | None
-) -> Callable[[], HttpProtocol]:
+def _limited(app: App, listener: Listener, limits: HttpLimits | None) -> Callable[[], HttpProtocol]:
     connections = Connections(limits) if limits is not None else None
     return lambda: HttpProtocol(app, listener, limits, connections)
 
@@ -573,6 +572,24 @@ async def serve_tcp(
         host,
         port,
         reuse_address=True,
+        backlog=1024,
+    )
+
+
+async def serve_socket(
+    app: App,
+    sock: socket.socket,
+    listener: Listener,
+    limits: HttpLimits | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+) -> asyncio.Server:
+    """A listener on a socket made elsewhere (inside a VPC's network namespace: a socket
+    stays in the namespace it was made in), with TLS when `ssl_context` is given."""
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(
+        _limited(app, listener, limits.within_fds() if limits else None),
+        sock=sock,
+        ssl=ssl_context,
         backlog=1024,
     )
 

@@ -5,14 +5,19 @@ evaluated by the policy engine with the condition keys Cove knows (IAM User Guid
 "Policy evaluation logic"). Decisions without a resource policy are cached until anything
 in the directory changes.
 
-The root user is allowed everything but what a resource policy explicitly denies; VPC
-endpoint policies come with their issue."""
+A request that came through an interface VPC endpoint is also filtered by that endpoint's
+policy (for every caller, the root user too), and carries aws:SourceVpce, aws:SourceVpc
+and aws:VpcSourceIp instead of aws:SourceIp (IAM UG, "AWS global condition context keys";
+PrivateLink guide, "Control access to VPC endpoints using endpoint policies").
+
+The root user is allowed everything but what a resource or endpoint policy denies."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Protocol
 
 from cove.http.messages import Principal as CallerPrincipal
 from cove.http.messages import RequestContext
@@ -48,12 +53,31 @@ def engine_principal(caller: CallerPrincipal) -> Principal:
     return Principal.user(caller.arn, caller.user_id)
 
 
+class EndpointPolicies(Protocol):
+    """Where the policies of the account's VPC endpoints are kept (the network store)."""
+
+    def policy_of(self, endpoint_id: str) -> str | None:
+        """The endpoint's policy document; None when there is no such endpoint."""
+        ...
+
+
+class _NoEndpoints:
+    def policy_of(self, endpoint_id: str) -> str | None:
+        return None
+
+
 class Access:
-    def __init__(self, directory: Directory) -> None:
+    def __init__(self, directory: Directory, endpoints: EndpointPolicies | None = None) -> None:
         self.directory = directory
+        self.endpoints: EndpointPolicies = endpoints or _NoEndpoints()
         self.cache = DecisionCache()
-        # (caller, user id, action, resource, source IP) -> (generation, denial or None)
-        self._known: dict[tuple[str, str, str, str, str], tuple[int, str | None]] = {}
+        # (caller, user id, action, resource, source IP, endpoint) -> (generation, denial)
+        self._known: dict[tuple[str, ...], tuple[int, str | None]] = {}
+
+    def policies_changed(self) -> None:
+        """A policy held outside the directory (a VPC endpoint's) changed: decided
+        requests are decided again."""
+        self.directory.changes.bump()
 
     def authorize(
         self,
@@ -65,10 +89,11 @@ class Access:
         caller = ctx.principal
         if caller is None:
             raise anonymous_denied(action, resource)
-        if caller.is_root and not resource_policies:
-            return  # only a resource policy's explicit deny could stop the root user
+        endpoint_id = ctx.listener.vpce_id if ctx.listener.through_endpoint else None
+        if caller.is_root and not resource_policies and endpoint_id is None:
+            return  # only a resource or endpoint policy could stop the root user
         plain = not resource_policies and caller.session_policy is None
-        fast_key = (caller.arn, caller.user_id, action, resource, ctx.source_ip)
+        fast_key = (caller.arn, caller.user_id, action, resource, ctx.source_ip, endpoint_id or "")
         generation = self.directory.changes.generation
         if plain and not ctx.condition_keys:
             # the hot path (InvokeEndpoint by a user): a decision that read no volatile key
@@ -82,16 +107,17 @@ class Access:
         if resource_policies:
             # bucket policies change outside the directory: evaluated afresh each time
             resource_side = tuple(_parsed_resource(d) for d in resource_policies)
-            held = self._policies(request, caller.session_policy)
+            held = self._policies(request, caller.session_policy, endpoint_id)
             decision = replace(held, resource=resource_side).evaluate(request)
         elif caller.session_policy is not None:
             # sessions of one name can carry different session policies: not cached
-            decision = self._policies(request, caller.session_policy).evaluate(request)
+            policies = self._policies(request, caller.session_policy, endpoint_id)
+            decision = policies.evaluate(request)
         else:
             volatile: list[bool] = []
 
             def load(asked: Request) -> PolicySet:
-                policies = self._policies(asked)
+                policies = self._policies(asked, None, endpoint_id)
                 volatile.append(policies.volatile)
                 return policies
 
@@ -112,13 +138,10 @@ class Access:
         assert caller is not None and not caller.is_root  # refused before
         request = self._request(ctx, caller, "sts:AssumeRole", role_arn)
         trust = parse_policy(RoleView(role).trust_policy, PolicyKind.TRUST)
-        policies = self._policies(request, caller.session_policy)
-        decision = evaluate(
-            request,
-            policies.identity,
-            trust_policy=trust,
-            session_policies=policies.session,
-        )
+        listener = ctx.listener
+        endpoint_id = listener.vpce_id if listener.through_endpoint else None
+        policies = self._policies(request, caller.session_policy, endpoint_id)
+        decision = replace(policies, trust=trust).evaluate(request)
         if not decision.allowed:
             raise denied(denial_message(decision, request))
 
@@ -134,16 +157,40 @@ class Access:
         ctx: RequestContext, caller: CallerPrincipal, action: str, resource: str
     ) -> Request:
         principal = engine_principal(caller)
-        # Cove's listeners speak plain HTTP: aws:SecureTransport is false.
+        listener = ctx.listener
+        if listener.through_endpoint:
+            # the endpoint's ENIs speak TLS; the source is the VPC host, not an address
+            # on the public path
+            secure, source_ip = True, None
+            keys = {
+                "aws:SourceVpce": listener.vpce_id,
+                "aws:SourceVpc": listener.vpc_id,
+                "aws:VpcSourceIp": ctx.source_ip,
+                **ctx.condition_keys,
+            }
+        else:
+            # the public listener speaks plain HTTP: aws:SecureTransport is false
+            secure, source_ip, keys = False, ctx.source_ip, ctx.condition_keys
         context = standard_context(
             principal,
-            secure_transport=False,
-            source_ip=ctx.source_ip,
-            extra=ctx.condition_keys,  # what the operation's input sets
+            secure_transport=secure,
+            source_ip=source_ip,
+            extra=keys,  # the endpoint's, and what the operation's input sets
         )
         return Request(principal, action, resource, context)
 
-    def _policies(self, request: Request, session_policy: str | None = None) -> PolicySet:
+    def _policies(
+        self, request: Request, session_policy: str | None = None, endpoint_id: str | None = None
+    ) -> PolicySet:
+        policies = self._held(request, session_policy)
+        if endpoint_id is None:
+            return policies
+        document = self.endpoints.policy_of(endpoint_id)
+        # an endpoint deleted while its connection lasts lets nothing through
+        endpoint = () if document is None else (_parsed_resource(document),)
+        return replace(policies, endpoint=endpoint)
+
+    def _held(self, request: Request, session_policy: str | None) -> PolicySet:
         principal = request.principal
         if principal.kind is PrincipalKind.ASSUMED_ROLE:
             return self._session_policies(request, session_policy)
