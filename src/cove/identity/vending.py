@@ -55,10 +55,19 @@ class CredentialVending:
         self._grants: dict[str, _Grant] = {}
         self._lock = threading.Lock()
 
-    def environment(self, role_arn: str, session_name: str) -> dict[str, str]:
+    def grant(self, role_arn: str, session_name: str) -> str:
+        """A new grant of `role_arn`'s credentials: the token that names it."""
         token = secrets.token_urlsafe(32)
         with self._lock:
             self._grants[token] = _Grant(role_arn, session_name[:64])
+        return token
+
+    def revoke(self, token: str) -> None:
+        with self._lock:
+            self._grants.pop(token, None)
+
+    def environment(self, role_arn: str, session_name: str) -> dict[str, str]:
+        token = self.grant(role_arn, session_name)
         return {
             URI_VARIABLE: f"{self.endpoint_url}{PATH}",
             TOKEN_VARIABLE: token,
@@ -69,8 +78,7 @@ class CredentialVending:
         }
 
     def release(self, environment: dict[str, str]) -> None:
-        with self._lock:
-            self._grants.pop(environment.get(TOKEN_VARIABLE, ""), None)
+        self.revoke(environment.get(TOKEN_VARIABLE, ""))
 
     def credentials(self, token: str) -> Session | None:
         """Live credentials for the grant `token` names; None for an unknown token or a
