@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from cove.auth.credentials import load_or_create_admin
-from cove.config import PORT_FILE, InvalidSetting, Settings, default_data_dir
+from cove.config import CA_DIR, PORT_FILE, InvalidSetting, Settings, default_data_dir
 from cove.storage.data_dir import DataDirInUse
 
 
@@ -38,10 +38,28 @@ def cmd_env(args: argparse.Namespace) -> int:
         "AWS_ACCESS_KEY_ID": access_key,
         "AWS_SECRET_ACCESS_KEY": secret,
         "AWS_DEFAULT_REGION": settings.region,
+        # what Cove's TLS listeners (VPC endpoints, a VPC's public edge) are signed by
+        "AWS_CA_BUNDLE": str(_ca_path(data_dir)),
     }
     for key, value in values.items():
         print(f"export {key}={shlex.quote(value)}")
     return 0
+
+
+def cmd_exec(args: argparse.Namespace) -> int:
+    from cove.exec_host import run_in_subnet
+
+    command = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+    if not command:
+        print("cove exec: give a command after --", file=sys.stderr)
+        return 2
+    return run_in_subnet(_data_dir(args), args.subnet, args.security_group, args.role, command)
+
+
+def _ca_path(data_dir: Path) -> Path:
+    from cove.pki.authority import CertificateAuthority
+
+    return CertificateAuthority.load_or_create(data_dir / CA_DIR).ca_path
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
@@ -78,6 +96,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     env.add_argument("--data-dir", help=data_help)
     env.set_defaults(func=cmd_env)
+
+    exec_ = sub.add_parser(
+        "exec",
+        help="run a command as a host in a VPC subnet",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run COMMAND as a host in SUBNET_ID, as an EC2 instance there would run: "
+        "its connections come from its own private IP in that subnet, its security groups "
+        "apply, its resolver is the VPC's DNS (private DNS names of interface endpoints "
+        "resolve there), it trusts Cove's certificate authority (AWS_CA_BUNDLE, "
+        "REQUESTS_CA_BUNDLE, SSL_CERT_FILE, CURL_CA_BUNDLE), and AWS_ENDPOINT_URL is not "
+        "set, so clients use the services' real hostnames. With --role, boto3 and the AWS "
+        "CLI find that role's temporary credentials through the instance metadata service "
+        "at 169.254.169.254 (IMDSv2); the role must trust ec2.amazonaws.com. Standard "
+        "streams and the exit code pass through; the host ends with the command. "
+        "Needs root (network namespaces) and a running `cove server`.",
+        epilog="example:\n  cove exec --subnet subnet-0a1b2c3d4e5f60718 --security-group "
+        "sg-0123456789abcdef0 \\\n    --role arn:aws:iam::000000000000:role/cove -- \\\n"
+        "    aws sagemaker-runtime invoke-endpoint --endpoint-name my-endpoint \\\n"
+        "    --body '1,2,3' --content-type text/csv /dev/stdout",
+    )
+    exec_.add_argument("--subnet", required=True, metavar="SUBNET_ID", help="the subnet")
+    exec_.add_argument(
+        "--security-group", action="append", default=[], metavar="SG_ID",
+        help="a security group of the host (repeat for more; default: the VPC's default group)",
+    )  # fmt: skip
+    exec_.add_argument("--role", metavar="ROLE_ARN", help="the role the host's credentials are of")
+    exec_.add_argument("--data-dir", help=data_help)
+    exec_.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS]")
+    exec_.set_defaults(func=cmd_exec)
 
     logs = sub.add_parser(
         "logs",

@@ -10,6 +10,8 @@ from typing import Any
 
 # In the data dir: where the running server listens, for `cove env`.
 PORT_FILE = "server.port"
+# In the data dir: Cove's certificate authority (the TLS of its listeners inside VPCs).
+CA_DIR = "ca"
 
 
 class InvalidSetting(ValueError):

@@ -1,0 +1,333 @@
+"""The VPCs as real networks on this host, built from the store's records and kept in step
+with them (see DESIGN.md, "Network plane"):
+
+- one router namespace per VPC; every ENI is a namespace of its own whose `eth0` holds
+  its private IPs, linked point-to-point to the router (so every packet, within a subnet
+  too, crosses the router, whose one stateful nftables table is the security groups);
+- the router holds the VPC resolver (base + 2) and Cove's public edge (reachable only
+  from subnets whose route table has an internet-gateway route);
+- an interface endpoint's ENI serves its service on port 443 with TLS, from a socket made
+  inside the ENI's namespace and served by the server's own event loop; a host's ENI
+  (`cove exec`) has its instance metadata service at 169.254.169.254.
+
+`reconcile(vpc_id)` converges the built network on the store's snapshot; the store calls
+for it after every change. Blocking work (namespaces, `ip`, `nft`) runs in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import socket
+import ssl
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from cove.host.netns import links
+from cove.host.netns.namespaces import Namespace, NetworkUnavailable, check_support
+from cove.network.firewall_rules import ruleset_of
+from cove.network.resolver import Resolver
+from cove.network.resources import (
+    EndpointState,
+    EndpointType,
+    NetworkInterface,
+    VpcEndpoint,
+    VpcSnapshot,
+)
+from cove.network.store import NetworkStore
+from cove.network.vpc_dns import PUBLIC_EDGE, VpcNames, public_names
+from cove.network.zone_adapter import ResolverZone
+from cove.pki.authority import CertificateAuthority
+
+log = logging.getLogger(__name__)
+
+METADATA_ADDRESS = "169.254.169.254"
+HTTPS = 443
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+class Listeners(Protocol):
+    """How the server serves sockets the fabric makes (the gateway, over TLS or not)."""
+
+    async def serve_endpoint(
+        self, sock: socket.socket, tls: ssl.SSLContext, endpoint: VpcEndpoint,
+        eni: NetworkInterface,
+    ) -> Closable: ...  # fmt: skip
+
+    async def serve_metadata(self, sock: socket.socket, eni: NetworkInterface) -> Closable: ...
+
+    async def serve_public(self, sock: socket.socket, tls: ssl.SSLContext) -> Closable: ...
+
+
+@dataclass
+class _Interface:
+    eni: NetworkInterface
+    namespace: Namespace
+    router_if: str
+    servers: list[Closable] = field(default_factory=list)
+
+
+@dataclass
+class _Vpc:
+    vpc_id: str
+    router: Namespace
+    names: VpcNames
+    resolver: Resolver | None = None
+    servers: list[Closable] = field(default_factory=list)
+    interfaces: dict[str, _Interface] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def router_ifname(eni_id: str) -> str:
+    """The router's end of an ENI's link: 15 characters at most (IFNAMSIZ)."""
+    return "v" + eni_id.removeprefix("eni-")[-14:]
+
+
+class Fabric:
+    def __init__(
+        self, store: NetworkStore, listeners: Listeners, authority: CertificateAuthority,
+        region: str,
+    ) -> None:  # fmt: skip
+        self.store = store
+        self.listeners = listeners
+        self.authority = authority
+        self.region = region
+        self._vpcs: dict[str, _Vpc] = {}
+        self._pending: set[str] = set()
+        self._wake = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.unavailable: str | None = None  # why VPCs cannot be built here, if they cannot
+
+    # -- lifecycle ------------------------------------------------------------------
+    async def start(self) -> None:
+        """Build every VPC the store has (before the server says it is serving)."""
+        self._loop = asyncio.get_running_loop()
+        try:
+            await asyncio.to_thread(check_support)
+        except NetworkUnavailable as why:
+            self.unavailable = str(why)
+            log.warning("VPC networks are not built on this host: %s", why)
+        self.store.subscribe(self.changed)
+        for vpc_id in self.store.vpc_ids():
+            await self.reconcile(vpc_id)
+        self._worker = asyncio.create_task(self._work(), name="fabric")
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+        for vpc_id in list(self._vpcs):
+            await self._tear_down(vpc_id)
+
+    def changed(self, vpc_id: str) -> None:
+        """The store's callback (from any thread): rebuild that VPC soon."""
+        loop = self._loop
+        if loop is None:
+            return
+        loop.call_soon_threadsafe(self._mark, vpc_id)
+
+    def _mark(self, vpc_id: str) -> None:
+        self._pending.add(vpc_id)
+        self._wake.set()
+
+    async def _work(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                vpc_id = self._pending.pop()
+                try:
+                    await self.reconcile(vpc_id)
+                except Exception:
+                    log.exception("building VPC %s failed", vpc_id)
+
+    async def settled(self) -> None:
+        """Wait until every change reported so far is built."""
+        while self._pending:
+            await asyncio.sleep(0.01)
+        for vpc in list(self._vpcs.values()):
+            async with vpc.lock:
+                pass
+
+    # -- queries --------------------------------------------------------------------
+    def namespace_of(self, eni_id: str) -> Namespace | None:
+        for vpc in self._vpcs.values():
+            built = vpc.interfaces.get(eni_id)
+            if built is not None:
+                return built.namespace
+        return None
+
+    # -- building -------------------------------------------------------------------
+    async def reconcile(self, vpc_id: str) -> None:
+        if self.unavailable is not None:
+            return
+        snapshot = self.store.snapshot_or_none(vpc_id)
+        if snapshot is None:
+            await self._tear_down(vpc_id)
+            return
+        vpc = self._vpcs.get(vpc_id)
+        if vpc is None:
+            vpc = await self._build_router(snapshot)
+        async with vpc.lock:
+            await self._converge(vpc, snapshot)
+
+    async def _build_router(self, snapshot: VpcSnapshot) -> _Vpc:
+        vpc_id = snapshot.vpc.vpc_id
+        router = await asyncio.to_thread(Namespace.create, f"{vpc_id}-router")
+        vpc = _Vpc(vpc_id, router, VpcNames(self.region))
+        self._vpcs[vpc_id] = vpc
+        resolver_ip = ipaddress.IPv4Address(snapshot.vpc.resolver_ip)
+
+        def prepare() -> tuple[socket.socket, socket.socket, socket.socket]:
+            router.sysctl("net.ipv4.ip_forward", 1)
+            links.add_local_address(router, resolver_ip)
+            links.add_local_address(router, ipaddress.IPv4Address(PUBLIC_EDGE))
+            udp = router.socket(socket.AF_INET, socket.SOCK_DGRAM, (str(resolver_ip), 53))
+            tcp = router.socket(socket.AF_INET, socket.SOCK_STREAM, (str(resolver_ip), 53))
+            edge = router.socket(socket.AF_INET, socket.SOCK_STREAM, (PUBLIC_EDGE, HTTPS))
+            return udp, tcp, edge
+
+        udp, tcp, edge = await asyncio.to_thread(prepare)
+        vpc.resolver = Resolver(ResolverZone(vpc.names))
+        await vpc.resolver.serve(udp, tcp)
+        tls = self.authority.server_context(public_names(self.region), (PUBLIC_EDGE,))
+        vpc.servers.append(await self.listeners.serve_public(edge, tls))
+        return vpc
+
+    async def _converge(self, vpc: _Vpc, snapshot: VpcSnapshot) -> None:
+        wanted = {eni.eni_id: eni for eni in snapshot.interfaces}
+        for eni_id in [e for e in vpc.interfaces if e not in wanted]:
+            await self._remove_interface(vpc, vpc.interfaces.pop(eni_id))
+        subnets = {s.subnet_id: s for s in snapshot.subnets}
+        endpoints = {e.endpoint_id: e for e in snapshot.endpoints}
+        for eni_id, eni in wanted.items():
+            if eni_id in vpc.interfaces:
+                vpc.interfaces[eni_id].eni = eni
+                continue
+            subnet = subnets[eni.subnet_id]
+            built = await self._add_interface(vpc, eni, subnet.cidr, subnet.gateway_ip)
+            vpc.interfaces[eni_id] = built
+            endpoint = endpoints.get(eni.owner or "")
+            if endpoint is not None:
+                await self._serve_endpoint(built, endpoint)
+            elif not eni.requester_managed:
+                await self._serve_metadata(built)
+        vpc.names.update(snapshot)
+        script = ruleset_of(snapshot, {e: b.router_if for e, b in vpc.interfaces.items()})
+        await asyncio.to_thread(vpc.router.nft, script)
+        for endpoint in snapshot.endpoints:
+            await self._settle_state(vpc, endpoint)
+
+    async def _add_interface(
+        self, vpc: _Vpc, eni: NetworkInterface, cidr: str, gateway: str
+    ) -> _Interface:
+        def build() -> _Interface:
+            namespace = Namespace.create(eni.eni_id)
+            router_if = router_ifname(eni.eni_id)
+            try:
+                links.attach_host(
+                    vpc.router, namespace, router_if=router_if,
+                    addresses=[ipaddress.IPv4Address(ip) for ip in eni.private_ips],
+                    prefix=ipaddress.ip_network(cidr).prefixlen,
+                    gateway=ipaddress.IPv4Address(gateway), mac=eni.mac or None,
+                )  # fmt: skip
+            except BaseException:
+                namespace.close()
+                raise
+            return _Interface(eni, namespace, router_if)
+
+        return await asyncio.to_thread(build)
+
+    async def _remove_interface(self, vpc: _Vpc, built: _Interface) -> None:
+        for server in built.servers:
+            server.close()
+
+        def remove() -> None:
+            with contextlib.suppress(Exception):
+                links.detach_host(vpc.router, built.router_if)
+            built.namespace.close()
+
+        await asyncio.to_thread(remove)
+
+    async def _serve_endpoint(self, built: _Interface, endpoint: VpcEndpoint) -> None:
+        eni = built.eni
+        sock = await asyncio.to_thread(
+            built.namespace.socket, socket.AF_INET, socket.SOCK_STREAM, (eni.private_ip, HTTPS)
+        )
+        names = [e.dns_name for e in endpoint.dns_entries]
+        service = self.store.endpoint_service(endpoint.service_name)
+        if service is not None:
+            names += list(service.private_dns_names)
+        tls = self.authority.server_context(names, (eni.private_ip,))
+        built.servers.append(await self.listeners.serve_endpoint(sock, tls, endpoint, eni))
+
+    async def _serve_metadata(self, built: _Interface) -> None:
+        def prepare() -> socket.socket:
+            address = ipaddress.IPv4Address(METADATA_ADDRESS)
+            links.add_local_address(built.namespace, address)
+            return built.namespace.socket(
+                socket.AF_INET, socket.SOCK_STREAM, (METADATA_ADDRESS, 80)
+            )
+
+        sock = await asyncio.to_thread(prepare)
+        built.servers.append(await self.listeners.serve_metadata(sock, built.eni))
+
+    async def _settle_state(self, vpc: _Vpc, endpoint: VpcEndpoint) -> None:
+        """An interface endpoint is `available` once every ENI of it answers TLS on 443
+        from inside the VPC, as a client there would connect."""
+        if endpoint.endpoint_type is not EndpointType.INTERFACE:
+            if endpoint.state is EndpointState.PENDING:
+                self.store.set_endpoint_state(endpoint.endpoint_id, EndpointState.AVAILABLE)
+            return
+        if endpoint.state not in (EndpointState.PENDING, EndpointState.AVAILABLE):
+            return
+        built = [vpc.interfaces[e] for e in endpoint.eni_ids if e in vpc.interfaces]
+        answering = len(built) == len(endpoint.eni_ids) and all(
+            [await self._answers(vpc, b.eni.private_ip) for b in built]
+        )
+        state = EndpointState.AVAILABLE if answering else EndpointState.PENDING
+        if state is not endpoint.state:
+            self.store.set_endpoint_state(endpoint.endpoint_id, state)
+
+    async def _answers(self, vpc: _Vpc, address: str) -> bool:
+        """A TLS handshake with the listener at `address`, from the router namespace."""
+
+        def probe() -> bool:
+            context = ssl.create_default_context(cafile=str(self.authority.ca_path))
+            context.check_hostname = False
+            with (
+                socket.create_connection((address, HTTPS), timeout=5) as raw,
+                context.wrap_socket(raw) as tls,
+            ):
+                return tls.version() is not None
+
+        try:
+            return await asyncio.to_thread(vpc.router.call_inside, probe)
+        except OSError:
+            return False
+
+    async def _tear_down(self, vpc_id: str) -> None:
+        vpc = self._vpcs.pop(vpc_id, None)
+        if vpc is None:
+            return
+        for built in vpc.interfaces.values():
+            for server in built.servers:
+                server.close()
+        for server in vpc.servers:
+            server.close()
+        if vpc.resolver is not None:
+            vpc.resolver.close()
+
+        def close_all() -> None:
+            for built in vpc.interfaces.values():
+                built.namespace.close()
+            vpc.router.close()
+
+        await asyncio.to_thread(close_all)

@@ -1,0 +1,121 @@
+"""The names a VPC's resolver answers itself, from the VPC's resources (PrivateLink guide,
+"Access an AWS service using an interface VPC endpoint", "DNS hostnames"; VPC UG, "DNS
+attributes for your VPC"):
+
+- an interface endpoint's regional name resolves to all its ENIs' addresses, the asking
+  host's own AZ first, and each zonal name to the ENI in that AZ;
+- with private DNS enabled on it (and both DNS attributes on the VPC), the service's
+  default hostnames resolve to the same addresses, inside this VPC only;
+- the other public hostnames of the services Cove serves resolve to Cove's public edge
+  inside the VPC network, which is reachable only through an internet-gateway route;
+- any other name under `vpce.amazonaws.com` does not exist; everything else is not ours
+  (the resolver forwards it, as Route 53 Resolver resolves public names).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from cove.network.endpoint_services import VPCE_DOMAIN, service_by_name
+from cove.network.resources import EndpointType, NetworkInterface, VpcSnapshot
+
+# Where Cove's public endpoints are served inside every VPC network: one address of the
+# router namespace, from the range IANA keeps for benchmarking networks (RFC 2544), so it
+# never shadows a real host.
+PUBLIC_EDGE = "198.18.0.10"
+
+
+def public_names(region: str) -> tuple[str, ...]:
+    """The default hostnames of what Cove serves (botocore's endpoint rules for the
+    region): answered with the public edge inside a VPC."""
+    r = region
+    return (
+        f"api.sagemaker.{r}.amazonaws.com", f"runtime.sagemaker.{r}.amazonaws.com",
+        f"sagemaker.{r}.amazonaws.com", f"runtime-fips.sagemaker.{r}.amazonaws.com",
+        "s3.amazonaws.com", "*.s3.amazonaws.com", f"s3.{r}.amazonaws.com",
+        f"*.s3.{r}.amazonaws.com", "sts.amazonaws.com", f"sts.{r}.amazonaws.com",
+        "iam.amazonaws.com", f"ec2.{r}.amazonaws.com", f"logs.{r}.amazonaws.com",
+        f"lambda.{r}.amazonaws.com", f"apigateway.{r}.amazonaws.com",
+        f"*.execute-api.{r}.amazonaws.com",
+    )  # fmt: skip
+
+
+class Outcome(Enum):
+    ADDRESSES = "addresses"  # ours: these A records
+    NO_SUCH_NAME = "nxdomain"  # under a zone of ours, but no such name
+    NOT_OURS = "forward"
+
+
+@dataclass(frozen=True)
+class NameAnswer:
+    outcome: Outcome
+    addresses: tuple[str, ...] = ()
+
+
+NOT_OURS = NameAnswer(Outcome.NOT_OURS)
+NO_SUCH_NAME = NameAnswer(Outcome.NO_SUCH_NAME)
+
+
+def _matches(pattern: str, name: str) -> bool:
+    if pattern.startswith("*."):
+        # a wildcard covers one or more labels below its base, not the base itself
+        return name.endswith(pattern[1:]) and len(name) > len(pattern) - 1
+    return pattern == name
+
+
+@dataclass
+class VpcNames:
+    """One VPC's names, rebuilt from a snapshot whenever the VPC changes."""
+
+    region: str
+    snapshot: VpcSnapshot | None = None
+    # (pattern, interfaces) pairs: private DNS and vpce names
+    _records: list[tuple[str, tuple[NetworkInterface, ...]]] = field(default_factory=list)
+    _public: tuple[str, ...] = ()
+
+    def update(self, snapshot: VpcSnapshot) -> None:
+        self.snapshot = snapshot
+        vpc = snapshot.vpc
+        by_id = {eni.eni_id: eni for eni in snapshot.interfaces}
+        records: list[tuple[str, tuple[NetworkInterface, ...]]] = []
+        private: list[tuple[str, tuple[NetworkInterface, ...]]] = []
+        for endpoint in snapshot.endpoints:
+            if endpoint.endpoint_type is not EndpointType.INTERFACE:
+                continue
+            enis = tuple(by_id[e] for e in endpoint.eni_ids if e in by_id)
+            for entry in endpoint.dns_entries:
+                name = entry.dns_name.lower()
+                zonal = [eni for eni in enis if f"-{eni.zone.name}." in name]
+                if name.startswith("*."):
+                    name = name[2:]  # S3's: the name itself and everything below it
+                    records.append(("*." + name, tuple(zonal) or enis))
+                records.append((name, tuple(zonal) or enis))
+            service = service_by_name(endpoint.service_name, self.region)
+            private_dns = endpoint.private_dns_enabled and vpc.dns_support and vpc.dns_hostnames
+            if private_dns and service is not None:
+                private += [(n.lower(), enis) for n in service.private_dns_names]
+        # private DNS names shadow the public ones, so they are looked up first
+        self._records = private + records
+        self._public = public_names(self.region) if vpc.dns_support else ()
+
+    def answer(self, name: str, client_ip: str) -> NameAnswer:
+        name = name.lower().rstrip(".")
+        client_zone = self._zone_of(client_ip)
+        for pattern, enis in self._records:
+            if _matches(pattern, name):
+                ordered = sorted(enis, key=lambda e: e.zone.name != client_zone)
+                return NameAnswer(Outcome.ADDRESSES, tuple(e.private_ip for e in ordered))
+        if name == VPCE_DOMAIN or name.endswith("." + VPCE_DOMAIN):
+            return NO_SUCH_NAME
+        if any(_matches(p, name) for p in self._public):
+            return NameAnswer(Outcome.ADDRESSES, (PUBLIC_EDGE,))
+        return NOT_OURS
+
+    def _zone_of(self, ip: str) -> str | None:
+        if self.snapshot is None:
+            return None
+        for eni in self.snapshot.interfaces:
+            if ip in eni.private_ips:
+                return eni.zone.name
+        return None
