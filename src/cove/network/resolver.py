@@ -41,15 +41,17 @@ from dnslib import (
 
 log = logging.getLogger(__name__)
 
-# TTL of the records of our zones: AWS's interface endpoint records (private DNS and
-# vpce names) are served with 60 seconds.
+# TTL of the records of our zones: 60 s, what AWS's interface endpoint records (private
+# DNS and vpce names) show when queried; no AWS page found states it, so it is pinned here
+# as an observed value.
 RECORD_TTL = 60
 # The host's resolver gives no TTL; a short one keeps a host from holding an address long
 # after the host's view changed.
 FORWARDED_TTL = 30
 # Route 53's SOA for a hosted zone ("NS and SOA records that Amazon Route 53 creates for a
 # public hosted zone"): refresh 7200, retry 900, expire 1209600, minimum 86400, the SOA
-# record's own TTL 900, so negative answers are cached for 900 s.
+# record's own TTL 900, so negative answers are cached for 900 s. The guide's example
+# names a public zone's server; SOA_MNAME is the one private hosted zones show.
 SOA_TTL = 900
 SOA_MNAME = "ns-1536.awsdns-00.co.uk."
 SOA_RNAME = "awsdns-hostmaster.amazon.com."
