@@ -9,9 +9,10 @@ STAMP := $(VENV)/.installed
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
-	@# bubblewrap builds the sandbox every model instance and job runs in
-	command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq bubblewrap; }
+	@# bubblewrap builds the sandbox every model instance and job runs in; dig (dnsutils)
+	@# queries the VPC resolver in its tests
+	{ command -v bwrap && command -v dig; } >/dev/null || { [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq bubblewrap dnsutils; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
