@@ -40,8 +40,12 @@ def test_cove_env_output_is_shell_exports(make_server) -> None:
         "export AWS_ACCESS_KEY_ID",
         "export AWS_SECRET_ACCESS_KEY",
         "export AWS_DEFAULT_REGION",
+        "export AWS_CA_BUNDLE",
     ]
     assert f"export AWS_ENDPOINT_URL={srv.url}" in out.stdout
+    # the CA that signs Cove's TLS listeners inside VPCs, a PEM certificate
+    ca = out.stdout.split("export AWS_CA_BUNDLE=", 1)[1].splitlines()[0]
+    assert open(ca).read().startswith("-----BEGIN CERTIFICATE-----")
 
 
 def test_first_start_creates_private_admin_credentials(make_server) -> None:
