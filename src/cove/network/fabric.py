@@ -38,7 +38,6 @@ from cove.network.resources import (
 )
 from cove.network.store import NetworkStore
 from cove.network.vpc_dns import PUBLIC_EDGE, VpcNames, public_names
-from cove.network.zone_adapter import ResolverZone
 from cove.pki.authority import CertificateAuthority
 
 log = logging.getLogger(__name__)
@@ -195,7 +194,7 @@ class Fabric:
             return udp, tcp, edge
 
         udp, tcp, edge = await asyncio.to_thread(prepare)
-        vpc.resolver = Resolver(ResolverZone(vpc.names))
+        vpc.resolver = Resolver(vpc.names)
         await vpc.resolver.serve(udp, tcp)
         tls = self.authority.server_context(public_names(self.region), (PUBLIC_EDGE,))
         vpc.servers.append(await self.listeners.serve_public(edge, tls))

@@ -15,9 +15,9 @@ attributes for your VPC"):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 
 from cove.network.endpoint_services import VPCE_DOMAIN, service_by_name
+from cove.network.resolver import NOT_OURS, Addresses, Answer, NoSuchName
 from cove.network.resources import EndpointType, NetworkInterface, VpcSnapshot
 
 # Where Cove's public endpoints are served inside every VPC network: one address of the
@@ -39,22 +39,6 @@ def public_names(region: str) -> tuple[str, ...]:
         f"lambda.{r}.amazonaws.com", f"apigateway.{r}.amazonaws.com",
         f"*.execute-api.{r}.amazonaws.com",
     )  # fmt: skip
-
-
-class Outcome(Enum):
-    ADDRESSES = "addresses"  # ours: these A records
-    NO_SUCH_NAME = "nxdomain"  # under a zone of ours, but no such name
-    NOT_OURS = "forward"
-
-
-@dataclass(frozen=True)
-class NameAnswer:
-    outcome: Outcome
-    addresses: tuple[str, ...] = ()
-
-
-NOT_OURS = NameAnswer(Outcome.NOT_OURS)
-NO_SUCH_NAME = NameAnswer(Outcome.NO_SUCH_NAME)
 
 
 def _matches(pattern: str, name: str) -> bool:
@@ -99,17 +83,17 @@ class VpcNames:
         self._records = private + records
         self._public = public_names(self.region) if vpc.dns_support else ()
 
-    def answer(self, name: str, client_ip: str) -> NameAnswer:
-        name = name.lower().rstrip(".")
+    def answer(self, name: str, client_ip: str) -> Answer:
+        """The resolver's Zone: called with the name lower-cased, without its dot."""
         client_zone = self._zone_of(client_ip)
         for pattern, enis in self._records:
             if _matches(pattern, name):
                 ordered = sorted(enis, key=lambda e: e.zone.name != client_zone)
-                return NameAnswer(Outcome.ADDRESSES, tuple(e.private_ip for e in ordered))
+                return Addresses(tuple(e.private_ip for e in ordered))
         if name == VPCE_DOMAIN or name.endswith("." + VPCE_DOMAIN):
-            return NO_SUCH_NAME
+            return NoSuchName(VPCE_DOMAIN)
         if any(_matches(p, name) for p in self._public):
-            return NameAnswer(Outcome.ADDRESSES, (PUBLIC_EDGE,))
+            return Addresses((PUBLIC_EDGE,))
         return NOT_OURS
 
     def _zone_of(self, ip: str) -> str | None:
