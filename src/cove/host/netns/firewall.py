@@ -193,7 +193,7 @@ class _Renderer:
         by_iif = self._dispatch_by_iif()
         forward = [*tracked, *by_iif, "goto from_outside"]
         # Router-local services: loopback, ports that pass their egress check.
-        local = ["iifname \"lo\" accept", *tracked, *by_iif]
+        local = ['iifname "lo" accept', *tracked, *by_iif]
         hook = "type filter hook {} priority filter; policy drop;"
         return [
             *_chain("forward", forward, hook=hook.format("forward")),
@@ -203,9 +203,7 @@ class _Renderer:
     def _dispatch_by_iif(self) -> list[str]:
         if not self.ruleset.ports:
             return []
-        pairs = ", ".join(
-            f'"{ifname}" : goto {chain}' for ifname, chain in self.out_chains.items()
-        )
+        pairs = ", ".join(f'"{ifname}" : goto {chain}' for ifname, chain in self.out_chains.items())
         return [f"iifname vmap {{ {pairs} }}"]
 
     def _dispatch_by_oif(self) -> list[str]:

@@ -308,6 +308,11 @@ class Namespace:
         return f"Namespace({self.label!r}, pid={self._pid})"
 
 
+def inodes_in_use() -> set[int]:
+    """The network namespaces some process is in, by inode (for leak checks)."""
+    return {inode for pid in _all_pids() if (inode := _net_inode(pid)) is not None}
+
+
 def _all_pids() -> list[int]:
     return [int(name) for name in os.listdir("/proc") if name.isdigit()]
 
