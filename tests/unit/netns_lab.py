@@ -160,7 +160,9 @@ def pings(ns: Namespace, address: str) -> bool:
     sock = ns.call_inside(
         lambda: socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     )
-    ident = os.getpid() & 0xFFFF
+    # A fresh id per probe: conntrack tracks an echo by its id, so reusing one would make
+    # the next request part of the last (still tracked) exchange.
+    ident = int.from_bytes(os.urandom(2), "big")
     body = struct.pack("!BBHHH", 8, 0, 0, ident, 1) + b"cove"
     packet = body[:2] + struct.pack("!H", _checksum(body)) + body[4:]
     try:
