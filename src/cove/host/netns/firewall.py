@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from ipaddress import IPv4Address, IPv4Network
 
@@ -110,7 +110,7 @@ class Ruleset:
     exempt: tuple[IPv4Network, ...] = ()
     # Interfaces whose outgoing connections take the router's address (an uplink shared
     # by VPCs whose CIDRs may overlap).
-    masquerade: tuple[str, ...] = field(default=())
+    masquerade: tuple[str, ...] = ()
 
 
 def apply(router: Namespace, ruleset: Ruleset) -> None:

@@ -13,6 +13,11 @@ come and go. The pipe's write end belongs to the process. It is close-on-exec an
 subprocess closes inherited descriptors, so children Cove starts do not hold it; a bare
 os.fork() without exec would, until that child exits.
 
+The holder is our child, so its pid (and `path`) cannot name another process before we
+reap it, which only `close` or the liveness check does, after which the object refuses use.
+Processes started inside (through `enter_argv`) keep the namespace alive while they run:
+`close` kills them; if the server is SIGKILLed they are the caller's to stop.
+
 Threads: every method blocks (a subprocess or a short-lived thread) and may be called from
 any thread; nothing is shared but the holder, guarded by a lock. Callers on an event loop
 wrap calls in asyncio.to_thread.
@@ -121,16 +126,19 @@ class Namespace:
     @classmethod
     def create(cls, label: str) -> Namespace:
         """A new namespace with only a loopback interface, brought up."""
-        holder = subprocess.Popen(
-            # sh reports the namespace exists, then becomes cat: one tiny process per
-            # namespace, reading our pipe until this process is gone.
-            ["unshare", "--net", "--", "sh", "-c", "echo ready && exec cat >/dev/null 2>&1"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            # Its own session: a terminal's ^C to the server's group must not kill it.
-            start_new_session=True,
-        )
+        try:
+            holder = subprocess.Popen(
+                # sh reports the namespace exists, then becomes cat: one tiny process per
+                # namespace, reading our pipe until this process is gone.
+                ["unshare", "--net", "--", "sh", "-c", "echo ready && exec cat >/dev/null 2>&1"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                # Its own session: a terminal's ^C to the server's group must not kill it.
+                start_new_session=True,
+            )
+        except FileNotFoundError as error:
+            raise NetworkUnavailable(f"cannot create a network namespace: {error}") from None
         assert holder.stdout is not None and holder.stderr is not None
         ready = holder.stdout.readline()
         if ready != b"ready\n":
