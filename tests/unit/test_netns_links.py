@@ -3,6 +3,7 @@ checked with real connections between namespaces (no firewall here: see test_net
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from collections.abc import Iterator
@@ -193,3 +194,26 @@ def test_interface_names_are_checked(router: Namespace, hosts: list[Namespace]) 
         _attach(router, hosts[0], "a-name-far-too-long", "10.0.1.10")
     with pytest.raises(ValueError, match="blackhole"):
         links.route(router, N("10.0.0.0/16"))
+
+
+def test_hosts_attach_concurrently_from_worker_threads(router: Namespace) -> None:
+    # The fabric calls these through asyncio.to_thread: many at once, on pool threads.
+    async def build() -> list[Namespace]:
+        async def one(i: int) -> Namespace:
+            host = await asyncio.to_thread(Namespace.create, f"h{i}")
+            await asyncio.to_thread(_attach, router, host, f"vh{i}", f"10.0.1.{10 + i}")
+            return host
+
+        return await asyncio.gather(*(one(i) for i in range(8)))
+
+    made = asyncio.run(build())
+    try:
+        echo = EchoServer(made[0], "0.0.0.0", 80)
+        try:
+            assert all(tcp_connects(host, "10.0.1.10", 80) for host in made[1:])
+        finally:
+            echo.close()
+    finally:
+        for host in made:
+            host.close()
+    assert "vh" not in router.run(["ip", "-o", "link"])

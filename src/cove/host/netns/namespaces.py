@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import json
 import os
 import shutil
 import signal
@@ -285,6 +286,7 @@ class Namespace:
         with self._lock:
             if self._closed:
                 return
+            self._delete_links()
             self._closed = True
             try:
                 inode = os.stat(self.path).st_ino
@@ -299,6 +301,17 @@ class Namespace:
             self._holder.wait()
             if self._holder.stdin is not None:
                 self._holder.stdin.close()
+
+    def _delete_links(self) -> None:
+        """Delete the interfaces now: the kernel dismantles a dead namespace later, on a
+        work queue, and until then a veth's peer would still show in the other namespace."""
+        try:
+            shown = json.loads(self.run(["ip", "-j", "link", "show"]))
+            doomed = [link["ifname"] for link in shown if link["ifname"] != "lo"]
+            if doomed:
+                self.ip(*(f"link del dev {name}" for name in doomed))
+        except (CommandFailed, NamespaceClosed, ValueError):
+            pass  # the namespace is going anyway; this only made it prompt
 
     def _check_open(self) -> None:
         if self._closed:
