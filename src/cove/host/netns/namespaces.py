@@ -236,7 +236,9 @@ class Namespace:
         def make() -> socket.socket:
             sock = socket.socket(family, type)
             try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if type == socket.SOCK_STREAM:  # rebinding past TIME_WAIT; for UDP it
+                    # would let a second socket share the port silently
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 sock.bind(address)
                 if type == socket.SOCK_STREAM and listen:
                     sock.listen(backlog)
