@@ -245,6 +245,17 @@ class TestOnRealTraffic:
         lab.apply((Group("sg-a", egress=EVERYTHING_OUT),), a=("sg-a",))
         assert tcp_connects(lab.a, "10.0.0.3", 53)
 
+    def test_an_unrouted_destination_is_dropped_whatever_the_groups_allow(self, lab: Lab) -> None:
+        # a subnet whose route table has no route to a destination cannot reach it, even
+        # with egress open (VPC UG, "Route tables": traffic follows the subnet's routes)
+        groups = (Group("sg-a", egress=EVERYTHING_OUT),)
+        ports = tuple(replace(lab.ports[n], groups=("sg-a",) if n == "a" else ()) for n in "abc")
+        unrouted = (("va", N("10.0.0.3/32")),)
+        firewall.apply(lab.router, Ruleset(ports, groups, unrouted=unrouted))
+        assert not tcp_connects(lab.a, "10.0.0.3", 53)
+        firewall.apply(lab.router, Ruleset(ports, groups))
+        assert tcp_connects(lab.a, "10.0.0.3", 53)
+
     def test_removing_the_table_opens_the_router(self, lab: Lab) -> None:
         lab.apply(())
         assert not tcp_connects(lab.a, IPS["b"], 80)

@@ -27,6 +27,7 @@ from typing import Protocol
 
 from cove.host.netns import links
 from cove.host.netns.namespaces import Namespace, NetworkUnavailable, check_support
+from cove.host.netns.firewall import render
 from cove.network.firewall_rules import ruleset_of
 from cove.network.resolver import Resolver
 from cove.network.resources import (
@@ -220,7 +221,7 @@ class Fabric:
                 await self._serve_metadata(built)
         vpc.names.update(snapshot)
         script = ruleset_of(snapshot, {e: b.router_if for e, b in vpc.interfaces.items()})
-        await asyncio.to_thread(vpc.router.nft, script)
+        await asyncio.to_thread(vpc.router.nft, render(script))
         for endpoint in snapshot.endpoints:
             await self._settle_state(vpc, endpoint)
 

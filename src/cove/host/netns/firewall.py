@@ -111,6 +111,9 @@ class Ruleset:
     # Interfaces whose outgoing connections take the router's address (an uplink shared
     # by VPCs whose CIDRs may overlap).
     masquerade: tuple[str, ...] = ()
+    # (port ifname, destination) pairs the port has no route to (its subnet's route
+    # table does not send them anywhere): dropped whatever the groups allow.
+    unrouted: tuple[tuple[str, IPv4Network], ...] = ()
 
 
 def apply(router: Namespace, ruleset: Ruleset) -> None:
@@ -215,6 +218,9 @@ class _Renderer:
     def _out_chain(self, port: Port) -> list[str]:
         own = ", ".join(str(a) for a in sorted(set(port.addresses)))
         body = [f"ip saddr != {{ {own} }} drop"] if own else ["drop"]
+        unrouted = sorted(str(d) for ifname, d in self.ruleset.unrouted if ifname == port.ifname)
+        if unrouted:
+            body.append(f"ip daddr {{ {', '.join(unrouted)} }} drop")
         if self.ruleset.exempt:
             body.append("ip daddr @exempt accept")
         for rule in self._rules(port, egress=True):
