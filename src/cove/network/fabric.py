@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from cove.host.netns import links
-from cove.host.netns.namespaces import Namespace, NetworkUnavailable, check_support
 from cove.host.netns.firewall import render
+from cove.host.netns.namespaces import Namespace, NetworkUnavailable, check_support
 from cove.network.firewall_rules import ruleset_of
 from cove.network.resolver import Resolver
 from cove.network.resources import (
