@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from pathlib import Path
 
 BIN = Path(sys.executable).parent
 
@@ -45,7 +46,7 @@ def test_cove_env_output_is_shell_exports(make_server) -> None:
     assert f"export AWS_ENDPOINT_URL={srv.url}" in out.stdout
     # the CA that signs Cove's TLS listeners inside VPCs, a PEM certificate
     ca = out.stdout.split("export AWS_CA_BUNDLE=", 1)[1].splitlines()[0]
-    assert open(ca).read().startswith("-----BEGIN CERTIFICATE-----")
+    assert Path(ca).read_text().startswith("-----BEGIN CERTIFICATE-----")
 
 
 def test_first_start_creates_private_admin_credentials(make_server) -> None:
