@@ -1,0 +1,68 @@
+"""The listeners Cove serves inside VPC networks, on sockets the fabric made there:
+
+- an interface endpoint's ENI (TLS on 443) reaches only its own service's front ends
+  (a runtime endpoint answers InvokeEndpoint, not the SageMaker API), and its requests
+  carry the endpoint, VPC, subnet and AZ they arrived through;
+- a host's instance metadata service (plain HTTP on 169.254.169.254:80) reaches only the
+  metadata service;
+- the VPC's public edge (TLS on 443) is the public path: every service, as from outside.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from collections.abc import Mapping, Sequence
+
+from cove.auth.credentials import CredentialStore
+from cove.gateway.dispatch import Gateway
+from cove.gateway.service import Service
+from cove.http.limits import HttpLimits
+from cove.http.messages import PUBLIC_LISTENER, Listener
+from cove.http.server import serve_socket
+from cove.network.resources import NetworkInterface, VpcEndpoint
+
+
+class VpcListeners:
+    def __init__(
+        self,
+        credentials: CredentialStore,
+        public: Gateway,
+        by_endpoint_service: Mapping[str, Sequence[Service]],
+        metadata: Service,
+        limits: HttpLimits | None,
+    ) -> None:
+        self.public = public
+        self.limits = limits
+        # service suffix (sagemaker.runtime, s3, ...) -> a gateway of its front ends only
+        self.endpoint_gateways = {
+            suffix: Gateway(credentials, services)
+            for suffix, services in by_endpoint_service.items()
+        }
+        self.metadata = Gateway(credentials, [metadata])
+
+    async def serve_endpoint(
+        self, sock: socket.socket, tls: ssl.SSLContext, endpoint: VpcEndpoint,
+        eni: NetworkInterface,
+    ) -> asyncio.Server:  # fmt: skip
+        # com.amazonaws.<region>.<suffix>
+        gateway = self.endpoint_gateways.get(endpoint.service_name.split(".", 3)[-1])
+        if gateway is None:
+            sock.close()
+            raise LookupError(f"Cove serves no front end for {endpoint.service_name}")
+        listener = Listener(
+            kind="vpce", vpce_id=endpoint.endpoint_id, vpc_id=eni.vpc_id,
+            subnet_id=eni.subnet_id, az=eni.zone.name, interface_id=eni.eni_id,
+        )  # fmt: skip
+        return await serve_socket(gateway, sock, listener, self.limits, tls)
+
+    async def serve_metadata(self, sock: socket.socket, eni: NetworkInterface) -> asyncio.Server:
+        listener = Listener(
+            kind="imds", vpc_id=eni.vpc_id, subnet_id=eni.subnet_id, az=eni.zone.name,
+            interface_id=eni.eni_id,
+        )  # fmt: skip
+        return await serve_socket(self.metadata, sock, listener, self.limits)
+
+    async def serve_public(self, sock: socket.socket, tls: ssl.SSLContext) -> asyncio.Server:
+        return await serve_socket(self.public, sock, PUBLIC_LISTENER, self.limits, tls)
