@@ -28,7 +28,11 @@ AWS behaviour pinned here, with where it comes from:
   of subnet-.... VPC endpoint subnets should be in different availability zones supported
   by the VPC endpoint service." (https://github.com/terraform-aws-modules/terraform-aws-vpc/issues/583);
   InvalidServiceName "The Vpc Endpoint Service 'com.amazonaws...' does not exist"
-  (https://github.com/aws-samples/aws-vpc-builder-cdk/pull/30);
+  (https://github.com/aws-samples/aws-vpc-builder-cdk/pull/30); Subnet IDs on a Gateway
+  endpoint: InvalidParameter "Subnet IDs are only supported for Interface and
+  GatewayLoadBalancer type VPC Endpoints." (https://github.com/nanlabs/terraform-aws-starter/issues/18);
+  an unknown filter: InvalidParameterValue "The filter 'name' is invalid" (as reported from
+  DescribeAvailabilityZones);
   the private DNS text (../shared/AWS-FACTS.md, PrivateLink guide);
   DryRunOperation "Request would have succeeded, but DryRun flag is set." (EC2 API
   reference, every action's DryRun parameter, "Error codes").
@@ -250,6 +254,14 @@ def test_interface_and_gateway_endpoints(server: CoveServer) -> None:
         "Message": "Enabling private DNS requires both enableDnsSupport and "
                    f"enableDnsHostnames VPC attributes set to true for {vpc_id}",
     }  # fmt: skip
+    # VpcEndpointType defaults to Gateway, which the runtime does not offer (the text as
+    # AWS answers it, e.g. terraform users' reports of "api error InvalidParameter:
+    # Endpoint type (Gateway) does not match available service types ([Interface])")
+    mismatch = error_of(ec2.create_vpc_endpoint, VpcId=vpc_id, ServiceName=RUNTIME)
+    assert (mismatch["Code"], mismatch["Message"]) == (
+        "InvalidParameter",
+        "Endpoint type (Gateway) does not match available service types ([Interface]).",
+    )
     ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
     endpoint = ec2.create_vpc_endpoint(VpcId=vpc_id, ServiceName=RUNTIME,
                                        VpcEndpointType="Interface",
@@ -293,6 +305,16 @@ def test_interface_and_gateway_endpoints(server: CoveServer) -> None:
     gateway = ec2.create_vpc_endpoint(VpcId=vpc_id, ServiceName="com.amazonaws.us-east-1.s3",
                                       RouteTableIds=[table])["VpcEndpoint"]  # fmt: skip
     assert gateway["VpcEndpointType"] == "Gateway" and gateway["State"] == "available"
+    with_subnets = error_of(
+        ec2.create_vpc_endpoint,
+        VpcId=vpc_id,
+        ServiceName="com.amazonaws.us-east-1.s3",
+        SubnetIds=subnets,
+    )
+    assert (with_subnets["Code"], with_subnets["Message"]) == (
+        "InvalidParameter",
+        "Subnet IDs are only supported for Interface and GatewayLoadBalancer type VPC Endpoints.",
+    )
     routes = ec2.describe_route_tables(RouteTableIds=[table])["RouteTables"][0]["Routes"]
     assert {"DestinationPrefixListId": "pl-63a5400a", "GatewayId": gateway["VpcEndpointId"],
             "Origin": "CreateRoute", "State": "active"} in routes  # fmt: skip
@@ -375,3 +397,36 @@ def test_ids_and_addresses_survive_a_restart(make_server: Any) -> None:
     ips = {e["PrivateIpAddress"] for e in ec2.describe_network_interfaces(
         Filters=[{"Name": "subnet-id", "Values": [subnets[0]]}])["NetworkInterfaces"]}  # fmt: skip
     assert ips == {"10.7.1.4", "10.7.1.5"}
+
+
+def test_permissions_dry_run_and_unknown_filters(server: CoveServer) -> None:
+    """A caller without ec2 permissions is refused as EC2 refuses (UnauthorizedOperation,
+    also for a dry run: "If you have the required permissions, the error response is
+    DryRunOperation. Otherwise, it is UnauthorizedOperation."); once allowed, a dry run
+    answers DryRunOperation and changes nothing. An unknown filter name is refused
+    (InvalidParameterValue "The filter 'x' is invalid")."""
+    import boto3
+    from botocore.config import Config
+
+    iam = server.client("iam")
+    iam.create_user(UserName="netops")
+    key = iam.create_access_key(UserName="netops")["AccessKey"]
+    ec2 = boto3.client(
+        "ec2", endpoint_url=server.url, region_name="us-east-1",
+        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+        config=Config(retries={"max_attempts": 1}),
+    )  # fmt: skip
+    denied = error_of(ec2.create_vpc, CidrBlock="10.8.0.0/16", DryRun=True)
+    assert (denied["Code"], denied["Status"]) == ("UnauthorizedOperation", 403)
+    assert "ec2:CreateVpc" in denied["Message"]
+    policy = {"Version": "2012-10-17",
+              "Statement": [{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}]}  # fmt: skip
+    iam.put_user_policy(UserName="netops", PolicyName="net", PolicyDocument=json.dumps(policy))
+    before = len(ec2.describe_vpcs()["Vpcs"])
+    assert error_of(ec2.create_vpc, CidrBlock="10.8.0.0/16", DryRun=True)["Code"] == (
+        "DryRunOperation"
+    )
+    assert len(ec2.describe_vpcs()["Vpcs"]) == before
+    assert error_of(ec2.describe_vpcs, Filters=[{"Name": "colour", "Values": ["red"]}]) == {
+        "Code": "InvalidParameterValue", "Status": 400, "Message": "The filter 'colour' is invalid",
+    }  # fmt: skip
