@@ -153,6 +153,25 @@ def test_interface_endpoint_rules(store: NetworkStore) -> None:
     assert failure_of(store.create_endpoint, two_in_a) is Failure.DUPLICATE_ZONE
     assert store.subnet(a.subnet_id).available_ips == 251  # the refused call took nothing
     endpoint = store.create_endpoint(request)
+    # one endpoint per service and VPC may carry private DNS (AWS answers InvalidParameter
+    # "private-dns-enabled cannot be set because there is already a conflicting DNS domain
+    # for logs.us-east-1.amazonaws.com in the VPC vpc-...", as CloudFormation users report)
+    again = EndpointRequest(vpc.vpc_id, RUNTIME, EndpointType.INTERFACE, [b.subnet_id])
+    with pytest.raises(NetworkError) as info:
+        store.create_endpoint(again)
+    assert info.value.message == (
+        "private-dns-enabled cannot be set because there is already a conflicting DNS domain "
+        f"for runtime.sagemaker.us-east-1.amazonaws.com in the VPC {vpc.vpc_id}"
+    )
+    assert (
+        store.create_endpoint(
+            EndpointRequest(
+                vpc.vpc_id, RUNTIME, EndpointType.INTERFACE, [b.subnet_id], private_dns=False
+            )
+        ).private_dns_enabled
+        is False
+    )
+    store.delete_endpoint(store.endpoints()[-1].endpoint_id)
     assert endpoint.state is EndpointState.PENDING and endpoint.private_dns_enabled
     assert endpoint.policy_document == FULL_ACCESS
     default = store.snapshot(vpc.vpc_id).groups[0].group_id

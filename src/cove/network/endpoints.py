@@ -92,8 +92,8 @@ class EndpointOps(InterfaceOps, RoutingOps):
         with self._write() as txn:
             vpc = self._one(txn.conn, t.vpcs_table, t.vpcs_table.c.vpc_id, req.vpc_id,
                             Failure.VPC_NOT_FOUND)  # fmt: skip
-            if private_dns and not (vpc.dns_support and vpc.dns_hostnames):
-                raise NetworkError(Failure.PRIVATE_DNS_ATTRIBUTES, vpc=req.vpc_id)
+            if private_dns:
+                self._check_private_dns(txn, vpc, req.service_name, None)
             state = EndpointState.PENDING if interface else EndpointState.AVAILABLE
             txn.conn.execute(
                 insert(t.endpoints_table).values(
@@ -145,8 +145,7 @@ class EndpointOps(InterfaceOps, RoutingOps):
                     vpc = txn.conn.execute(
                         select(t.vpcs_table).where(t.vpcs_table.c.vpc_id == row.vpc_id)
                     ).one()
-                    if not (vpc.dns_support and vpc.dns_hostnames):
-                        raise NetworkError(Failure.PRIVATE_DNS_ATTRIBUTES, vpc=row.vpc_id)
+                    self._check_private_dns(txn, vpc, row.service_name, endpoint_id)
                 values["private_dns"] = change.private_dns
             if values:
                 txn.conn.execute(
@@ -189,6 +188,23 @@ class EndpointOps(InterfaceOps, RoutingOps):
             del row  # a state change alters nothing the fabric builds: no notice
 
     # parts
+
+    def _check_private_dns(self, txn: Txn, vpc, service_name: str, endpoint_id: str | None) -> None:  # type: ignore[no-untyped-def]
+        """Private DNS needs both DNS attributes, and one endpoint per service and VPC may
+        hold the service's names."""
+        if not (vpc.dns_support and vpc.dns_hostnames):
+            raise NetworkError(Failure.PRIVATE_DNS_ATTRIBUTES, vpc=vpc.vpc_id)
+        table = t.endpoints_table
+        other = txn.conn.execute(
+            select(table.c.endpoint_id).where(
+                table.c.vpc_id == vpc.vpc_id, table.c.service_name == service_name,
+                table.c.private_dns.is_(True), table.c.endpoint_id != (endpoint_id or ""),
+            )
+        ).first()  # fmt: skip
+        service = self.catalog.get(service_name)
+        if other is not None and service is not None:
+            name = service.private_dns_names[0]
+            raise NetworkError(Failure.PRIVATE_DNS_CONFLICT, name=name, vpc=vpc.vpc_id)
 
     def _endpoint_row(self, txn: Txn, endpoint_id: str):  # type: ignore[no-untyped-def]
         return self._one(txn.conn, t.endpoints_table, t.endpoints_table.c.endpoint_id,

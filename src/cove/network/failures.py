@@ -151,6 +151,11 @@ class Failure(Enum):
         "Enabling private DNS requires both enableDnsSupport and enableDnsHostnames VPC "
         "attributes set to true for {vpc}",
     )
+    PRIVATE_DNS_CONFLICT = (
+        "InvalidParameter",
+        "private-dns-enabled cannot be set because there is already a conflicting DNS domain "
+        "for {name} in the VPC {vpc}",
+    )
     SUBNET_FULL = (
         "InsufficientFreeAddressesInSubnet",
         "There are not enough free addresses in subnet '{id}' to satisfy the requested "
