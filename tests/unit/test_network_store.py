@@ -186,7 +186,8 @@ def test_interface_endpoint_rules(store: NetworkStore) -> None:
     suffix = endpoint.dns_suffix
     assert names[:2] == [
         f"{endpoint.endpoint_id}-{suffix}.runtime.sagemaker.us-east-1.vpce.amazonaws.com",
-        f"{endpoint.endpoint_id}-{suffix}-us-east-1a.runtime.sagemaker.us-east-1.vpce.amazonaws.com",
+        f"{endpoint.endpoint_id}-{suffix}-us-east-1a.runtime.sagemaker.us-east-1.vpce"
+        ".amazonaws.com",
     ]
     assert "runtime.sagemaker.us-east-1.amazonaws.com" in names
     web = store.create_group(vpc.vpc_id, "web", "web")

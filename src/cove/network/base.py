@@ -9,8 +9,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, Table, delete, insert, select
 
 from cove.network import tables as t
 from cove.network.endpoint_services import Catalog
@@ -80,7 +81,7 @@ class StoreBase:
     # helpers every part uses
 
     @staticmethod
-    def _one(conn: Connection, table, column, value, failure: Failure):  # type: ignore[no-untyped-def]
+    def _one(conn: Connection, table: Table, column: Any, value: str, failure: Failure) -> Any:
         row = conn.execute(select(table).where(column == value)).first()
         if row is None:
             raise NetworkError(failure, id=value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
@@ -189,7 +190,9 @@ class EndpointOps(InterfaceOps, RoutingOps):
 
     # parts
 
-    def _check_private_dns(self, txn: Txn, vpc, service_name: str, endpoint_id: str | None) -> None:  # type: ignore[no-untyped-def]
+    def _check_private_dns(
+        self, txn: Txn, vpc: Any, service_name: str, endpoint_id: str | None
+    ) -> None:
         """Private DNS needs both DNS attributes, and one endpoint per service and VPC may
         hold the service's names."""
         if not (vpc.dns_support and vpc.dns_hostnames):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table, select, true
 
@@ -187,7 +188,7 @@ class Reader:
             )  # fmt: skip
         return found
 
-    def _dns_entries(self, row, zone_names: list[str]) -> tuple[DnsEntry, ...]:  # type: ignore[no-untyped-def]
+    def _dns_entries(self, row: Any, zone_names: list[str]) -> tuple[DnsEntry, ...]:
         """The regional name, then one per AZ, then the private DNS names (as AWS lists
         them in DnsEntries when private DNS is on)."""
         service = self.catalog.get(row.service_name)

@@ -14,6 +14,7 @@ from cove.network.resources import (
     Rule,
     SecurityGroup,
     Subnet,
+    Tag,
     Vpc,
     VpcEndpoint,
     Zone,
@@ -93,7 +94,7 @@ def group(g: SecurityGroup, account: str, region: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def rule(r: Rule, account: str, region: str, tags: tuple = ()) -> dict[str, Any]:  # type: ignore[type-arg]
+def rule(r: Rule, account: str, region: str, tags: tuple[Tag, ...] = ()) -> dict[str, Any]:
     out: dict[str, Any] = {
         "SecurityGroupRuleId": r.rule_id, "GroupId": r.group_id, "GroupOwnerId": account,
         "IsEgress": r.egress, "IpProtocol": r.protocol,
