@@ -25,8 +25,10 @@ from cove.http.server import serve_tcp
 from cove.identity.access import Access
 from cove.identity.directory import Directory
 from cove.identity.vending import CredentialVending, RoleCredentials
+from cove.network.store import NetworkStore
 from cove.runtime.manager import LocalRuntime
 from cove.services.credentials import CredentialsService
+from cove.services.ec2.service import ec2_service
 from cove.services.iam.service import iam_service
 from cove.services.metrics import MetricsService
 from cove.services.s3.service import S3Service
@@ -87,6 +89,7 @@ def build(settings: Settings) -> Cove:
         CredentialsService(vending),
         iam_service(directory, access),
         sts_service(directory, access),
+        ec2_service(NetworkStore(engine, settings.region, settings.account_id), access),
         S3Service(subsystems.objects, credentials, access),
     ]
     return cove
@@ -100,9 +103,7 @@ def _build_subsystems(
     artifacts = ArtifactStore(settings, objects)
     confinement = Confinement.for_server(settings.data_dir)
     runtime = LocalRuntime(settings, artifacts, confinement, credentials)
-    control = build_control_plane(
-        settings, resources, runtime, artifacts, confinement, credentials
-    )
+    control = build_control_plane(settings, resources, runtime, artifacts, confinement, credentials)
     return Subsystems(objects, artifacts, confinement, runtime, control)
 
 

@@ -46,6 +46,7 @@ class Vpc:
     dns_support: bool = True  # enableDnsSupport, on for a new VPC
     dns_hostnames: bool = False  # enableDnsHostnames, off for a new VPC
     tags: tuple[Tag, ...] = ()
+    cidr_association_id: str = ""  # vpc-cidr-assoc-..., of the primary CIDR block
 
     @property
     def resolver_ip(self) -> str:
@@ -60,6 +61,7 @@ class Subnet:
     cidr: str
     zone: Zone
     tags: tuple[Tag, ...] = ()
+    available_ips: int = 0  # AvailableIpAddressCount: size - 5 reserved - in use
 
     @property
     def gateway_ip(self) -> str:
@@ -109,8 +111,22 @@ class SecurityGroup:
 
 @dataclass(frozen=True)
 class Route:
-    destination: str  # CIDR
+    destination: str  # CIDR, or a prefix list id pl-... (a gateway endpoint's route)
     target: str  # "local", an igw-..., or a vpce-... (gateway endpoint, prefix list route)
+    origin: str = "CreateRoute"  # CreateRouteTable for the local route
+
+    @property
+    def is_prefix_list(self) -> bool:
+        return self.destination.startswith("pl-")
+
+
+@dataclass(frozen=True)
+class Association:
+    """A subnet's explicit association with a route table."""
+
+    association_id: str  # rtbassoc-...
+    route_table_id: str
+    subnet_id: str
 
 
 @dataclass(frozen=True)
@@ -121,6 +137,8 @@ class RouteTable:
     routes: tuple[Route, ...]
     subnet_ids: tuple[str, ...] = ()  # explicitly associated subnets
     tags: tuple[Tag, ...] = ()
+    associations: tuple[Association, ...] = ()  # the subnets' associations, with their ids
+    main_association_id: str | None = None  # the main table's own association
 
 
 @dataclass(frozen=True)
@@ -176,6 +194,7 @@ class VpcEndpoint:
     dns_entries: tuple[DnsEntry, ...] = ()
     created: float = 0.0
     tags: tuple[Tag, ...] = ()
+    dns_suffix: str = ""  # the <suffix> of vpce-<id>-<suffix>.<service>...
 
 
 @dataclass(frozen=True)
