@@ -13,9 +13,10 @@ import uvloop
 from sqlalchemy import Engine
 
 from cove.auth.credentials import CredentialStore, load_or_create_admin
-from cove.config import PORT_FILE, Settings
+from cove.config import CA_DIR, HOSTS_DIR, PORT_FILE, Settings
 from cove.control.plane import ControlPlane, build_control_plane
 from cove.gateway.dispatch import Gateway, Service
+from cove.gateway.vpc_listeners import VpcListeners
 from cove.heap import freeze_startup_heap
 from cove.host.confinement import Confinement
 from cove.host.limits import raise_open_files_limit
@@ -25,11 +26,15 @@ from cove.http.server import serve_tcp
 from cove.identity.access import Access
 from cove.identity.directory import Directory
 from cove.identity.vending import CredentialVending, RoleCredentials
+from cove.network.fabric import Fabric
 from cove.network.store import NetworkStore
+from cove.pki.authority import CertificateAuthority
 from cove.runtime.manager import LocalRuntime
 from cove.services.credentials import CredentialsService
 from cove.services.ec2.service import ec2_service
+from cove.services.hosts import HostRegistry, HostsService
 from cove.services.iam.service import iam_service
+from cove.services.imds import MetadataService
 from cove.services.metrics import MetricsService
 from cove.services.s3.service import S3Service
 from cove.services.sagemaker.passed_roles import PassedRoles
@@ -66,6 +71,10 @@ class Cove:
     credentials: CredentialStore
     claim: DataDirClaim
     subsystems: Subsystems
+    network: NetworkStore
+    fabric: Fabric
+    hosts: HostsService
+    gateway: Gateway
     services: list[Service] = field(default_factory=list)
 
 
@@ -76,23 +85,46 @@ def build(settings: Settings) -> Cove:
     credentials.add_admin(*load_or_create_admin(settings.data_dir))
     resources = ResourceStore(engine)
     directory = Directory(engine, settings.account_id, credentials)  # keys sign in at once
-    access = Access(directory)  # every service authorizes against the account's policies
+    network = NetworkStore(engine, settings.region, settings.account_id)
+    # every service authorizes against the account's policies, and the VPC endpoints'
+    access = Access(directory, network)
+    network.subscribe(lambda _vpc_id: access.policies_changed())
     vending = CredentialVending(directory, settings.public_url, settings.region)
     subsystems = _build_subsystems(settings, engine, resources, vending)
-    cove = Cove(settings, engine, resources, credentials, claimed, subsystems)
+    runtime = RuntimeService(settings, subsystems.runtime, resources, access)
+    sagemaker = sagemaker_service(
+        subsystems.control.context, access, PassedRoles(directory, access)
+    )
+    sts = sts_service(directory, access)
+    s3 = S3Service(subsystems.objects, credentials, access)
+    ec2 = ec2_service(network, access)
     # Routed by signing name (see Gateway.route); within one, registration order decides,
     # so S3, which claims whatever reaches it, comes last.
-    cove.services += [
-        RuntimeService(settings, subsystems.runtime, resources, access),
-        sagemaker_service(subsystems.control.context, access, PassedRoles(directory, access)),
-        MetricsService(subsystems.runtime),
-        CredentialsService(vending),
-        iam_service(directory, access),
-        sts_service(directory, access),
-        ec2_service(NetworkStore(engine, settings.region, settings.account_id), access),
-        S3Service(subsystems.objects, credentials, access),
-    ]
-    return cove
+    services: list[Service] = [
+        runtime, sagemaker, MetricsService(subsystems.runtime), CredentialsService(vending),
+        iam_service(directory, access), sts, ec2, s3,
+    ]  # fmt: skip
+    gateway = Gateway(credentials, services)
+    authority = CertificateAuthority.load_or_create(settings.data_dir / CA_DIR)
+    hosts_registry = HostRegistry({})
+    listeners = VpcListeners(
+        credentials,
+        gateway,
+        {"sagemaker.runtime": [runtime], "sagemaker.api": [sagemaker], "sts": [sts], "s3": [s3]},
+        MetadataService(hosts_registry, vending.credentials, settings.region, settings.account_id),
+        http_limits(settings),
+    )
+    fabric = Fabric(network, listeners, authority, settings.region)
+    hosts = HostsService(
+        network, fabric, directory, access, vending, hosts_registry,
+        settings.data_dir / HOSTS_DIR, settings.region,
+    )  # fmt: skip
+    gateway.services.insert(0, hosts)  # claims only /_cove/hosts
+    gateway.reindex()
+    return Cove(
+        settings, engine, resources, credentials, claimed, subsystems, network, fabric, hosts,
+        gateway, services,
+    )  # fmt: skip
 
 
 def _build_subsystems(
@@ -120,7 +152,7 @@ def http_limits(settings: Settings) -> HttpLimits:
 
 async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     cove = build(settings)
-    gateway = Gateway(cove.credentials, cove.services)
+    gateway = cove.gateway
     runtime, control = cove.subsystems.runtime, cove.subsystems.control
     server = await serve_tcp(
         gateway, settings.host, settings.port, PUBLIC_LISTENER, http_limits(settings)
@@ -128,6 +160,8 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     # `cove env` reads where the server listens from here.
     (settings.data_dir / PORT_FILE).write_text(f"{settings.public_url}\n")
     await control.start()  # reconcile: bring back what was InService before a restart
+    cove.hosts.forget_stale()  # `cove exec` hosts end with their server
+    await cove.fabric.start()  # every VPC built, its endpoints answering, before "serving"
     log.info("Cove listening on %s (data dir %s)", settings.public_url, settings.data_dir)
     freeze_startup_heap()
     print(f"Cove is serving on {settings.public_url} (data dir {settings.data_dir})", flush=True)
@@ -142,6 +176,8 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     finally:
         log.info("shutting down")
         server.close()
+        await cove.hosts.end_all()
+        await cove.fabric.stop()
         await control.stop()
         await runtime.shutdown()
         cove.subsystems.confinement.close()

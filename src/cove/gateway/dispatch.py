@@ -48,6 +48,10 @@ class Gateway:
     def __init__(self, credentials: CredentialStore, services: Sequence[Service]) -> None:
         self.credentials = credentials
         self.services = list(services)
+        self.reindex()
+
+    def reindex(self) -> None:
+        """Index `services` by signing name again (after one was added)."""
         # signing name -> the services it reaches, in registration order
         self._by_signing_name: dict[str, list[Service]] = {}
         for service in self.services:

@@ -181,7 +181,7 @@ class Fabric:
     async def _build_router(self, snapshot: VpcSnapshot) -> _Vpc:
         vpc_id = snapshot.vpc.vpc_id
         router = await asyncio.to_thread(Namespace.create, f"{vpc_id}-router")
-        vpc = _Vpc(vpc_id, router, VpcNames(self.region))
+        vpc = _Vpc(vpc_id, router, VpcNames(self.region, self.store.catalog))
         self._vpcs[vpc_id] = vpc
         resolver_ip = ipaddress.IPv4Address(snapshot.vpc.resolver_ip)
 
@@ -262,7 +262,7 @@ class Fabric:
             built.namespace.socket, socket.AF_INET, socket.SOCK_STREAM, (eni.private_ip, HTTPS)
         )
         names = [e.dns_name for e in endpoint.dns_entries]
-        service = self.store.endpoint_service(endpoint.service_name)
+        service = self.store.catalog.get(endpoint.service_name)
         if service is not None:
             names += list(service.private_dns_names)
         tls = self.authority.server_context(names, (eni.private_ip,))

@@ -244,7 +244,21 @@ class NetworkStore(EndpointOps, GroupOps):
         column, failure = known
         self._one(conn, column.table, column, resource_id, failure)
 
-    # the fabric's view
+    # the fabric's and the policy engine's view
+
+    def snapshot_or_none(self, vpc_id: str) -> VpcSnapshot | None:
+        """The VPC's snapshot; None once it is deleted."""
+        try:
+            return self.snapshot(vpc_id)
+        except NetworkError:
+            return None
+
+    def policy_of(self, endpoint_id: str) -> str | None:
+        """An endpoint's policy document (for the policy engine); None when it is gone."""
+        try:
+            return self.endpoint(endpoint_id).policy_document
+        except NetworkError:
+            return None
 
     def snapshot(self, vpc_id: str) -> VpcSnapshot:
         with self._read() as reader:

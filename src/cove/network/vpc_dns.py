@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cove.network.endpoint_services import VPCE_DOMAIN, service_by_name
+from cove.network.endpoint_services import VPCE_DOMAIN, Catalog
 from cove.network.resolver import NOT_OURS, Addresses, Answer, NoSuchName
 from cove.network.resources import EndpointType, NetworkInterface, VpcSnapshot
 
@@ -53,6 +53,7 @@ class VpcNames:
     """One VPC's names, rebuilt from a snapshot whenever the VPC changes."""
 
     region: str
+    catalog: Catalog
     snapshot: VpcSnapshot | None = None
     # (pattern, interfaces) pairs: private DNS and vpce names
     _records: list[tuple[str, tuple[NetworkInterface, ...]]] = field(default_factory=list)
@@ -75,7 +76,7 @@ class VpcNames:
                     name = name[2:]  # S3's: the name itself and everything below it
                     records.append(("*." + name, tuple(zonal) or enis))
                 records.append((name, tuple(zonal) or enis))
-            service = service_by_name(endpoint.service_name, self.region)
+            service = self.catalog.get(endpoint.service_name)
             private_dns = endpoint.private_dns_enabled and vpc.dns_support and vpc.dns_hostnames
             if private_dns and service is not None:
                 private += [(n.lower(), enis) for n in service.private_dns_names]

@@ -50,7 +50,7 @@ class HostsService(ServiceDefaults):
 
     def __init__(
         self, store: NetworkStore, fabric: Fabric, directory: Directory, access: Access,
-        vending: CredentialVending, state_dir: Path, region: str,
+        vending: CredentialVending, registry: HostRegistry, state_dir: Path, region: str,
     ) -> None:  # fmt: skip
         self.store = store
         self.fabric = fabric
@@ -59,7 +59,7 @@ class HostsService(ServiceDefaults):
         self.vending = vending
         self.state_dir = state_dir
         self.region = region
-        self.registry = HostRegistry({})
+        self.registry = registry
 
     def claims(self, req: Request) -> bool:
         return req.path == PATH or req.path.startswith(PATH + "/")
@@ -152,6 +152,12 @@ class HostsService(ServiceDefaults):
         self.store.delete_interface(host.interface.eni_id)
         await self.fabric.reconcile(host.interface.vpc_id)
         (self.state_dir / f"{host.instance_id}.resolv.conf").unlink(missing_ok=True)
+
+    def forget_stale(self) -> None:
+        """A previous run's hosts ended with it: their ENIs go (before the fabric builds)."""
+        for eni in self.store.interfaces():
+            if not eni.requester_managed and eni.description == HOST_DESCRIPTION:
+                self.store.delete_interface(eni.eni_id)
 
     async def end_all(self) -> None:
         for host in list(self.registry.by_instance.values()):

@@ -1,0 +1,208 @@
+"""Seed 000 end to end: examples/private_link.sh against a real server, as root, with the
+AWS CLI and `cove exec` hosts making real TLS connections and real DNS lookups inside a
+VPC built from network namespaces; then nothing of it is left, and a restart brings the
+endpoint back `available` at the same addresses.
+
+AWS pages behind what is pinned: PrivateLink guide, "Access an AWS service using an
+interface VPC endpoint" (regional and zonal DnsEntries, private DNS answering the default
+hostname inside the VPC); VPC UG, "Security groups" (a connection the rules do not allow
+is dropped: the client times out); IAM UG, "Troubleshoot access denied error messages"
+("with an explicit deny in a VPC endpoint policy")."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from models import SKLEARN_IMAGE, breast_cancer, csv_rows, deploy, pack, sklearn_model, upload
+
+from cove.host.netns.namespaces import NetworkUnavailable, check_support, inodes_in_use
+
+ROOT = Path(__file__).parents[2]
+SCRIPT = ROOT / "examples" / "private_link.sh"
+BIN = ROOT / ".venv" / "bin"
+
+
+def _support() -> str | None:
+    try:
+        check_support()
+    except NetworkUnavailable as why:
+        return str(why)
+    return None
+
+
+pytestmark = pytest.mark.skipif(_support() is not None, reason=f"no VPC networks: {_support()}")
+
+
+def _env(srv) -> dict[str, str]:
+    return {
+        **srv.aws_env(),
+        "COVE_HOME": str(srv.data_dir),
+        "COVE": str(BIN / "cove"),
+        "PATH": f"{BIN}:{os.environ['PATH']}",
+    }
+
+
+def test_seed_000_walkthrough_runs_as_written(make_server, tmp_path) -> None:
+    before = inodes_in_use()
+    links_before = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    srv = make_server()
+    name = deploy(srv, SKLEARN_IMAGE, upload(srv, pack(sklearn_model(tmp_path / "m"))))
+    rows, labels = breast_cancer()
+    row = csv_rows(rows[:1]).strip()
+    proc = subprocess.run(
+        ["bash", str(SCRIPT), name, row], env=_env(srv), capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    out = proc.stdout
+    assert proc.returncode == 0, out + proc.stderr
+    predictions = [line for line in out.splitlines() if line.startswith("Prediction: ")]
+    assert len(predictions) == 2  # by the vpce name, then by the default hostname
+    assert all(p.strip().removeprefix("Prediction: ") for p in predictions)
+    assert "runtime.sagemaker.us-east-1.amazonaws.com" in out  # getent inside the VPC
+    assert "The outsider's connection timed out" in out
+    assert "with an explicit deny in a VPC endpoint policy" in out
+    # the script deleted what it made
+    ec2 = srv.client("ec2")
+    assert ec2.describe_vpc_endpoints()["VpcEndpoints"] == []
+    assert srv.stop() == []  # no holder, nsenter or shell outlives the server
+    assert inodes_in_use() - before == set()
+    after = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    assert after == links_before
+
+
+def _create_endpoint(ec2, private_dns: bool = False) -> dict:
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=zone)["Subnet"][
+            "SubnetId"
+        ]
+        for i, zone in ((1, "us-east-1a"), (2, "us-east-1b"))
+    ]
+    endpoint = ec2.create_vpc_endpoint(
+        VpcId=vpc, VpcEndpointType="Interface", SubnetIds=subnets,
+        ServiceName="com.amazonaws.us-east-1.sagemaker.runtime", PrivateDnsEnabled=private_dns,
+    )["VpcEndpoint"]  # fmt: skip
+    assert endpoint["State"] == "pending"  # until its listeners answer
+    return {"vpc": vpc, "subnets": subnets, "endpoint": endpoint["VpcEndpointId"]}
+
+
+def _wait_available(ec2, endpoint_id: str) -> dict:
+    for _ in range(100):
+        found = ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"][0]
+        if found["State"] == "available":
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"{endpoint_id} stayed {found['State']}")
+
+
+def _exec(srv, subnet: str, *command: str, role: str | None = None) -> subprocess.CompletedProcess:
+    argv = [str(BIN / "cove"), "exec", "--subnet", subnet, *(["--role", role] if role else [])]
+    return subprocess.run(
+        [*argv, "--", *command], env=_env(srv), capture_output=True, text=True, timeout=120
+    )
+
+
+def test_hosts_resolve_zonal_names_to_their_own_az_and_the_default_group_applies(
+    make_server,
+) -> None:
+    srv = make_server()
+    ec2 = srv.client("ec2")
+    made = _create_endpoint(ec2)
+    found = _wait_available(ec2, made["endpoint"])
+    regional, *zonal = [e["DnsName"] for e in found["DnsEntries"]]
+    enis = ec2.describe_network_interfaces(NetworkInterfaceIds=found["NetworkInterfaceIds"])
+    ip_by_zone = {e["AvailabilityZone"]: e["PrivateIpAddress"] for e in enis["NetworkInterfaces"]}
+    # regional name: both ENIs, the asking host's AZ first
+    for subnet, zone in zip(made["subnets"], ("us-east-1a", "us-east-1b"), strict=True):
+        done = _exec(srv, subnet, "getent", "ahostsv4", regional)
+        assert done.returncode == 0, done.stderr
+        first = done.stdout.split()[0]
+        assert first == ip_by_zone[zone]
+    zonal_b = next(z for z in zonal if "-us-east-1b." in z)
+    done = _exec(srv, made["subnets"][0], "getent", "hosts", zonal_b)
+    assert done.stdout.split()[0] == ip_by_zone["us-east-1b"]
+    # the endpoint got the VPC's default group, which admits members only: a host in the
+    # default group connects (TLS verified against Cove's CA)
+    done = _exec(srv, made["subnets"][0], "curl", "-sS", "-m", "5", "-o", "/dev/null",
+                 "-w", "%{http_code}", f"https://{regional}/endpoints/x/invocations")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout != "000"
+    # outside the VPC nothing changes: the host's own resolver does not know the name
+    with pytest.raises(socket.gaierror):
+        socket.getaddrinfo(regional, 443)
+
+
+def test_imds_gives_the_role_credentials_and_nothing_else_reaches_the_host(
+    make_server,
+) -> None:
+    srv = make_server()
+    ec2, iam = srv.client("ec2"), srv.client("iam")
+    made = _create_endpoint(ec2)
+    _wait_available(ec2, made["endpoint"])
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action":
+             "sts:AssumeRole", "Principal": {"Service": "ec2.amazonaws.com"}}]}  # fmt: skip
+    role = iam.create_role(RoleName="host", AssumeRolePolicyDocument=json.dumps(trust))
+    arn = role["Role"]["Arn"]
+    script = (
+        "T=$(curl -sS -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "
+        "http://169.254.169.254/latest/api/token); "
+        "curl -s -o /dev/null -w '%{http_code} ' http://169.254.169.254/latest/meta-data/; "
+        'curl -sS -H "X-aws-ec2-metadata-token: $T" '
+        "http://169.254.169.254/latest/meta-data/iam/security-credentials/; echo; "
+        'curl -sS -H "X-aws-ec2-metadata-token: $T" '
+        "http://169.254.169.254/latest/meta-data/local-ipv4"
+    )
+    done = _exec(srv, made["subnets"][0], "sh", "-c", script, role=arn)
+    assert done.returncode == 0, done.stderr
+    status, role_name, ip = done.stdout.split()
+    assert status == "401"  # IMDSv2 required: no token, no metadata (EC2 UG, IMDSv2)
+    assert role_name == "host"
+    assert ip.startswith("10.20.1.")
+    # boto3 inside finds the role's credentials there, with no variable set for it
+    who = _exec(
+        srv, made["subnets"][0], str(BIN / "python"), "-c",
+        "import boto3; print(boto3.client('sts', endpoint_url='http://127.0.0.1:1')"
+        ".meta.region_name, boto3.Session().get_credentials().access_key[:4])",
+        role=arn,
+    )  # fmt: skip
+    assert who.returncode == 0, who.stderr
+    assert who.stdout.split() == ["us-east-1", "ASIA"]
+    # a role that does not trust EC2 is refused
+    # (Cove's default role trusts SageMaker and Lambda only)
+    refused = _exec(srv, made["subnets"][0], "true", role="arn:aws:iam::000000000000:role/cove")
+    assert refused.returncode == 125 and "InvalidParameterValue" in refused.stderr
+
+
+def test_restart_brings_endpoints_back_available_at_the_same_addresses(make_server) -> None:
+    srv = make_server()
+    ec2 = srv.client("ec2")
+    made = _create_endpoint(ec2)
+    before = _wait_available(ec2, made["endpoint"])
+    ips = sorted(
+        e["PrivateIpAddress"]
+        for e in ec2.describe_network_interfaces(NetworkInterfaceIds=before["NetworkInterfaceIds"])[
+            "NetworkInterfaces"
+        ]
+    )
+    srv.stop()
+    srv.start()
+    ec2 = srv.client("ec2")
+    after = ec2.describe_vpc_endpoints(VpcEndpointIds=[made["endpoint"]])["VpcEndpoints"][0]
+    assert after["State"] == "available"  # before the server said it was serving
+    again = sorted(
+        e["PrivateIpAddress"]
+        for e in ec2.describe_network_interfaces(NetworkInterfaceIds=after["NetworkInterfaceIds"])[
+            "NetworkInterfaces"
+        ]
+    )
+    assert again == ips
+    done = _exec(srv, made["subnets"][1], "curl", "-sS", "-m", "5", "-o", "/dev/null", "-w",
+                 "%{http_code}", f"https://{ips[1]}/ping")  # fmt: skip
+    # curl verified the ENI's certificate (its IP is in it) against AWS_CA_BUNDLE
+    assert done.returncode == 0 and done.stdout != "000", done.stderr
