@@ -430,3 +430,35 @@ def test_permissions_dry_run_and_unknown_filters(server: CoveServer) -> None:
     assert error_of(ec2.describe_vpcs, Filters=[{"Name": "colour", "Values": ["red"]}]) == {
         "Code": "InvalidParameterValue", "Status": 400, "Message": "The filter 'colour' is invalid",
     }  # fmt: skip
+
+
+def test_endpoint_policies_and_the_cli_endpoint_calls(server: CoveServer) -> None:
+    """An endpoint policy is kept as given and reset to full access; a broken one is
+    refused with InvalidPolicyDocument ("The Policy Document is not valid. Syntax error at
+    position (1,75)", https://github.com/hashicorp/terraform-provider-aws/issues/42291)."""
+    ec2 = server.client("ec2")
+    vpc_id, subnets = vpc_with_subnets(ec2, "10.9.0.0/16")
+    made = server.aws("ec2", "create-vpc-endpoint", "--vpc-id", vpc_id, "--service-name",
+                      "com.amazonaws.us-east-1.sts", "--vpc-endpoint-type", "Interface",
+                      "--subnet-ids", subnets[0], "--no-private-dns-enabled")  # fmt: skip
+    endpoint = json.loads(made.stdout)["VpcEndpoint"]
+    assert endpoint["PrivateDnsEnabled"] is False
+    assert endpoint["DnsEntries"][0]["DnsName"].endswith(".sts.us-east-1.vpce.amazonaws.com")
+    vpce = endpoint["VpcEndpointId"]
+    narrow = {"Statement": [{"Effect": "Allow", "Principal": "*",
+                             "Action": "sts:GetCallerIdentity", "Resource": "*"}]}  # fmt: skip
+    ec2.modify_vpc_endpoint(VpcEndpointId=vpce, PolicyDocument=json.dumps(narrow))
+    kept = ec2.describe_vpc_endpoints(VpcEndpointIds=[vpce])["VpcEndpoints"][0]
+    assert json.loads(kept["PolicyDocument"]) == narrow
+    broken = error_of(ec2.modify_vpc_endpoint, VpcEndpointId=vpce, PolicyDocument='{"Sta')
+    assert broken["Code"] == "InvalidPolicyDocument"
+    assert broken["Message"].startswith("The Policy Document is not valid. Syntax error at ")
+    server.aws("ec2", "modify-vpc-endpoint", "--vpc-endpoint-id", vpce, "--reset-policy")
+    reset = ec2.describe_vpc_endpoints(VpcEndpointIds=[vpce])["VpcEndpoints"][0]
+    assert json.loads(reset["PolicyDocument"])["Statement"][0]["Action"] == "*"
+    listed = server.aws("ec2", "describe-vpc-endpoints", "--filters",
+                        "Name=vpc-endpoint-type,Values=Interface",
+                        f"Name=vpc-id,Values={vpc_id}")  # fmt: skip
+    assert [e["VpcEndpointId"] for e in json.loads(listed.stdout)["VpcEndpoints"]] == [vpce]
+    gone = server.aws("ec2", "delete-vpc-endpoints", "--vpc-endpoint-ids", vpce)
+    assert json.loads(gone.stdout)["Unsuccessful"] == []

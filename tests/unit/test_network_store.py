@@ -254,3 +254,31 @@ def test_everything_survives_a_new_store_on_the_same_database(db_url: str) -> No
     assert second.snapshot(vpc.vpc_id) == before
     host = second.create_host_interface(subnet.subnet_id)
     assert host.private_ip == "10.0.1.5"  # .4 is still the endpoint's
+
+
+def test_a_subscriber_may_read_and_write_from_its_callback(store: NetworkStore) -> None:
+    """The fabric builds from a snapshot on notice and reports endpoint states back."""
+    import threading
+
+    seen: list[int] = []
+
+    def on_change(vpc_id: str) -> None:
+        def build() -> None:  # on the fabric's own thread, as it will run
+            snap = store.snapshot(vpc_id)
+            seen.append(len(snap.endpoints))
+            for endpoint in snap.endpoints:
+                store.set_endpoint_state(endpoint.endpoint_id, EndpointState.AVAILABLE)
+
+        worker = threading.Thread(target=build)
+        worker.start()
+        worker.join(10)
+
+    vpc = store.create_vpc("10.0.0.0/16")
+    store.set_vpc_attributes(vpc.vpc_id, dns_hostnames=True)
+    subnet = store.create_subnet(vpc.vpc_id, "10.0.1.0/24")
+    store.subscribe(on_change)
+    made = store.create_endpoint(EndpointRequest(vpc.vpc_id, RUNTIME, EndpointType.INTERFACE,
+                                                 [subnet.subnet_id]))  # fmt: skip
+    assert made.state is EndpointState.PENDING  # as CreateVpcEndpoint answers it
+    assert seen == [1]
+    assert store.endpoint(made.endpoint_id).state is EndpointState.AVAILABLE

@@ -53,16 +53,16 @@ class StoreBase:
 
     @contextmanager
     def _write(self) -> Iterator[Txn]:
-        with self._lock:
-            with self.engine.begin() as conn:
-                txn = Txn(conn, Reader(conn, self.region, self.catalog))
-                yield txn
-            for vpc_id in sorted(txn.touched):
-                for callback in self._subscribers:
-                    try:
-                        callback(vpc_id)
-                    except Exception:  # a subscriber's failure is not the caller's
-                        log.exception("network change subscriber failed for %s", vpc_id)
+        with self._lock, self.engine.begin() as conn:
+            txn = Txn(conn, Reader(conn, self.region, self.catalog))
+            yield txn
+        # after the commit and outside the lock, so that a subscriber may read or write
+        for vpc_id in sorted(txn.touched):
+            for callback in self._subscribers:
+                try:
+                    callback(vpc_id)
+                except Exception:  # a subscriber's failure is not the caller's
+                    log.exception("network change subscriber failed for %s", vpc_id)
 
     @contextmanager
     def _read(self) -> Iterator[Reader]:

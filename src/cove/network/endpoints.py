@@ -112,13 +112,15 @@ class EndpointOps(InterfaceOps, RoutingOps):
                 self._add_endpoint_tables(txn, endpoint_id, req.vpc_id, req.route_table_ids)
             self._set_tags(txn.conn, endpoint_id, req.tags)
             txn.touch(req.vpc_id)
-        return self.endpoint(endpoint_id)
+            # as committed, before the fabric hears of it (and marks it available)
+            (created,) = txn.reader.endpoints(t.endpoints_table.c.endpoint_id == endpoint_id)
+        return created
 
     def modify_endpoint(self, endpoint_id: str, change: EndpointChange) -> None:
         with self._write() as txn:
             row = self._endpoint_row(txn, endpoint_id)
             interface = row.endpoint_type == EndpointType.INTERFACE.value
-            current = self.endpoint(endpoint_id)
+            (current,) = txn.reader.endpoints(t.endpoints_table.c.endpoint_id == endpoint_id)
             if interface:
                 groups = [g for g in current.group_ids if g not in change.remove_groups]
                 groups += [g for g in change.add_groups if g not in groups]

@@ -3,11 +3,13 @@ interfaces (requester-managed ENIs of interface endpoints, and `cove exec` hosts
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from cove.errors import AwsError
 from cove.gateway.operations import Handler
 from cove.http.messages import RequestContext
+from cove.iam.documents import PolicyKind, parse_policy
 from cove.network.endpoints import EndpointChange, EndpointRequest
 from cove.network.failures import Failure, NetworkError
 from cove.network.resources import EndpointType
@@ -38,6 +40,30 @@ _INTERFACE_FILTERS = {
 }  # fmt: skip
 
 
+def checked_policy(document: str | None) -> str | None:
+    """An endpoint policy is an IAM resource policy (AWS PrivateLink Guide, "Control
+    access to VPC endpoints using endpoint policies"); EC2 refuses a broken one with
+    InvalidPolicyDocument, "The Policy Document is not valid. Syntax error at position
+    (1,75)" for JSON it cannot read (as terraform users report it)."""
+    if document is None:
+        return None
+    try:
+        json.loads(document)
+    except json.JSONDecodeError as exc:
+        raise AwsError(
+            "InvalidPolicyDocument",
+            f"The Policy Document is not valid. Syntax error at position "
+            f"({exc.lineno},{exc.colno})",
+        ) from None
+    try:
+        parse_policy(document, PolicyKind.RESOURCE)
+    except AwsError as exc:
+        raise AwsError(
+            "InvalidPolicyDocument", f"The Policy Document is not valid. {exc.message}"
+        ) from None
+    return document
+
+
 def handlers(store: NetworkStore) -> dict[str, Handler]:
     account, region = store.account_id, store.region
 
@@ -56,7 +82,7 @@ def handlers(store: NetworkStore) -> dict[str, Handler]:
             EndpointRequest(
                 p["VpcId"], p["ServiceName"], endpoint_type, list(p.get("SubnetIds") or []),
                 list(p.get("SecurityGroupIds") or []), list(p.get("RouteTableIds") or []),
-                p.get("PolicyDocument"), p.get("PrivateDnsEnabled"),
+                checked_policy(p.get("PolicyDocument")), p.get("PrivateDnsEnabled"),
                 requested_tags(p, "vpc-endpoint"),
             )
         )  # fmt: skip
@@ -79,7 +105,7 @@ def handlers(store: NetworkStore) -> dict[str, Handler]:
             EndpointChange(
                 ids("AddSubnetIds"), ids("RemoveSubnetIds"), ids("AddSecurityGroupIds"),
                 ids("RemoveSecurityGroupIds"), ids("AddRouteTableIds"),
-                ids("RemoveRouteTableIds"), p.get("PolicyDocument"),
+                ids("RemoveRouteTableIds"), checked_policy(p.get("PolicyDocument")),
                 bool(p.get("ResetPolicy")), p.get("PrivateDnsEnabled"),
             ),
         )  # fmt: skip
