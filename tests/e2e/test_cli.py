@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from pathlib import Path
 
 BIN = Path(sys.executable).parent
 
