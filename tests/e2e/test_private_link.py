@@ -206,3 +206,36 @@ def test_restart_brings_endpoints_back_available_at_the_same_addresses(make_serv
                  "%{http_code}", f"https://{ips[1]}/ping")  # fmt: skip
     # curl verified the ENI's certificate (its IP is in it) against AWS_CA_BUNDLE
     assert done.returncode == 0 and done.stdout != "000", done.stderr
+
+
+def test_public_hostnames_are_reachable_only_through_an_internet_gateway_route(
+    make_server,
+) -> None:
+    # Inside a VPC the services' default hostnames resolve (Route 53 Resolver answers
+    # public names), but a connection needs a route out: without an internet gateway
+    # route it fails (VPC UG, "Route tables"; "Connect to the internet using an internet
+    # gateway"). Cove's public endpoints are served inside the VPC network for that path.
+    srv = make_server()
+    ec2, iam = srv.client("ec2"), srv.client("iam")
+    vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.30.1.0/24")["Subnet"]["SubnetId"]
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action":
+             "sts:AssumeRole", "Principal": {"Service": "ec2.amazonaws.com"}}]}  # fmt: skip
+    arn = iam.create_role(RoleName="edge", AssumeRolePolicyDocument=json.dumps(trust))["Role"][
+        "Arn"
+    ]
+    call = ("aws", "sts", "get-caller-identity", "--query", "Arn", "--output", "text",
+            "--cli-connect-timeout", "3")  # fmt: skip
+    private = _exec(srv, subnet, *call, role=arn)
+    assert private.returncode != 0  # no route out: the connection times out
+    assert "sts.us-east-1.amazonaws.com" in private.stderr
+    gateway = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=vpc)
+    table = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"][
+        0
+    ]["RouteTableId"]
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=gateway)
+    time.sleep(0.5)  # the router's rules follow within a second
+    public = _exec(srv, subnet, *call, role=arn)
+    assert public.returncode == 0, public.stderr
+    assert public.stdout.strip().startswith("arn:aws:sts::000000000000:assumed-role/edge/")

@@ -92,7 +92,7 @@ def test_first_start_writes_the_ca_files_with_private_key_modes(tmp_path: Path) 
     ca = CertificateAuthority.load_or_create(directory)
     assert ca.ca_path == directory / CA_CERT_FILE
     assert stat.S_IMODE((directory / CA_KEY_FILE).stat().st_mode) == 0o600
-    assert stat.S_IMODE(ca.ca_path.stat().st_mode) == 0o644
+    assert stat.S_IMODE(ca.ca_path.stat().st_mode) == 0o600  # the data dir is private
     # the bundle clients get holds the certificate and never the key
     text = ca.ca_path.read_text()
     assert "BEGIN CERTIFICATE" in text and "PRIVATE KEY" not in text

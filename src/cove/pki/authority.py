@@ -83,7 +83,11 @@ class CertificateAuthority:
             # The key first: a certificate on disk always has its key beside it.
             _write_atomically(key_path, _key_pem(key), mode=0o600)
             _write_atomically(
-                cert_path, certificate.public_bytes(serialization.Encoding.PEM), mode=0o644
+                # private like everything in the data dir (its owner's clients read it;
+                # a sandbox that needs it gets a copy)
+                cert_path,
+                certificate.public_bytes(serialization.Encoding.PEM),
+                mode=0o600,
             )
             return cls(directory, key, certificate)
 

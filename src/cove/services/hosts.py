@@ -12,6 +12,7 @@ DELETE /_cove/hosts/<instance id> ends it (its namespace and everything in it)."
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,9 +107,12 @@ class HostsService(ServiceDefaults):
             raise AwsError("InternalError", "the host's network could not be built", 500)
         vpc = self.store.snapshot(eni.vpc_id).vpc
         resolv = self.state_dir / f"{instance_id}.resolv.conf"
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        # the VPC's resolver, as DHCP gives it to an instance (AmazonProvidedDNS)
-        resolv.write_text(f"nameserver {vpc.resolver_ip}\noptions timeout:2 attempts:2\n")
+        self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # the VPC's resolver, as DHCP gives it to an instance (AmazonProvidedDNS); private
+        # like everything in the data dir
+        fd = os.open(resolv, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(f"nameserver {vpc.resolver_ip}\noptions timeout:2 attempts:2\n")
         body = {
             "InstanceId": instance_id,
             "NetworkInterfaceId": eni.eni_id,
