@@ -1,0 +1,85 @@
+"""What the pieces of the functions feature promise each other: the runtime that runs a
+function's code (functions/runtime/), the Lambda front end and its store
+(services/lambda_, functions/), API Gateway's integration engine (apis/), and the log
+store (storage/log_events.py) that CloudWatch Logs serves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One version of a function, as its workers run it."""
+
+    function_arn: str  # unqualified: arn:aws:lambda:<region>:<account>:function:<name>
+    name: str
+    version: str  # "$LATEST" or "1", "2", ...
+    code_dir: Path  # the unpacked deployment package (read-only inside the sandbox)
+    handler: str  # "lambda_function.lambda_handler"
+    runtime: str  # "python3.11"
+    memory_mb: int  # MemorySize, applied as the worker's memory limit
+    timeout_s: int  # Timeout
+    environment: dict[str, str] = field(default_factory=dict)  # Environment.Variables
+    role_arn: str = ""  # the execution role: its temporary credentials reach the worker
+    code_sha256: str = ""  # a new package or configuration makes new workers
+
+
+@dataclass(frozen=True)
+class RawResult:
+    """What one invocation of the handler gave."""
+
+    payload: bytes  # the handler's return value as JSON, or Lambda's error document
+    error: str | None = None  # None, or "Unhandled" (raised, timed out, worker died)
+    log: str = ""  # everything the invocation wrote to stdout/stderr (START..REPORT lines)
+    request_id: str = ""
+
+
+class FunctionRuntime(Protocol):
+    """Runs function versions in warm sandboxed workers (functions/runtime/)."""
+
+    async def invoke(self, spec: FunctionSpec, event: bytes, request_id: str) -> RawResult: ...
+
+    async def retire(self, function_arn: str) -> None:
+        """Stop every worker of the function (deleted, or its code/config changed)."""
+        ...
+
+    async def shutdown(self) -> None: ...
+
+
+class LogSink(Protocol):
+    """Where function logs (`/aws/lambda/<name>`) and API Gateway execution logs
+    (`API-Gateway-Execution-Logs_<api id>/<stage>`) go: the CloudWatch Logs store."""
+
+    def put(self, group: str, stream: str, events: list[tuple[int, str]]) -> None:
+        """Append events (timestamp in ms since the epoch, message); the group and the
+        stream are created when missing."""
+        ...
+
+
+@dataclass(frozen=True)
+class InvokeResult:
+    """Invoke's answer, as the Lambda API returns it."""
+
+    status: int  # 200 RequestResponse, 202 Event, 204 DryRun
+    payload: bytes = b""
+    function_error: str | None = None  # X-Amz-Function-Error: "Unhandled"
+    log_tail: str | None = None  # the last 4 KB of the log, for LogType=Tail
+    executed_version: str = "$LATEST"
+
+
+class NotPermitted(Exception):
+    """The function's resource policy does not let the calling service invoke it."""
+
+
+class FunctionInvoker(Protocol):
+    """How another service (API Gateway) invokes a function, as AWS does it: the
+    function's resource policy must allow `lambda:InvokeFunction` for that service
+    principal and source ARN (else NotPermitted); LookupError when there is no such
+    function."""
+
+    async def invoke_for_service(
+        self, function_arn: str, payload: bytes, *, service_principal: str, source_arn: str
+    ) -> InvokeResult: ...

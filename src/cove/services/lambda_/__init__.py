@@ -1,0 +1,1 @@
+"""The Lambda API (rest-json): functions, versions, aliases, permissions, Invoke."""
