@@ -10,7 +10,9 @@ import sys
 import time
 import uuid
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from cove.storage.log_events import LogEvents
@@ -325,3 +327,42 @@ def test_cove_logs_prints_and_follows_a_group(server):
         timeout=60,
     )
     assert gone.returncode == 1 and "no job or log group named /aws/lambda/none" in gone.stderr
+
+
+def test_iam_actions_on_group_and_stream_arns(server, logs):
+    """logs:<Operation> on the group's ARN, or the stream's for stream operations."""
+    group = unique("/cove/iam")
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    iam = server.client("iam")
+    user = unique("log-reader")
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    arn = f"arn:aws:logs:us-east-1:000000000000:log-group:{group}"
+    statements = [
+        {"Effect": "Allow", "Action": "logs:FilterLogEvents", "Resource": arn},
+        {"Effect": "Allow", "Action": "logs:GetLogEvents", "Resource": f"{arn}:log-stream:*"},
+    ]
+    iam.put_user_policy(
+        UserName=user,
+        PolicyName="read",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+    )
+    reader = boto3.client(
+        "logs", endpoint_url=server.url, region_name="us-east-1",
+        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+        config=Config(retries={"max_attempts": 1}),
+    )  # fmt: skip
+    reader.filter_log_events(logGroupName=group)  # a new key and policy apply at once
+    reader.get_log_events(logGroupName=group, logStreamName="s")
+    with pytest.raises(ClientError) as exc:
+        reader.put_log_events(
+            logGroupName=group,
+            logStreamName="s",
+            logEvents=[{"timestamp": now_ms(), "message": "x"}],
+        )
+    code, message = error_of(exc)
+    assert code == "AccessDeniedException"
+    assert f"is not authorized to perform: logs:PutLogEvents on resource: {arn}:log-stream:s" in (
+        message
+    )
