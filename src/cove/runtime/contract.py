@@ -65,3 +65,4 @@ class Runtime(Protocol):
 
     async def shutdown(self) -> None:
         """Stop every fleet and leave no child process behind."""
+

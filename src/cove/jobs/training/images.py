@@ -17,6 +17,7 @@ ALGORITHMS = {
 }
 
 
+
 def algorithm_for(image: str) -> str:
     """The algorithm name for `image`, or a ValidationException saying what Cove runs."""
     repo = repository(image)

@@ -300,3 +300,4 @@ def _upload(row: Any) -> UploadInfo:
         row.checksum_algorithm,
         ObjectMeta.from_json(row.meta),
     )
+
