@@ -35,6 +35,7 @@ from cove.services.ec2.service import ec2_service
 from cove.services.hosts import HostRegistry, HostsService
 from cove.services.iam.service import iam_service
 from cove.services.imds import MetadataService
+from cove.services.logs.service import logs_service
 from cove.services.metrics import MetricsService
 from cove.services.s3.service import S3Service
 from cove.services.sagemaker.passed_roles import PassedRoles
@@ -44,6 +45,7 @@ from cove.services.sts.service import sts_service
 from cove.storage.artifacts import ArtifactStore
 from cove.storage.data_dir import DataDirClaim, claim
 from cove.storage.db import open_engine
+from cove.storage.log_events import LogEvents
 from cove.storage.resources import ResourceStore
 from cove.storage.s3.objects import ObjectStore
 
@@ -59,6 +61,7 @@ class Subsystems:
     confinement: Confinement
     runtime: LocalRuntime
     control: ControlPlane
+    logs: LogEvents  # CloudWatch Logs: functions' and API Gateway's logs (a LogSink)
 
 
 @dataclass
@@ -102,7 +105,8 @@ def build(settings: Settings) -> Cove:
     # so S3, which claims whatever reaches it, comes last.
     services: list[Service] = [
         runtime, sagemaker, MetricsService(subsystems.runtime), CredentialsService(vending),
-        iam_service(directory, access), sts, ec2, s3,
+        iam_service(directory, access), sts, ec2,
+        logs_service(subsystems.logs, access, settings.region, settings.account_id), s3,
     ]  # fmt: skip
     gateway = Gateway(credentials, services)
     authority = CertificateAuthority.load_or_create(settings.data_dir / CA_DIR)
@@ -136,7 +140,9 @@ def _build_subsystems(
     confinement = Confinement.for_server(settings.data_dir)
     runtime = LocalRuntime(settings, artifacts, confinement, credentials)
     control = build_control_plane(settings, resources, runtime, artifacts, confinement, credentials)
-    return Subsystems(objects, artifacts, confinement, runtime, control)
+    return Subsystems(
+        objects, artifacts, confinement, runtime, control, LogEvents(settings.data_dir)
+    )
 
 
 def http_limits(settings: Settings) -> HttpLimits:
@@ -184,6 +190,7 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server.wait_closed(), 5)
         cove.engine.dispose()
+        cove.subsystems.logs.close()
         cove.claim.release()
         print("Cove stopped", flush=True)
 
