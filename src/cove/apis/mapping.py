@@ -25,7 +25,9 @@ def compiled(text: str) -> Template:
     return parse(text)
 
 
-_STEP = re.compile(r"\.([A-Za-z_$][\w$-]*)|\[\s*'([^']*)'\s*\]|\[\s*\"([^\"]*)\"\s*\]|\[(\d+)\]|\[\*\]|\.\*")
+_STEP = re.compile(
+    r"\.([A-Za-z_$][\w$-]*)|\[\s*'([^']*)'\s*\]|\[\s*\"([^\"]*)\"\s*\]|\[(\d+)\]|\[\*\]|\.\*"
+)
 
 
 def select(document: Any, path: str) -> Any:

@@ -67,8 +67,12 @@ class ApiStore:
         with self.engine.begin() as conn:
             conn.execute(
                 insert(rest_apis_table).values(
-                    api_id=api.id, name=name, description=description, created=api.created,
-                    root_resource_id=root.id, endpoint_types=json.dumps(endpoint_types),
+                    api_id=api.id,
+                    name=name,
+                    description=description,
+                    created=api.created,
+                    root_resource_id=root.id,
+                    endpoint_types=json.dumps(endpoint_types),
                     binary_media_types=json.dumps(binary_media_types),
                     tags=json.dumps(api.tags),
                     disable_execute_api_endpoint=disable_execute_api_endpoint,
@@ -137,8 +141,7 @@ class ApiStore:
             for sibling in siblings:
                 if sibling.path_part == path_part:
                     raise conflict(
-                        f"Another resource with the same parent already has this name: "
-                        f"{path_part}"
+                        f"Another resource with the same parent already has this name: {path_part}"
                     )
                 if sibling.variable is not None and path_part.startswith("{"):
                     raise bad_request(
@@ -268,7 +271,9 @@ class ApiStore:
         with self.engine.begin() as conn:
             conn.execute(
                 insert(deployments_table).values(
-                    api_id=api_id, deployment_id=deployment.id, description=description,
+                    api_id=api_id,
+                    deployment_id=deployment.id,
+                    description=description,
                     created=deployment.created,
                     resources=json.dumps([r.dump() for r in resources]),
                 )  # fmt: skip
@@ -372,8 +377,12 @@ class ApiStore:
             if existing is None:
                 conn.execute(
                     insert(stages_table).values(
-                        api_id=api_id, stage_name=stage_name, deployment_id=deployment_id,
-                        description=description, created=now, updated=now,
+                        api_id=api_id,
+                        stage_name=stage_name,
+                        deployment_id=deployment_id,
+                        description=description,
+                        created=now,
+                        updated=now,
                         variables=json.dumps(variables or {}),
                     )  # fmt: skip
                 )
@@ -383,9 +392,7 @@ class ApiStore:
                     changes["variables"] = json.dumps({**existing.variables, **variables})
                 conn.execute(
                     update(stages_table)
-                    .where(
-                        stages_table.c.api_id == api_id, stages_table.c.stage_name == stage_name
-                    )
+                    .where(stages_table.c.api_id == api_id, stages_table.c.stage_name == stage_name)
                     .values(**changes)
                 )
         self._forget(api_id)
