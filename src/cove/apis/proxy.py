@@ -88,8 +88,10 @@ def parse_output(payload: bytes) -> ProxyOutput:
     if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
         raise MalformedProxyResponse("statusCode is not an HTTP status")
     headers: list[tuple[str, str]] = []
-    single = document.get("headers") or {}
-    multi = document.get("multiValueHeaders") or {}
+    single = document.get("headers")
+    multi = document.get("multiValueHeaders")
+    single = {} if single is None else single
+    multi = {} if multi is None else multi
     if not isinstance(single, dict) or not isinstance(multi, dict):
         raise MalformedProxyResponse("headers are not an object")
     for name, value in single.items():
