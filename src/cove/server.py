@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import uvloop
 from sqlalchemy import Engine
 
+from cove.apis.engine import ApiEngine
+from cove.apis.store import ApiStore
 from cove.auth.credentials import CredentialStore, load_or_create_admin
 from cove.config import CA_DIR, HOSTS_DIR, PORT_FILE, Settings
 from cove.control.plane import ControlPlane, build_control_plane
@@ -30,6 +32,8 @@ from cove.network.fabric import Fabric
 from cove.network.store import NetworkStore
 from cove.pki.authority import CertificateAuthority
 from cove.runtime.manager import LocalRuntime
+from cove.services.apigateway.invoke import InvokeService
+from cove.services.apigateway.service import apigateway_service
 from cove.services.credentials import CredentialsService
 from cove.services.ec2.service import ec2_service
 from cove.services.hosts import HostRegistry, HostsService
@@ -101,11 +105,12 @@ def build(settings: Settings) -> Cove:
     sts = sts_service(directory, access)
     s3 = S3Service(subsystems.objects, credentials, access)
     ec2 = ec2_service(network, access)
+    apis = ApiStore(engine, settings.region, settings.account_id)
     # Routed by signing name (see Gateway.route); within one, registration order decides,
     # so S3, which claims whatever reaches it, comes last.
     services: list[Service] = [
         runtime, sagemaker, MetricsService(subsystems.runtime), CredentialsService(vending),
-        iam_service(directory, access), sts, ec2,
+        iam_service(directory, access), sts, ec2, apigateway_service(apis, access),
         logs_service(subsystems.logs, access, settings.region, settings.account_id), s3,
     ]  # fmt: skip
     gateway = Gateway(credentials, services)
@@ -124,6 +129,9 @@ def build(settings: Settings) -> Cove:
         settings.data_dir / HOSTS_DIR, settings.region,
     )  # fmt: skip
     gateway.services.insert(0, hosts)  # claims only /_cove/hosts
+    # invoke URLs: by their Host header (or /_cove/execute-api/), before any path-routed API
+    engine_of_apis = ApiEngine(apis, logs=subsystems.logs)
+    gateway.services.insert(0, InvokeService(engine_of_apis, credentials, access))
     gateway.reindex()
     return Cove(
         settings, engine, resources, credentials, claimed, subsystems, network, fabric, hosts,
