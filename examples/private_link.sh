@@ -20,12 +20,15 @@ COVE=${COVE:-cove}
 ACCOUNT=$(aws sts get-caller-identity --query Account --output text)
 step() { echo "==> $*"; }
 
-VPC="" VPCE="" ROLE=private-link-client
+VPC="" VPCE="" ROLE="" DENIED=$(mktemp)
 cleanup() {
     set +e
+    rm -f "$DENIED"
     [ -n "$VPCE" ] && aws ec2 delete-vpc-endpoints --vpc-endpoint-ids "$VPCE" >/dev/null
-    aws iam delete-role-policy --role-name "$ROLE" --policy-name invoke >/dev/null 2>&1
-    aws iam delete-role --role-name "$ROLE" >/dev/null 2>&1
+    if [ -n "$ROLE" ]; then
+        aws iam delete-role-policy --role-name "$ROLE" --policy-name invoke >/dev/null
+        aws iam delete-role --role-name "$ROLE" >/dev/null
+    fi
     if [ -n "$VPC" ]; then
         for id in $(aws ec2 describe-subnets --filters "Name=vpc-id,Values=$VPC" \
                 --query 'Subnets[].SubnetId' --output text); do
@@ -59,6 +62,7 @@ aws ec2 authorize-security-group-ingress --group-id "$ENDPOINT_SG" --protocol tc
     --source-group "$CLIENTS" >/dev/null
 
 step "A role for the hosts: trusted by EC2, allowed only sagemaker:InvokeEndpoint"
+ROLE=private-link-client-$$
 aws iam create-role --role-name "$ROLE" --assume-role-policy-document '{
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
@@ -100,9 +104,12 @@ aws ec2 modify-vpc-endpoint --vpc-endpoint-id "$VPCE" --private-dns-enabled >/de
 echo "Prediction: $(invoke | head -c 200)"
 
 step "A host whose group the endpoint does not allow times out"
-if "$COVE" exec --subnet "$SUBNET_A" --security-group "$OUTSIDERS" -- \
-        curl -sS --max-time 3 -o /dev/null "https://runtime.sagemaker.$REGION.amazonaws.com/ping"; then
-    echo "unexpected: the outsider connected" >&2
+CODE=0
+"$COVE" exec --subnet "$SUBNET_A" --security-group "$OUTSIDERS" -- \
+    curl -sS --max-time 3 -o /dev/null "https://runtime.sagemaker.$REGION.amazonaws.com/ping" \
+    || CODE=$?
+if [ "$CODE" != 28 ]; then  # curl's "operation timed out"
+    echo "unexpected: the outsider's curl ended with $CODE, not a timeout" >&2
     exit 1
 fi
 echo "The outsider's connection timed out, as in AWS"
@@ -114,11 +121,10 @@ aws ec2 modify-vpc-endpoint --vpc-endpoint-id "$VPCE" --policy-document "{
                     \"Resource\": \"arn:aws:sagemaker:$REGION:$ACCOUNT:endpoint/${ENDPOINT,,}\"},
                    {\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": \"*\",
                     \"Resource\": \"*\"}]}" >/dev/null
-if invoke 2>/tmp/private-link-denied.$$; then
+if invoke 2>"$DENIED"; then
     echo "unexpected: the denied call answered" >&2
     exit 1
 fi
-grep -o "with an explicit deny in a VPC endpoint policy" /tmp/private-link-denied.$$
-rm -f /tmp/private-link-denied.$$
+grep -o "with an explicit deny in a VPC endpoint policy" "$DENIED"
 
 step "Clean up"

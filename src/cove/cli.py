@@ -53,13 +53,16 @@ def cmd_exec(args: argparse.Namespace) -> int:
     if not command:
         print("cove exec: give a command after --", file=sys.stderr)
         return 2
-    return run_in_subnet(_data_dir(args), args.subnet, args.security_group, args.role, command)
+    return run_in_subnet(
+        _data_dir(args), args.subnet, args.security_group, args.role, command, args.user
+    )
 
 
 def _ca_path(data_dir: Path) -> Path:
-    from cove.pki.authority import CertificateAuthority
+    """Where the server keeps its CA certificate (made on its first start)."""
+    from cove.pki.authority import CA_CERT_FILE
 
-    return CertificateAuthority.load_or_create(data_dir / CA_DIR).ca_path
+    return data_dir / CA_DIR / CA_CERT_FILE
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
@@ -108,8 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
         "REQUESTS_CA_BUNDLE, SSL_CERT_FILE, CURL_CA_BUNDLE), and AWS_ENDPOINT_URL is not "
         "set, so clients use the services' real hostnames. With --role, boto3 and the AWS "
         "CLI find that role's temporary credentials through the instance metadata service "
-        "at 169.254.169.254 (IMDSv2); the role must trust ec2.amazonaws.com. Standard "
-        "streams and the exit code pass through; the host ends with the command. "
+        "at 169.254.169.254 (IMDSv2); the role must trust ec2.amazonaws.com. COMMAND runs "
+        "unprivileged (no capabilities: it cannot leave the host's network or change the "
+        "VPC's rules), as --user. Standard streams and the exit code pass through; the "
+        "host ends with the command (or when this process is killed). "
         "Needs root (network namespaces) and a running `cove server`.",
         epilog="example:\n  cove exec --subnet subnet-0a1b2c3d4e5f60718 --security-group "
         "sg-0123456789abcdef0 \\\n    --role arn:aws:iam::000000000000:role/cove -- \\\n"
@@ -122,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a security group of the host (repeat for more; default: the VPC's default group)",
     )  # fmt: skip
     exec_.add_argument("--role", metavar="ROLE_ARN", help="the role the host's credentials are of")
+    exec_.add_argument(
+        "--user", metavar="USER",
+        help="who COMMAND runs as, without privileges (default: the user who ran sudo, "
+        "else nobody); `root` keeps root's uid, still without capabilities",
+    )  # fmt: skip
     exec_.add_argument("--data-dir", help=data_help)
     exec_.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS]")
     exec_.set_defaults(func=cmd_exec)

@@ -12,8 +12,6 @@ from typing import Any
 PORT_FILE = "server.port"
 # In the data dir: Cove's certificate authority (the TLS of its listeners inside VPCs).
 CA_DIR = "ca"
-# In the data dir: the resolv.conf files of `cove exec` hosts.
-HOSTS_DIR = "hosts"
 
 
 class InvalidSetting(ValueError):

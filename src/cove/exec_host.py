@@ -1,14 +1,19 @@
 """`cove exec`'s client side: ask the server for a host in a subnet (signed with the
-data dir's admin key, as for EC2), run the command inside the host's network namespace
-with the VPC's resolver bound over /etc/resolv.conf (a mount namespace of its own), and
-end the host when the command ends."""
+data dir's admin key, as for EC2), run the command inside the host's network namespace,
+in a mount namespace of its own where /etc/resolv.conf names the VPC's resolver (and
+/etc/nsswitch.conf resolves hosts by files and DNS only), as an unprivileged user with no
+capabilities (so it cannot leave the namespace, change the router's rules or read the
+data dir), and end the host when the command ends. The server also ends it if this
+process is killed."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -19,7 +24,7 @@ from botocore.credentials import Credentials
 
 from cove.auth.credentials import load_or_create_admin
 from cove.config import CA_DIR, PORT_FILE, Settings
-from cove.pki.authority import CertificateAuthority
+from cove.pki.authority import CA_CERT_FILE
 
 HOSTS_PATH = "/_cove/hosts"
 # what would point clients anywhere but where an EC2 instance's clients go
@@ -30,8 +35,23 @@ _CLEARED = (
     "AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_SERVICE_ENDPOINT", "HTTP_PROXY",
     "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy",
 )  # fmt: skip
-# inside the mount namespace: the VPC's resolver in place of the host's
-_BIND_RESOLVER = 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"'
+# Inside the mount namespace (still root): the host's resolver configuration in place of
+# the machine's, then the command as the host's user, without privileges.
+_ENTER_HOST = (
+    'mount --bind "$1" /etc/resolv.conf && mount --bind "$2" /etc/nsswitch.conf '
+    '&& shift 2 && exec "$@"'
+)
+_NSSWITCH = """passwd: files
+group: files
+shadow: files
+hosts: files dns
+networks: files
+protocols: files
+services: files
+ethers: files
+rpc: files
+"""
+NOBODY = 65534
 
 
 class ExecFailed(Exception):
@@ -77,31 +97,77 @@ def host_environment(ca_bundle: str, region: str) -> dict[str, str]:
     return env
 
 
+def host_user(user: str | None) -> tuple[int, int]:
+    """Who the command runs as: `--user` (a name or uid), else the user who ran sudo, else
+    nobody."""
+    import pwd
+
+    if user is None:
+        sudo_uid = os.environ.get("SUDO_UID")
+        if sudo_uid and sudo_uid.isdigit() and sudo_uid != "0":
+            return int(sudo_uid), int(os.environ.get("SUDO_GID", sudo_uid))
+        return NOBODY, NOBODY
+    try:
+        entry = pwd.getpwuid(int(user)) if user.isdigit() else pwd.getpwnam(user)
+    except (KeyError, ValueError):
+        raise ExecFailed(f"no user {user!r}") from None
+    return entry.pw_uid, entry.pw_gid
+
+
+def _host_files(work: Path, resolver_ip: str, ca: Path, uid: int, gid: int) -> dict[str, Path]:
+    """The files the host sees: its resolv.conf and nsswitch.conf, Cove's CA, a home."""
+    work.chmod(0o755)
+    files = {"resolv": work / "resolv.conf", "nsswitch": work / "nsswitch.conf",
+             "ca": work / "cove-ca.pem", "home": work / "home"}  # fmt: skip
+    files["resolv"].write_text(f"nameserver {resolver_ip}\noptions timeout:2 attempts:2\n")
+    files["nsswitch"].write_text(_NSSWITCH)
+    files["ca"].write_bytes(ca.read_bytes())
+    for name in ("resolv", "nsswitch", "ca"):
+        files[name].chmod(0o644)
+    files["home"].mkdir(mode=0o700)
+    os.chown(files["home"], uid, gid)
+    return files
+
+
 def run_in_subnet(
-    data_dir: Path, subnet_id: str, group_ids: list[str], role_arn: str | None, command: list[str]
-) -> int:
+    data_dir: Path, subnet_id: str, group_ids: list[str], role_arn: str | None,
+    command: list[str], user: str | None = None,
+) -> int:  # fmt: skip
     if os.geteuid() != 0:
         print("cove exec: needs root (it enters the host's network namespace)", file=sys.stderr)
         return 126
+    ca = data_dir / CA_DIR / CA_CERT_FILE
     try:
+        uid, gid = host_user(user)
+        if not ca.exists():
+            raise ExecFailed(f"no Cove CA in {data_dir} (start `cove server` first)")
         host = _call(
             data_dir, "POST", HOSTS_PATH,
-            {"SubnetId": subnet_id, "SecurityGroupIds": group_ids, "RoleArn": role_arn},
+            {"SubnetId": subnet_id, "SecurityGroupIds": group_ids, "RoleArn": role_arn,
+             "ClientPid": os.getpid()},
         )  # fmt: skip
     except ExecFailed as error:
         print(f"cove exec: {error}", file=sys.stderr)
         return 125
-    ca_bundle = str(CertificateAuthority.load_or_create(data_dir / CA_DIR).ca_path)
-    argv = [
-        "nsenter", f"--net={host['NamespacePath']}", "--",
-        "unshare", "--mount", "--", "sh", "-c", _BIND_RESOLVER, "cove-exec",
-        host["ResolvConf"], *command,
-    ]  # fmt: skip
+    work = Path(tempfile.mkdtemp(prefix="cove-exec-"))
     try:
-        return subprocess.call(argv, env=host_environment(ca_bundle, host["Region"]))
+        files = _host_files(work, host["ResolverIp"], ca, uid, gid)
+        drop = [
+            "setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
+        ]  # fmt: skip
+        argv = [
+            "nsenter", f"--net={host['NamespacePath']}", "--",
+            "unshare", "--mount", "--", "sh", "-c", _ENTER_HOST, "cove-exec",
+            str(files["resolv"]), str(files["nsswitch"]), *drop, *command,
+        ]  # fmt: skip
+        env = host_environment(str(files["ca"]), host["Region"])
+        env["HOME"] = str(files["home"])
+        return subprocess.call(argv, env=env)
     except KeyboardInterrupt:
         return 130
     finally:
+        shutil.rmtree(work, ignore_errors=True)
         try:
             _call(data_dir, "DELETE", f"{HOSTS_PATH}/{host['InstanceId']}")
         except ExecFailed as error:

@@ -15,13 +15,14 @@ from sqlalchemy import Engine
 from cove.apis.engine import ApiEngine
 from cove.apis.store import ApiStore
 from cove.auth.credentials import CredentialStore, load_or_create_admin
-from cove.config import CA_DIR, HOSTS_DIR, PORT_FILE, Settings
+from cove.config import CA_DIR, PORT_FILE, Settings
 from cove.control.plane import ControlPlane, build_control_plane
 from cove.gateway.dispatch import Gateway, Service
 from cove.gateway.vpc_listeners import VpcListeners
 from cove.heap import freeze_startup_heap
 from cove.host.confinement import Confinement
 from cove.host.limits import raise_open_files_limit
+from cove.http.connections import Connections
 from cove.http.limits import HttpLimits
 from cove.http.messages import PUBLIC_LISTENER
 from cove.http.server import serve_tcp
@@ -56,6 +57,23 @@ from cove.storage.s3.objects import ObjectStore
 log = logging.getLogger("cove.server")
 
 
+class EndpointPolicyNotices:
+    """The network store's change notices, passed on to the policy engine's caches only
+    when a VPC's endpoint policies changed (an endpoint made, modified or deleted)."""
+
+    def __init__(self, network: NetworkStore, access: Access) -> None:
+        self.network = network
+        self.access = access
+        self._seen: dict[str, dict[str, str]] = {}
+
+    def __call__(self, vpc_id: str) -> None:
+        policies = {e.endpoint_id: e.policy_document for e in self.network.endpoints()
+                    if e.vpc_id == vpc_id}  # fmt: skip
+        if self._seen.get(vpc_id) != policies:
+            self._seen[vpc_id] = policies
+            self.access.policies_changed()
+
+
 @dataclass
 class Subsystems:
     """What the server starts after its listener and stops at shutdown."""
@@ -81,6 +99,7 @@ class Cove:
     network: NetworkStore
     fabric: Fabric
     hosts: HostsService
+    listeners: VpcListeners
     gateway: Gateway
     services: list[Service] = field(default_factory=list)
 
@@ -95,7 +114,7 @@ def build(settings: Settings) -> Cove:
     network = NetworkStore(engine, settings.region, settings.account_id)
     # every service authorizes against the account's policies, and the VPC endpoints'
     access = Access(directory, network)
-    network.subscribe(lambda _vpc_id: access.policies_changed())
+    network.subscribe(EndpointPolicyNotices(network, access))
     vending = CredentialVending(directory, settings.public_url, settings.region)
     subsystems = _build_subsystems(settings, engine, resources, vending)
     runtime = RuntimeService(settings, subsystems.runtime, resources, access)
@@ -106,36 +125,34 @@ def build(settings: Settings) -> Cove:
     s3 = S3Service(subsystems.objects, credentials, access)
     ec2 = ec2_service(network, access)
     apis = ApiStore(engine, settings.region, settings.account_id)
+    authority = CertificateAuthority.load_or_create(settings.data_dir / CA_DIR)
+    hosts_registry = HostRegistry({})
+    limits = http_limits(settings).within_fds()
+    connections = Connections(limits)  # the public listener's and every VPC listener's
+    listeners = VpcListeners(credentials, {
+        "sagemaker.runtime": [runtime], "sagemaker.api": [sagemaker], "sts": [sts], "s3": [s3],
+    }, MetadataService(hosts_registry, vending.credentials, settings.region,
+                       settings.account_id), limits, connections)  # fmt: skip
+    fabric = Fabric(network, listeners, authority, settings.region)
+    hosts = HostsService(
+        network, fabric, directory, access, vending, hosts_registry, settings.region
+    )
+    engine_of_apis = ApiEngine(apis, logs=subsystems.logs)
     # Routed by signing name (see Gateway.route); within one, registration order decides,
     # so S3, which claims whatever reaches it, comes last.
     services: list[Service] = [
+        # invoke URLs by their Host header (or /_cove/execute-api/), before any path-routed
+        # API; cove exec's hosts at /_cove/hosts
+        InvokeService(engine_of_apis, credentials, access), hosts,
         runtime, sagemaker, MetricsService(subsystems.runtime), CredentialsService(vending),
         iam_service(directory, access), sts, ec2, apigateway_service(apis, access),
         logs_service(subsystems.logs, access, settings.region, settings.account_id), s3,
     ]  # fmt: skip
     gateway = Gateway(credentials, services)
-    authority = CertificateAuthority.load_or_create(settings.data_dir / CA_DIR)
-    hosts_registry = HostRegistry({})
-    listeners = VpcListeners(
-        credentials,
-        gateway,
-        {"sagemaker.runtime": [runtime], "sagemaker.api": [sagemaker], "sts": [sts], "s3": [s3]},
-        MetadataService(hosts_registry, vending.credentials, settings.region, settings.account_id),
-        http_limits(settings),
-    )
-    fabric = Fabric(network, listeners, authority, settings.region)
-    hosts = HostsService(
-        network, fabric, directory, access, vending, hosts_registry,
-        settings.data_dir / HOSTS_DIR, settings.region,
-    )  # fmt: skip
-    gateway.services.insert(0, hosts)  # claims only /_cove/hosts
-    # invoke URLs: by their Host header (or /_cove/execute-api/), before any path-routed API
-    engine_of_apis = ApiEngine(apis, logs=subsystems.logs)
-    gateway.services.insert(0, InvokeService(engine_of_apis, credentials, access))
-    gateway.reindex()
+    listeners.public = gateway  # the edge inside VPC networks is the public path
     return Cove(
         settings, engine, resources, credentials, claimed, subsystems, network, fabric, hosts,
-        gateway, services,
+        listeners, gateway, services,
     )  # fmt: skip
 
 
@@ -168,14 +185,16 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     cove = build(settings)
     gateway = cove.gateway
     runtime, control = cove.subsystems.runtime, cove.subsystems.control
+    cove.hosts.forget_stale()  # `cove exec` hosts end with their server
+    await cove.fabric.start()  # every VPC built, its endpoints answering, before any request
     server = await serve_tcp(
-        gateway, settings.host, settings.port, PUBLIC_LISTENER, http_limits(settings)
-    )
+        gateway, settings.host, settings.port, PUBLIC_LISTENER, cove.listeners.limits,
+        cove.listeners.connections,
+    )  # fmt: skip
     # `cove env` reads where the server listens from here.
     (settings.data_dir / PORT_FILE).write_text(f"{settings.public_url}\n")
     await control.start()  # reconcile: bring back what was InService before a restart
-    cove.hosts.forget_stale()  # `cove exec` hosts end with their server
-    await cove.fabric.start()  # every VPC built, its endpoints answering, before "serving"
+    reaper = asyncio.create_task(cove.hosts.reap(), name="hosts-reaper")
     log.info("Cove listening on %s (data dir %s)", settings.public_url, settings.data_dir)
     freeze_startup_heap()
     print(f"Cove is serving on {settings.public_url} (data dir {settings.data_dir})", flush=True)
@@ -190,6 +209,7 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     finally:
         log.info("shutting down")
         server.close()
+        reaper.cancel()
         await cove.hosts.end_all()
         await cove.fabric.stop()
         await control.stop()

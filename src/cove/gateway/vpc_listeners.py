@@ -18,23 +18,29 @@ from collections.abc import Mapping, Sequence
 from cove.auth.credentials import CredentialStore
 from cove.gateway.dispatch import Gateway
 from cove.gateway.service import Service
+from cove.http.connections import Connections
 from cove.http.limits import HttpLimits
-from cove.http.messages import PUBLIC_LISTENER, Listener
+from cove.http.messages import Listener
 from cove.http.server import serve_socket
 from cove.network.resources import NetworkInterface, VpcEndpoint
+
+# the public path, over TLS: policies see aws:SecureTransport true
+EDGE_LISTENER = Listener(kind="public", tls=True)
 
 
 class VpcListeners:
     def __init__(
         self,
         credentials: CredentialStore,
-        public: Gateway,
         by_endpoint_service: Mapping[str, Sequence[Service]],
         metadata: Service,
         limits: HttpLimits | None,
+        connections: Connections | None = None,
     ) -> None:
-        self.public = public
+        self.public: Gateway | None = None  # the server's own gateway, set once it is made
         self.limits = limits
+        # one count with the public listener's: VPC clients cannot take every descriptor
+        self.connections = connections
         # service suffix (sagemaker.runtime, s3, ...) -> a gateway of its front ends only
         self.endpoint_gateways = {
             suffix: Gateway(credentials, services)
@@ -52,17 +58,22 @@ class VpcListeners:
             sock.close()
             raise LookupError(f"Cove serves no front end for {endpoint.service_name}")
         listener = Listener(
-            kind="vpce", vpce_id=endpoint.endpoint_id, vpc_id=eni.vpc_id,
+            kind="vpce", vpce_id=endpoint.endpoint_id, vpc_id=eni.vpc_id, tls=True,
             subnet_id=eni.subnet_id, az=eni.zone.name, interface_id=eni.eni_id,
         )  # fmt: skip
-        return await serve_socket(gateway, sock, listener, self.limits, tls)
+        return await serve_socket(gateway, sock, listener, self.limits, tls, self.connections)
 
     async def serve_metadata(self, sock: socket.socket, eni: NetworkInterface) -> asyncio.Server:
         listener = Listener(
             kind="imds", vpc_id=eni.vpc_id, subnet_id=eni.subnet_id, az=eni.zone.name,
             interface_id=eni.eni_id,
         )  # fmt: skip
-        return await serve_socket(self.metadata, sock, listener, self.limits)
+        return await serve_socket(
+            self.metadata, sock, listener, self.limits, None, self.connections
+        )
 
     async def serve_public(self, sock: socket.socket, tls: ssl.SSLContext) -> asyncio.Server:
-        return await serve_socket(self.public, sock, PUBLIC_LISTENER, self.limits, tls)
+        assert self.public is not None, "the public gateway is set before VPCs are built"
+        return await serve_socket(
+            self.public, sock, EDGE_LISTENER, self.limits, tls, self.connections
+        )

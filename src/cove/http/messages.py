@@ -22,6 +22,7 @@ class Listener:
     subnet_id: str | None = None
     az: str | None = None
     interface_id: str | None = None  # the ENI the listener is on
+    tls: bool = False  # it speaks TLS (aws:SecureTransport)
 
     @property
     def through_endpoint(self) -> bool:

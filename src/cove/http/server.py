@@ -553,8 +553,11 @@ def _close_file(resp: Response) -> None:
         resp.file.file.close()
 
 
-def _limited(app: App, listener: Listener, limits: HttpLimits | None) -> Callable[[], HttpProtocol]:
-    connections = Connections(limits) if limits is not None else None
+def _limited(
+    app: App, listener: Listener, limits: HttpLimits | None, connections: Connections | None
+) -> Callable[[], HttpProtocol]:
+    if connections is None and limits is not None:
+        connections = Connections(limits)
     return lambda: HttpProtocol(app, listener, limits, connections)
 
 
@@ -564,11 +567,13 @@ async def serve_tcp(
     port: int,
     listener: Listener,
     limits: HttpLimits | None = None,
+    connections: Connections | None = None,
 ) -> asyncio.Server:
-    """A public listener: `limits` (header sizes, timeouts, connection caps) apply."""
+    """A public listener: `limits` (header sizes, timeouts, connection caps) apply, with
+    `connections` when several listeners share one count."""
     loop = asyncio.get_running_loop()
     return await loop.create_server(
-        _limited(app, listener, limits.within_fds() if limits else None),
+        _limited(app, listener, limits.within_fds() if limits else None, connections),
         host,
         port,
         reuse_address=True,
@@ -582,12 +587,13 @@ async def serve_socket(
     listener: Listener,
     limits: HttpLimits | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    connections: Connections | None = None,
 ) -> asyncio.Server:
     """A listener on a socket made elsewhere (inside a VPC's network namespace: a socket
     stays in the namespace it was made in), with TLS when `ssl_context` is given."""
     loop = asyncio.get_running_loop()
     return await loop.create_server(
-        _limited(app, listener, limits.within_fds() if limits else None),
+        _limited(app, listener, limits.within_fds() if limits else None, connections),
         sock=sock,
         ssl=ssl_context,
         backlog=1024,

@@ -169,8 +169,9 @@ class Access:
                 **ctx.condition_keys,
             }
         else:
-            # the public listener speaks plain HTTP: aws:SecureTransport is false
-            secure, source_ip, keys = False, ctx.source_ip, ctx.condition_keys
+            # the public listener speaks plain HTTP (aws:SecureTransport false), its
+            # edge inside VPC networks TLS
+            secure, source_ip, keys = listener.tls, ctx.source_ip, ctx.condition_keys
         context = standard_context(
             principal,
             secure_transport=secure,

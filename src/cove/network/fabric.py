@@ -28,12 +28,13 @@ from typing import Protocol
 from cove.host.netns import links
 from cove.host.netns.firewall import render
 from cove.host.netns.namespaces import Namespace, NetworkUnavailable, check_support
+from cove.network.failures import NetworkError
 from cove.network.firewall_rules import ruleset_of
 from cove.network.resolver import Resolver
 from cove.network.resources import (
     EndpointState,
-    EndpointType,
     NetworkInterface,
+    Subnet,
     VpcEndpoint,
     VpcSnapshot,
 )
@@ -45,6 +46,9 @@ log = logging.getLogger(__name__)
 
 METADATA_ADDRESS = "169.254.169.254"
 HTTPS = 443
+RETRY_AFTER = 1.0  # seconds before a VPC whose build failed is built again
+PROBE_TIMEOUT = 2.0  # seconds a new endpoint listener has to complete a TLS handshake
+STOP_WAIT = 30.0  # seconds a build under way may take to finish at shutdown
 
 
 class Closable(Protocol):
@@ -102,6 +106,8 @@ class Fabric:
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
+        self._probe_tls: ssl.SSLContext | None = None
         self.unavailable: str | None = None  # why VPCs cannot be built here, if they cannot
 
     # -- lifecycle ------------------------------------------------------------------
@@ -119,12 +125,18 @@ class Fabric:
         self._worker = asyncio.create_task(self._work(), name="fabric")
 
     async def stop(self) -> None:
+        """Let a build under way finish (a cancelled one would leave what its thread made
+        unrecorded), then take every VPC down."""
+        self._stopping = True
+        self._wake.set()
         if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
+            try:
+                await asyncio.wait_for(self._worker, STOP_WAIT)
+            except TimeoutError:
+                log.warning("a VPC build did not finish in %s s; stopping anyway", STOP_WAIT)
         for vpc_id in list(self._vpcs):
-            await self._tear_down(vpc_id)
+            async with self._locks.setdefault(vpc_id, asyncio.Lock()):
+                await self._tear_down(vpc_id)
 
     def changed(self, vpc_id: str) -> None:
         """The store's callback (from any thread): rebuild that VPC soon."""
@@ -138,23 +150,21 @@ class Fabric:
         self._wake.set()
 
     async def _work(self) -> None:
-        while True:
+        while not self._stopping:
             await self._wake.wait()
             self._wake.clear()
-            while self._pending:
+            while self._pending and not self._stopping:
                 vpc_id = self._pending.pop()
                 try:
                     await self.reconcile(vpc_id)
                 except Exception:
-                    log.exception("building VPC %s failed", vpc_id)
+                    log.exception("building VPC %s failed; trying again", vpc_id)
+                    self._retry(vpc_id)
 
-    async def settled(self) -> None:
-        """Wait until every change reported so far is built."""
-        while self._pending:
-            await asyncio.sleep(0.01)
-        for lock in list(self._locks.values()):
-            async with lock:
-                pass
+    def _retry(self, vpc_id: str) -> None:
+        """Build the VPC again a little later (a step failed: a listener, a rule)."""
+        if self._loop is not None and not self._stopping:
+            self._loop.call_later(RETRY_AFTER, self._mark, vpc_id)
 
     # -- queries --------------------------------------------------------------------
     def namespace_of(self, eni_id: str) -> Namespace | None:
@@ -178,26 +188,39 @@ class Fabric:
             await self._converge(vpc, snapshot)
 
     async def _build_router(self, snapshot: VpcSnapshot) -> _Vpc:
+        """The VPC's router with its resolver and public edge: recorded only once all of
+        it works (a failure takes down what was made, and the next pass tries again)."""
         vpc_id = snapshot.vpc.vpc_id
         router = await asyncio.to_thread(Namespace.create, f"{vpc_id}-router")
         vpc = _Vpc(vpc_id, router, VpcNames(self.region, self.store.catalog))
-        self._vpcs[vpc_id] = vpc
         resolver_ip = ipaddress.IPv4Address(snapshot.vpc.resolver_ip)
+        made: list[socket.socket] = []
 
-        def prepare() -> tuple[socket.socket, socket.socket, socket.socket]:
+        def prepare() -> None:
             router.sysctl("net.ipv4.ip_forward", 1)
+            # what no route covers is dropped, so connections time out as in AWS
+            links.route(router, ipaddress.IPv4Network("0.0.0.0/0"), blackhole=True)
             links.add_local_address(router, resolver_ip)
             links.add_local_address(router, ipaddress.IPv4Address(PUBLIC_EDGE))
-            udp = router.socket(socket.AF_INET, socket.SOCK_DGRAM, (str(resolver_ip), 53))
-            tcp = router.socket(socket.AF_INET, socket.SOCK_STREAM, (str(resolver_ip), 53))
-            edge = router.socket(socket.AF_INET, socket.SOCK_STREAM, (PUBLIC_EDGE, HTTPS))
-            return udp, tcp, edge
+            made.append(router.socket(socket.AF_INET, socket.SOCK_DGRAM, (str(resolver_ip), 53)))
+            made.append(router.socket(socket.AF_INET, socket.SOCK_STREAM, (str(resolver_ip), 53)))
+            made.append(router.socket(socket.AF_INET, socket.SOCK_STREAM, (PUBLIC_EDGE, HTTPS)))
 
-        udp, tcp, edge = await asyncio.to_thread(prepare)
-        vpc.resolver = Resolver(vpc.names)
-        await vpc.resolver.serve(udp, tcp)
-        tls = self.authority.server_context(public_names(self.region), (PUBLIC_EDGE,))
-        vpc.servers.append(await self.listeners.serve_public(edge, tls))
+        try:
+            await asyncio.to_thread(prepare)
+            udp, tcp, edge = made
+            vpc.resolver = Resolver(vpc.names)
+            await vpc.resolver.serve(udp, tcp)
+            tls = await asyncio.to_thread(
+                self.authority.server_context, public_names(self.region), (PUBLIC_EDGE,)
+            )
+            vpc.servers.append(await self.listeners.serve_public(edge, tls))
+        except BaseException:
+            for sock in made:
+                sock.close()
+            await self._close_vpc(vpc)
+            raise
+        self._vpcs[vpc_id] = vpc
         return vpc
 
     async def _converge(self, vpc: _Vpc, snapshot: VpcSnapshot) -> None:
@@ -206,23 +229,46 @@ class Fabric:
             await self._remove_interface(vpc, vpc.interfaces.pop(eni_id))
         subnets = {s.subnet_id: s for s in snapshot.subnets}
         endpoints = {e.endpoint_id: e for e in snapshot.endpoints}
+        failed = False
         for eni_id, eni in wanted.items():
-            if eni_id in vpc.interfaces:
-                vpc.interfaces[eni_id].eni = eni
+            held = vpc.interfaces.get(eni_id)
+            if held is not None and held.namespace.alive:
+                held.eni = eni
                 continue
-            subnet = subnets[eni.subnet_id]
-            built = await self._add_interface(vpc, eni, subnet.cidr, subnet.gateway_ip)
-            vpc.interfaces[eni_id] = built
-            endpoint = endpoints.get(eni.owner or "")
+            if held is not None:  # its holder died: the ENI is built again
+                log.warning("the namespace of %s is gone; building it again", eni_id)
+                await self._remove_interface(vpc, vpc.interfaces.pop(eni_id))
+            try:
+                vpc.interfaces[eni_id] = await self._build_interface(
+                    vpc, eni, subnets[eni.subnet_id], endpoints.get(eni.owner or "")
+                )
+            except Exception:
+                # one ENI that cannot be built must not hold the VPC's rules back
+                log.exception("building %s of %s failed", eni_id, vpc.vpc_id)
+                failed = True
+        vpc.names.update(snapshot)
+        script = ruleset_of(snapshot, {e: b.router_if for e, b in vpc.interfaces.items()})
+        await asyncio.to_thread(vpc.router.nft, render(script))
+        pending = [e for e in snapshot.endpoints if e.state is EndpointState.PENDING]
+        await asyncio.gather(*(self._settle_state(vpc, e) for e in pending))
+        if failed:
+            self._retry(vpc.vpc_id)
+
+    async def _build_interface(
+        self, vpc: _Vpc, eni: NetworkInterface, subnet: Subnet, endpoint: VpcEndpoint | None
+    ) -> _Interface:
+        """The ENI's namespace and link, and its listener: an interface endpoint's service
+        or a host's metadata service. All of it, or nothing (a failure undoes the rest)."""
+        built = await self._add_interface(vpc, eni, subnet.cidr, subnet.gateway_ip)
+        try:
             if endpoint is not None:
                 await self._serve_endpoint(built, endpoint)
             elif not eni.requester_managed:
                 await self._serve_metadata(built)
-        vpc.names.update(snapshot)
-        script = ruleset_of(snapshot, {e: b.router_if for e, b in vpc.interfaces.items()})
-        await asyncio.to_thread(vpc.router.nft, render(script))
-        for endpoint in snapshot.endpoints:
-            await self._settle_state(vpc, endpoint)
+        except BaseException:
+            await self._remove_interface(vpc, built)
+            raise
+        return built
 
     async def _add_interface(
         self, vpc: _Vpc, eni: NetworkInterface, cidr: str, gateway: str
@@ -264,7 +310,7 @@ class Fabric:
         service = self.store.catalog.get(endpoint.service_name)
         if service is not None:
             names += list(service.private_dns_names)
-        tls = self.authority.server_context(names, (eni.private_ip,))
+        tls = await asyncio.to_thread(self.authority.server_context, names, (eni.private_ip,))
         built.servers.append(await self.listeners.serve_endpoint(sock, tls, endpoint, eni))
 
     async def _serve_metadata(self, built: _Interface) -> None:
@@ -279,30 +325,27 @@ class Fabric:
         built.servers.append(await self.listeners.serve_metadata(sock, built.eni))
 
     async def _settle_state(self, vpc: _Vpc, endpoint: VpcEndpoint) -> None:
-        """An interface endpoint is `available` once every ENI of it answers TLS on 443
-        from inside the VPC, as a client there would connect."""
-        if endpoint.endpoint_type is not EndpointType.INTERFACE:
-            if endpoint.state is EndpointState.PENDING:
-                self.store.set_endpoint_state(endpoint.endpoint_id, EndpointState.AVAILABLE)
-            return
-        if endpoint.state not in (EndpointState.PENDING, EndpointState.AVAILABLE):
-            return
+        """A pending interface endpoint is `available` once every ENI of it answers TLS on
+        443 from inside the VPC, as a client there would connect."""
         built = [vpc.interfaces[e] for e in endpoint.eni_ids if e in vpc.interfaces]
-        answering = len(built) == len(endpoint.eni_ids) and all(
-            [await self._answers(vpc, b.eni.private_ip) for b in built]
-        )
-        state = EndpointState.AVAILABLE if answering else EndpointState.PENDING
-        if state is not endpoint.state:
-            self.store.set_endpoint_state(endpoint.endpoint_id, state)
+        if len(built) != len(endpoint.eni_ids):
+            return  # some ENI is not built yet: a later pass looks again
+        answers = await asyncio.gather(*(self._answers(vpc, b.eni.private_ip) for b in built))
+        if not all(answers):
+            self._retry(vpc.vpc_id)
+            return
+        # (deleted since the snapshot: the next pass takes its ENIs down)
+        with contextlib.suppress(NetworkError):
+            self.store.set_endpoint_state(endpoint.endpoint_id, EndpointState.AVAILABLE)
 
     async def _answers(self, vpc: _Vpc, address: str) -> bool:
         """A TLS handshake with the listener at `address`, from the router namespace."""
 
+        context = self._probe_context()
+
         def probe() -> bool:
-            context = ssl.create_default_context(cafile=str(self.authority.ca_path))
-            context.check_hostname = False
             with (
-                socket.create_connection((address, HTTPS), timeout=5) as raw,
+                socket.create_connection((address, HTTPS), timeout=PROBE_TIMEOUT) as raw,
                 context.wrap_socket(raw) as tls,
             ):
                 return tls.version() is not None
@@ -312,10 +355,18 @@ class Fabric:
         except OSError:
             return False
 
+    def _probe_context(self) -> ssl.SSLContext:
+        if self._probe_tls is None:
+            self._probe_tls = ssl.create_default_context(cafile=str(self.authority.ca_path))
+            self._probe_tls.check_hostname = False  # an ENI's address, not one of its names
+        return self._probe_tls
+
     async def _tear_down(self, vpc_id: str) -> None:
         vpc = self._vpcs.pop(vpc_id, None)
-        if vpc is None:
-            return
+        if vpc is not None:
+            await self._close_vpc(vpc)
+
+    async def _close_vpc(self, vpc: _Vpc) -> None:
         for built in vpc.interfaces.values():
             for server in built.servers:
                 server.close()

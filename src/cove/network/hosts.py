@@ -22,6 +22,7 @@ class Host:
     interface: NetworkInterface
     role_arn: str | None = None
     credentials_token: str | None = None  # the role's grant (identity's vending)
+    group_names: tuple[str, ...] = ()  # of its security groups, as IMDS lists them
 
     @property
     def role_name(self) -> str | None:

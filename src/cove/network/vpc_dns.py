@@ -71,6 +71,8 @@ class VpcNames:
             enis = tuple(by_id[e] for e in endpoint.eni_ids if e in by_id)
             for entry in endpoint.dns_entries:
                 name = entry.dns_name.lower()
+                if not name.endswith("." + VPCE_DOMAIN):
+                    continue  # a private DNS name: answered below, when the VPC allows it
                 zonal = [eni for eni in enis if f"-{eni.zone.name}." in name]
                 if name.startswith("*."):
                     name = name[2:]  # S3's: the name itself and everything below it
@@ -86,6 +88,9 @@ class VpcNames:
 
     def answer(self, name: str, client_ip: str) -> Answer:
         """The resolver's Zone: called with the name lower-cased, without its dot."""
+        if self.snapshot is not None and not self.snapshot.vpc.dns_support:
+            # enableDnsSupport off: the Amazon DNS server resolves nothing for the VPC
+            return NoSuchName()
         client_zone = self._zone_of(client_ip)
         for pattern, enis in self._records:
             if _matches(pattern, name):

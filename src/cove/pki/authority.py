@@ -3,8 +3,9 @@ loaded afterwards, signing the leaf certificates of the TLS listeners inside VPC
 
 Files in the CA's directory:
 
-- `ca.pem`: the CA certificate, world-readable; what clients trust (AWS_CA_BUNDLE,
-  CURL_CA_BUNDLE, REQUESTS_CA_BUNDLE, SSL_CERT_FILE point at it);
+- `ca.pem`: the CA certificate, mode 0600 like everything in the data dir; what clients
+  trust (AWS_CA_BUNDLE, CURL_CA_BUNDLE, REQUESTS_CA_BUNDLE, SSL_CERT_FILE point at it;
+  `cove exec` hands its hosts a readable copy);
 - `ca-key.pem`: the CA's private key (PKCS#8, unencrypted), mode 0600;
 - `.ca.lock`: serializes first starts of several processes on one directory.
 

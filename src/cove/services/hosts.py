@@ -6,15 +6,17 @@ signs as for EC2 and needs `ec2:RunInstances` (and `iam:PassRole` on the role, w
 trust `ec2.amazonaws.com`, as an instance profile's role must: IAM User Guide, "Use an IAM
 role to grant permissions to applications running on Amazon EC2 instances").
 
-POST /_cove/hosts {"SubnetId", "SecurityGroupIds", "RoleArn"} -> the host;
-DELETE /_cove/hosts/<instance id> ends it (its namespace and everything in it)."""
+POST /_cove/hosts {"SubnetId", "SecurityGroupIds", "RoleArn", "ClientPid"} -> the host;
+DELETE /_cove/hosts/<instance id> ends it (its namespace and everything in it), and so
+does the end of the process ClientPid names (a killed `cove exec`)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cove.errors import AwsError
@@ -27,7 +29,10 @@ from cove.network.fabric import Fabric
 from cove.network.hosts import Host, new_instance_id
 from cove.network.store import NetworkStore
 
+log = logging.getLogger(__name__)
+
 PATH = "/_cove/hosts"
+REAP_EVERY = 2.0  # seconds between looks for hosts whose cove exec was killed
 HOST_DESCRIPTION = "cove exec host"
 EC2_PRINCIPAL = "ec2.amazonaws.com"
 _JSON = [("Content-Type", "application/json")]
@@ -51,16 +56,16 @@ class HostsService(ServiceDefaults):
 
     def __init__(
         self, store: NetworkStore, fabric: Fabric, directory: Directory, access: Access,
-        vending: CredentialVending, registry: HostRegistry, state_dir: Path, region: str,
+        vending: CredentialVending, registry: HostRegistry, region: str,
     ) -> None:  # fmt: skip
         self.store = store
         self.fabric = fabric
         self.directory = directory
         self.access = access
         self.vending = vending
-        self.state_dir = state_dir
         self.region = region
         self.registry = registry
+        self._clients: dict[str, int] = {}  # instance id -> the pid of its cove exec
 
     def claims(self, req: Request) -> bool:
         return req.path == PATH or req.path.startswith(PATH + "/")
@@ -89,6 +94,7 @@ class HostsService(ServiceDefaults):
             )
         groups = [str(g) for g in params.get("SecurityGroupIds") or []]
         role_arn = params.get("RoleArn") or None
+        client_pid = params.get("ClientPid")
         self.access.authorize(ctx, "ec2:RunInstances", "*")
         if self.fabric.unavailable is not None:
             raise AwsError("Unsupported", f"VPC networks cannot be built here: "
@@ -98,21 +104,20 @@ class HostsService(ServiceDefaults):
         eni = self.store.create_host_interface(subnet_id, groups, HOST_DESCRIPTION)
         instance_id = new_instance_id()
         token = self.vending.grant(role_arn, instance_id) if role_arn else None
-        host = Host(instance_id, eni, role_arn, token)
+        names = tuple(self.store.group(g).name for g in eni.group_ids)
+        host = Host(instance_id, eni, role_arn, token, names)
         self.registry.by_instance[instance_id] = host
-        await self.fabric.reconcile(eni.vpc_id)
-        namespace = self.fabric.namespace_of(eni.eni_id)
-        if namespace is None:
-            await self._end(host)
-            raise AwsError("InternalError", "the host's network could not be built", 500)
-        vpc = self.store.snapshot(eni.vpc_id).vpc
-        resolv = self.state_dir / f"{instance_id}.resolv.conf"
-        self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # the VPC's resolver, as DHCP gives it to an instance (AmazonProvidedDNS); private
-        # like everything in the data dir
-        fd = os.open(resolv, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as file:
-            file.write(f"nameserver {vpc.resolver_ip}\noptions timeout:2 attempts:2\n")
+        if isinstance(client_pid, int):
+            self._clients[instance_id] = client_pid
+        try:
+            await self.fabric.reconcile(eni.vpc_id)
+            namespace = self.fabric.namespace_of(eni.eni_id)
+            if namespace is None:
+                raise AwsError("InternalError", "the host's network could not be built", 500)
+            vpc = self.store.snapshot(eni.vpc_id).vpc
+        except BaseException:
+            await self._end(host)  # nothing of a host that never ran stays behind
+            raise
         body = {
             "InstanceId": instance_id,
             "NetworkInterfaceId": eni.eni_id,
@@ -121,7 +126,8 @@ class HostsService(ServiceDefaults):
             "VpcId": eni.vpc_id,
             "AvailabilityZone": eni.zone.name,
             "NamespacePath": namespace.path,
-            "ResolvConf": str(resolv),
+            # the VPC's resolver, as DHCP gives it to an instance (AmazonProvidedDNS)
+            "ResolverIp": vpc.resolver_ip,
             "Region": self.region,
         }
         return Response(200, _JSON, json.dumps(body).encode())
@@ -151,11 +157,22 @@ class HostsService(ServiceDefaults):
 
     async def _end(self, host: Host) -> None:
         self.registry.by_instance.pop(host.instance_id, None)
+        self._clients.pop(host.instance_id, None)
         if host.credentials_token:
             self.vending.revoke(host.credentials_token)
         self.store.delete_interface(host.interface.eni_id)
         await self.fabric.reconcile(host.interface.vpc_id)
-        (self.state_dir / f"{host.instance_id}.resolv.conf").unlink(missing_ok=True)
+
+    async def reap(self, every: float = REAP_EVERY) -> None:
+        """End the hosts whose `cove exec` is gone without saying so (killed): their
+        namespace, the processes left in it, their IP and their credentials go too."""
+        while True:
+            await asyncio.sleep(every)
+            for instance_id, pid in list(self._clients.items()):
+                host = self.registry.by_instance.get(instance_id)
+                if host is not None and not _alive(pid):
+                    log.info("ending %s: its cove exec (pid %d) is gone", instance_id, pid)
+                    await self._end(host)
 
     def forget_stale(self) -> None:
         """A previous run's hosts ended with it: their ENIs go (before the fabric builds)."""
@@ -166,3 +183,13 @@ class HostsService(ServiceDefaults):
     async def end_all(self) -> None:
         for host in list(self.registry.by_instance.values()):
             await self._end(host)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -33,6 +33,7 @@ TOKEN_PATH = "/latest/api/token"
 TTL_HEADER = "x-aws-ec2-metadata-token-ttl-seconds"
 TOKEN_HEADER = "x-aws-ec2-metadata-token"
 MAX_TTL = 21600
+MAX_TOKENS = 1000  # live tokens kept per host
 _TEXT = [("Content-Type", "text/plain")]
 
 
@@ -104,6 +105,9 @@ class MetadataService(ServiceDefaults):
             raise AwsError("BadRequest", "Bad Request", 400)
         now = time.time()
         self._tokens = {k: t for k, t in self._tokens.items() if t.expires > now}
+        mine = [k for k, t in self._tokens.items() if t.interface_id == interface_id]
+        for old in mine[: max(0, len(mine) - MAX_TOKENS + 1)]:  # a host asking in a loop
+            del self._tokens[old]  # keeps only its newest tokens
         value = secrets.token_urlsafe(40)
         self._tokens[value] = _Token(interface_id, now + ttl)
         headers = [*_TEXT, ("X-aws-ec2-metadata-token-ttl-seconds", str(ttl))]
@@ -111,6 +115,7 @@ class MetadataService(ServiceDefaults):
 
     def _read(self, host: Host, path: str) -> str | None:
         eni = host.interface
+        mac = f"network/interfaces/macs/{eni.mac}"
         meta = {
             "instance-id": host.instance_id,
             "local-ipv4": eni.private_ip,
@@ -118,20 +123,12 @@ class MetadataService(ServiceDefaults):
             "placement/availability-zone": eni.zone.name,
             "placement/availability-zone-id": eni.zone.zone_id,
             "placement/region": self.region,
-            "security-groups": "\n".join(eni.group_ids),
-            f"network/interfaces/macs/{eni.mac}/subnet-id": eni.subnet_id,
-            f"network/interfaces/macs/{eni.mac}/vpc-id": eni.vpc_id,
-            f"network/interfaces/macs/{eni.mac}/interface-id": eni.eni_id,
+            "security-groups": "\n".join(host.group_names),  # names; the ids are below
+            f"{mac}/subnet-id": eni.subnet_id,
+            f"{mac}/vpc-id": eni.vpc_id,
+            f"{mac}/interface-id": eni.eni_id,
+            f"{mac}/security-group-ids": "\n".join(eni.group_ids),
         }
-        if path in ("/latest/meta-data", "/latest/meta-data/"):
-            return "\n".join(
-                sorted(
-                    {k.split("/")[0] + ("/" if "/" in k else "") for k in meta}
-                    | ({"iam/"} if host.role_arn else set())
-                )
-            )
-        if path.startswith("/latest/meta-data/iam/"):
-            return self._iam(host, path.removeprefix("/latest/meta-data/iam/"))
         if path == "/latest/dynamic/instance-identity/document":
             return json.dumps(
                 {
@@ -144,12 +141,22 @@ class MetadataService(ServiceDefaults):
                 },
                 indent=2,
             )
-        return meta.get(path.removeprefix("/latest/meta-data/").rstrip("/"))
+        if path != "/latest/meta-data" and not path.startswith("/latest/meta-data/"):
+            return None
+        key = path.removeprefix("/latest/meta-data").strip("/")
+        if key == "iam" or key.startswith("iam/"):
+            return self._iam(host, key.removeprefix("iam").strip("/"))
+        if key in meta:
+            return meta[key]
+        listed = {**meta, **({"iam/info": ""} if host.role_arn else {})}
+        return _listing(listed, key)
 
     def _iam(self, host: Host, rest: str) -> str | None:
         if host.role_name is None or host.credentials_token is None:
             return None
-        if rest == "security-credentials/":
+        if rest == "":
+            return "info\nsecurity-credentials/"
+        if rest == "security-credentials":
             return host.role_name
         if rest == f"security-credentials/{host.role_name}":
             session = self.credentials(host.credentials_token)
@@ -178,3 +185,14 @@ class MetadataService(ServiceDefaults):
                 indent=2,
             )
         return None
+
+
+def _listing(meta: dict[str, str], directory: str) -> str | None:
+    """A metadata directory lists what is under it, subdirectories with a slash."""
+    prefix = f"{directory}/" if directory else ""
+    entries = set()
+    for key in meta:
+        if key.startswith(prefix):
+            rest = key[len(prefix) :]
+            entries.add(rest.split("/")[0] + ("/" if "/" in rest else ""))
+    return "\n".join(sorted(entries)) if entries else None

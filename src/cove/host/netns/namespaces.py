@@ -168,6 +168,11 @@ class Namespace:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def alive(self) -> bool:
+        """Open, and its holder still running (a namespace whose holder died is gone)."""
+        return not self._closed and self._holder.poll() is None
+
     def inode(self) -> int:
         """The namespace's identity (the inode of its nsfs file)."""
         self._check_open()
