@@ -66,7 +66,9 @@ def exception_document(exc: BaseException, request_id: str) -> dict[str, Any]:
     frames = traceback.extract_tb(exc.__traceback__)
     while frames and os.path.dirname(os.path.abspath(frames[0].filename)) == _OWN_DIR:
         frames.pop(0)
-    return error_document(str(exc), type(exc).__name__, traceback.format_list(frames), request_id)
+    # as plain (file, line, name, text) tuples, as the runtime formats them: no carets
+    plain = [(f.filename, f.lineno, f.name, f.line) for f in frames]
+    return error_document(str(exc), type(exc).__name__, traceback.format_list(plain), request_id)
 
 
 def error_log_event(document: dict[str, Any]) -> str:

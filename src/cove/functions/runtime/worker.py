@@ -126,6 +126,8 @@ class Worker:
         """Kill the process and everything it started; remove its cgroup and files."""
         self._stopped = True
         proc = self._proc
+        if proc is not None and proc.stdin is not None:
+            proc.stdin.close()
         if proc is not None and proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
