@@ -21,6 +21,7 @@ from typing import TypeVar
 
 import pytest
 
+from cove.auth.credentials import CredentialStore
 from cove.functions.contracts import ConcurrencyLimitExceeded, FunctionSpec, RawResult
 from cove.functions.runtime import pool as pool_module
 from cove.functions.runtime.logs import Report
@@ -30,6 +31,9 @@ from cove.functions.runtime.worker import Init, Worker
 from cove.host.confinement import Confinement
 from cove.host.pids import alive
 from cove.host.sandbox import SANDBOX_UID
+from cove.identity.directory import Directory
+from cove.identity.vending import CredentialVending
+from cove.storage.db import open_engine
 
 ARN = "arn:aws:lambda:us-east-1:000000000000:function:hello"
 ROLE = "arn:aws:iam::000000000000:role/hello-role"
@@ -745,3 +749,34 @@ def test_output_is_cut_at_markers_split_across_reads() -> None:
 
 def _cut(limit: int) -> str:
     return f"\n[cove: this invocation's output was cut at {limit} bytes]\n"
+
+
+def test_the_keys_are_a_live_session_of_the_execution_role(harness: Harness) -> None:
+    account = "000000000000"
+    store = CredentialStore(account)
+    # a file: sessions are issued off the event loop, and each thread of an in-memory
+    # SQLite would see a database of its own
+    directory = Directory(
+        open_engine(f"sqlite:///{harness.data_dir.parent}/iam.db"), account, store
+    )
+    vending = CredentialVending(directory, "http://127.0.0.1:9", "us-east-1")
+    role = f"arn:aws:iam::{account}:role/cove"
+
+    async def scenario() -> tuple[dict, dict]:
+        harness.sessions = vending  # type: ignore[assignment]
+        harness.start()
+        got = payload(await harness.invoke(harness.spec(INSPECT, role_arn=role), {}, "r1"))
+        gone = f"arn:aws:iam::{account}:role/deleted"
+        spec = harness.spec(INSPECT, role_arn=gone, function_arn=ARN + "x")
+        assert harness.runtime is not None
+        other = payload(await harness.runtime.invoke(spec, b"{}", "r2"))
+        return got, other  # type: ignore[return-value]
+
+    got, without = harness.run(scenario)
+    env = got["env"]
+    credential = store.get(env["AWS_ACCESS_KEY_ID"])
+    assert credential is not None and env["AWS_ACCESS_KEY_ID"].startswith("ASIA")
+    assert credential.secret_key == env["AWS_SECRET_ACCESS_KEY"]
+    assert credential.session_token == env["AWS_SESSION_TOKEN"]
+    assert credential.expires is not None and credential.expires > time.time() + 3000
+    assert "AWS_ACCESS_KEY_ID" not in without["env"]  # no such role: no keys
