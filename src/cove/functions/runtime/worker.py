@@ -28,7 +28,8 @@ from cove.functions.runtime.output import Output
 log = logging.getLogger(__name__)
 
 # Lambda's Init phase may take 10 s (Lambda Developer Guide, "Understanding the Lambda
-# execution environment lifecycle").
+# execution environment lifecycle"). Lambda then retries the init within the first
+# invocation, under the function's timeout; Cove answers that invocation as timed out.
 INIT_TIMEOUT = 10.0
 # How long the output of a finished phase may trail its answer (both are pipes).
 OUTPUT_GRACE = 2.0
