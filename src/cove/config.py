@@ -64,6 +64,13 @@ class Settings:
     # An instance log past this is rotated (see `cove.host.log_files`).
     log_max_bytes: int = _env("COVE_LOG_MAX_BYTES", str(16 << 20), int)
 
+    # Lambda functions (see `cove.functions.runtime`): the workers, and so the concurrent
+    # invocations, one function version may have (past it an invocation waits briefly for a
+    # worker, then fails with TooManyRequestsException); and how long an idle worker is kept
+    # warm before it is stopped (the next invocation after that is a cold start).
+    function_concurrency: int = _env("COVE_FUNCTION_CONCURRENCY", "8", int)
+    function_idle_timeout: float = _env("COVE_FUNCTION_IDLE_TIMEOUT", "300", float)
+
     # Host directories file:// artifact URIs may name (os.pathsep-separated); none by default.
     local_roots: tuple[Path, ...] = field(
         default_factory=lambda: tuple(

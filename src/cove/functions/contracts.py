@@ -49,6 +49,12 @@ class FunctionRuntime(Protocol):
     async def shutdown(self) -> None: ...
 
 
+class ConcurrencyLimitExceeded(Exception):
+    """Every worker the function version may have is busy and none came free within a brief
+    wait: Lambda answers TooManyRequestsException (429), message "Rate Exceeded.", Reason
+    "ReservedFunctionConcurrentInvocationLimitExceeded"."""
+
+
 class LogSink(Protocol):
     """Where function logs (`/aws/lambda/<name>`) and API Gateway execution logs
     (`API-Gateway-Execution-Logs_<api id>/<stage>`) go: the CloudWatch Logs store."""

@@ -77,6 +77,15 @@ class CredentialVending:
             "AWS_DEFAULT_REGION": self.region,
         }
 
+    def session(self, role_arn: str, session_name: str) -> Session | None:
+        """A role session whose keys the code gets directly, as Lambda sets
+        AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (its holder replaces
+        the code's process before they expire); None for a role that does not exist."""
+        role = self.directory.role_by_arn(role_arn)
+        if role is None:
+            return None
+        return self.directory.sessions.issue(role, session_name[:64], SESSION_SECONDS)
+
     def release(self, environment: dict[str, str]) -> None:
         self.revoke(environment.get(TOKEN_VARIABLE, ""))
 
