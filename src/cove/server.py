@@ -15,6 +15,9 @@ from sqlalchemy import Engine
 from cove.auth.credentials import CredentialStore, load_or_create_admin
 from cove.config import CA_DIR, HOSTS_DIR, PORT_FILE, Settings
 from cove.control.plane import ControlPlane, build_control_plane
+from cove.functions.names import Arns
+from cove.functions.packages import Packages
+from cove.functions.store import FunctionStore
 from cove.gateway.dispatch import Gateway, Service
 from cove.gateway.vpc_listeners import VpcListeners
 from cove.heap import freeze_startup_heap
@@ -35,6 +38,7 @@ from cove.services.ec2.service import ec2_service
 from cove.services.hosts import HostRegistry, HostsService
 from cove.services.iam.service import iam_service
 from cove.services.imds import MetadataService
+from cove.services.lambda_.service import LambdaService, lambda_service
 from cove.services.metrics import MetricsService
 from cove.services.s3.service import S3Service
 from cove.services.sagemaker.passed_roles import PassedRoles
@@ -76,6 +80,7 @@ class Cove:
     hosts: HostsService
     gateway: Gateway
     services: list[Service] = field(default_factory=list)
+    lambda_api: LambdaService | None = None
 
 
 def build(settings: Settings) -> Cove:
@@ -98,11 +103,15 @@ def build(settings: Settings) -> Cove:
     sts = sts_service(directory, access)
     s3 = S3Service(subsystems.objects, credentials, access)
     ec2 = ec2_service(network, access)
+    arns = Arns(settings.region, settings.account_id)
+    functions = FunctionStore(engine, Packages(settings.data_dir / "functions"), arns)
+    # no function runtime yet: the lead wires cove.functions.runtime here
+    lambda_api = lambda_service(functions, directory, access, network, subsystems.objects, None)
     # Routed by signing name (see Gateway.route); within one, registration order decides,
     # so S3, which claims whatever reaches it, comes last.
     services: list[Service] = [
         runtime, sagemaker, MetricsService(subsystems.runtime), CredentialsService(vending),
-        iam_service(directory, access), sts, ec2, s3,
+        iam_service(directory, access), sts, ec2, lambda_api, s3,
     ]  # fmt: skip
     gateway = Gateway(credentials, services)
     authority = CertificateAuthority.load_or_create(settings.data_dir / CA_DIR)
@@ -123,7 +132,7 @@ def build(settings: Settings) -> Cove:
     gateway.reindex()
     return Cove(
         settings, engine, resources, credentials, claimed, subsystems, network, fabric, hosts,
-        gateway, services,
+        gateway, services, lambda_api,
     )  # fmt: skip
 
 
@@ -162,6 +171,8 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     await control.start()  # reconcile: bring back what was InService before a restart
     cove.hosts.forget_stale()  # `cove exec` hosts end with their server
     await cove.fabric.start()  # every VPC built, its endpoints answering, before "serving"
+    if cove.lambda_api is not None:
+        await cove.lambda_api.lc.recover()  # functions a stop left Pending or InProgress
     log.info("Cove listening on %s (data dir %s)", settings.public_url, settings.data_dir)
     freeze_startup_heap()
     print(f"Cove is serving on {settings.public_url} (data dir {settings.data_dir})", flush=True)
@@ -177,6 +188,8 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
         log.info("shutting down")
         server.close()
         await cove.hosts.end_all()
+        if cove.lambda_api is not None:
+            await cove.lambda_api.lc.stop()
         await cove.fabric.stop()
         await control.stop()
         await runtime.shutdown()

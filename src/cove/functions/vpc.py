@@ -1,5 +1,5 @@
 """VpcConfig checked against the account's network: every subnet and security group must
-exist, all in one VPC, and subnets need security groups (Lambda DG, "Giving Lambda
+exist, all in one VPC, and subnets and security groups come together (Lambda DG, "Giving Lambda
 functions access to resources in an Amazon VPC"). Cove keeps the checked settings; it
 does not yet run functions as hosts in those subnets."""
 
@@ -16,7 +16,7 @@ def checked_vpc(
 ) -> VpcSettings | None:
     if not subnet_ids and not group_ids:
         return None  # an empty VpcConfig takes the function out of its VPC
-    if subnet_ids and not group_ids:
+    if bool(subnet_ids) != bool(group_ids):
         raise FunctionError(Failure.VPC_GROUPS_MISSING)
     vpcs: dict[str, str] = {}
     for subnet_id in subnet_ids:
