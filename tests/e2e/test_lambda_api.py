@@ -395,3 +395,30 @@ def test_invoke_runs_the_function(lam: Any, role: str) -> None:
     by_alias = lam.invoke(FunctionName="inv", Qualifier="prod", Payload=b"{}")
     assert by_alias["ExecutedVersion"] == "1"
     assert json.loads(by_alias["Payload"].read())["version"] == "1"
+
+
+def test_functions_survive_a_restart(make_server: Any, tmp_path: Path) -> None:
+    first = make_server(tmp_path / "data")
+    iam = first.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]}  # fmt: skip
+    role = iam.create_role(RoleName="kept", AssumeRolePolicyDocument=json.dumps(trust))[
+        "Role"]["Arn"]  # fmt: skip
+    lam = first.client("lambda")
+    create(lam, role, "kept")
+    lam.publish_version(FunctionName="kept")
+    lam.create_alias(FunctionName="kept", Name="live", FunctionVersion="1")
+    lam.add_permission(FunctionName="kept", StatementId="s", Action="lambda:InvokeFunction",
+                       Principal="apigateway.amazonaws.com")  # fmt: skip
+    before = lam.get_function_configuration(FunctionName="kept")
+    first.stop()
+    again = make_server(tmp_path / "data").client("lambda")
+    after = again.get_function_configuration(FunctionName="kept")
+    assert (after["State"], after["LastUpdateStatus"]) == ("Active", "Successful")
+    assert (after["CodeSha256"], after["RevisionId"]) == (before["CodeSha256"],
+                                                         before["RevisionId"])  # fmt: skip
+    assert again.get_alias(FunctionName="kept", Name="live")["FunctionVersion"] == "1"
+    assert [s["Sid"] for s in json.loads(again.get_policy(FunctionName="kept")["Policy"])[
+        "Statement"]] == ["s"]  # fmt: skip
+    assert again.invoke(FunctionName="kept:live", InvocationType="DryRun")["StatusCode"] == 204
