@@ -37,6 +37,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -422,3 +423,31 @@ def test_functions_survive_a_restart(make_server: Any, tmp_path: Path) -> None:
     assert [s["Sid"] for s in json.loads(again.get_policy(FunctionName="kept")["Policy"])[
         "Statement"]] == ["s"]  # fmt: skip
     assert again.invoke(FunctionName="kept:live", InvocationType="DryRun")["StatusCode"] == 204
+
+
+def test_the_resource_policy_can_grant_invoke_to_a_user(server: CoveServer, lam: Any,
+                                                        role: str) -> None:  # fmt: skip
+    """A same-account user the function's policy names may invoke it without an identity
+    policy of its own (IAM UG, "Policy evaluation logic"); Lambda's denial is
+    AccessDeniedException, 403 (Lambda API reference, Invoke errors)."""
+    iam = server.client("iam")
+    user = iam.create_user(UserName="invoker")["User"]["Arn"]
+    key = iam.create_access_key(UserName="invoker")["AccessKey"]
+    as_user = boto3.client(
+        "lambda", endpoint_url=server.url, region_name="us-east-1",
+        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+        config=Config(retries={"total_max_attempts": 1}),
+    )  # fmt: skip
+    create(lam, role, "granted")
+    err = error_of(as_user.invoke, FunctionName="granted", InvocationType="DryRun")
+    assert (err["Code"], err["Status"]) == ("AccessDeniedException", 403)
+    assert err["Message"] == (
+        f"User: {user} is not authorized to perform: lambda:InvokeFunction on resource: "
+        f"{ARN}:granted because no identity-based policy allows the lambda:InvokeFunction "
+        "action"
+    )
+    lam.add_permission(FunctionName="granted", StatementId="user", Principal=user,
+                       Action="lambda:InvokeFunction")  # fmt: skip
+    assert as_user.invoke(FunctionName="granted", InvocationType="DryRun")["StatusCode"] == 204
+    err = error_of(as_user.get_function, FunctionName="granted")
+    assert err["Code"] == "AccessDeniedException"

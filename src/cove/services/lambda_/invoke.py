@@ -20,6 +20,7 @@ from cove.functions.contracts import InvokeResult, NotPermitted, RawResult
 from cove.functions.failures import Failure, FunctionError
 from cove.functions.model import State, Version
 from cove.functions.names import FunctionRef, parse_reference
+from cove.functions.permissions import document
 from cove.gateway.operations import Handler
 from cove.http.messages import RequestContext
 from cove.iam.documents import PolicyKind, parse_policy
@@ -90,8 +91,18 @@ class Invoker:
         if result.error:
             log.info("%s:%s (Event) failed: %s", version.name, version.version, result.payload)
 
+    def authorize(self, ctx: RequestContext, ref: FunctionRef) -> None:
+        """The caller's own policies or the function's resource policy must allow it: a
+        same-account principal the resource policy names needs no identity policy (IAM
+        UG, "Policy evaluation logic")."""
+        statements = self.lc.store.statements(ref)
+        policies = [document(statements)] if statements else []
+        resource = self.lc.arns.function(ref.name, ref.qualifier)
+        self.lc.access.authorize(ctx, "lambda:InvokeFunction", resource, policies)
+
     async def invoke(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = parse_reference(params["FunctionName"], params.get("Qualifier"))
+        self.authorize(ctx, ref)
         kind = InvocationType(params.get("InvocationType") or "RequestResponse")
         payload = _checked_payload(params.get("Payload") or b"", kind)
         version = self._ready(ref)

@@ -54,7 +54,8 @@ class LambdaService(RestService):
         super().__init__(
             "lambda",
             handlers,
-            {"Invoke": "lambda:InvokeFunction"},
+            # Invoke authorizes itself: the function's resource policy takes part
+            {"Invoke": None},
             {FunctionError: function_error},
             access,
             self._resource_of,
