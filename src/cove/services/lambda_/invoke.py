@@ -9,6 +9,7 @@ synchronously and 1 MB for Event."""
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 import uuid
@@ -23,7 +24,7 @@ from cove.functions.names import FunctionRef, parse_reference
 from cove.functions.permissions import document
 from cove.gateway.operations import Handler
 from cove.http.messages import RequestContext
-from cove.iam.documents import PolicyKind, parse_policy
+from cove.iam.documents import Policy, PolicyKind, parse_policy
 from cove.iam.evaluation import evaluate
 from cove.iam.request import Principal, Request, standard_context
 from cove.services.lambda_.context import LambdaContext
@@ -146,9 +147,7 @@ class Invoker:
         statements = self.lc.store.statements(ref)
         if not statements:
             return False
-        policy = parse_policy(
-            {"Version": "2012-10-17", "Statement": statements}, PolicyKind.RESOURCE
-        )
+        policy = _parsed(document(statements))
         principal = Principal.service(service_principal)
         context = standard_context(
             principal,
@@ -157,6 +156,11 @@ class Invoker:
         resource = self.lc.arns.function(ref.name, ref.qualifier)
         request = Request(principal, "lambda:InvokeFunction", resource, context)
         return evaluate(request, resource_policies=(policy,)).allowed
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(policy: str) -> Policy:
+    return parse_policy(policy, PolicyKind.RESOURCE)
 
 
 def handlers(invoker: Invoker) -> dict[str, Handler]:

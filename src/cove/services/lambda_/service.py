@@ -67,12 +67,12 @@ class LambdaService(RestService):
             op: BodyPlan(limit, _too_large(name, limit))
             for op, (name, limit) in BODY_LIMITS.items()
         }
-        self._other = BodyPlan(OTHER_LIMIT, _too_large("this", OTHER_LIMIT))
 
     def body_plan(self, req: Request) -> BodyPlan:
         found = self.router.match(req.method, req.path, parse_query(req.query), req.headers)
-        name = found.operation.name if found is not None else ""
-        return self._plans.get(name, self._other)
+        name = found.operation.name if found is not None else "Unknown"
+        plan = self._plans.get(name)
+        return plan if plan is not None else BodyPlan(OTHER_LIMIT, _too_large(name, OTHER_LIMIT))
 
     def _resource_of(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> str:
         """The function (version or alias) an operation acts on, as IAM names it."""
