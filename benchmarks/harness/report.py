@@ -105,6 +105,8 @@ def goals(outcomes: list[Outcome], lo: int, hi: int) -> list[Goal]:
     """The issue's targets for Cove, at the lowest (c=1) and highest (c=64) concurrency."""
     cove = next(iter(_by_role(outcomes, "cove")), None)
     user = next(iter(_by_role(outcomes, "cove-user")), None)
+    vpce = next(iter(_by_role(outcomes, "cove-vpce")), None)
+    vpc_tls = next(iter(_by_role(outcomes, "cove-vpc-tls")), None)
     floor = next(iter(_by_role(outcomes, "floor")), None)
     peer = best_peer(outcomes, hi)
 
@@ -123,6 +125,15 @@ def goals(outcomes: list[Outcome], lo: int, hi: int) -> list[Goal]:
         # identity issue: a non-admin caller's policy check costs at most 10% of throughput
         Goal(f"Cove signed by an IAM user: rps at c={hi} >= 0.9x Cove signed by the admin",
              _ratio(user.rps(hi), cove.rps(hi)) if user and cove else None, 0.9, True),
+        # private networking issue: from a host in a VPC, over TLS, PrivateLink costs at
+        # most 10% of the public path's throughput and 1.2x its latency
+        Goal(f"Through an interface endpoint: rps at c={hi} >= 0.91x the public path over "
+             "TLS from the same VPC host",
+             _ratio(vpce.rps(hi), vpc_tls.rps(hi)) if vpce and vpc_tls else None, 1 / 1.1,
+             True),
+        Goal(f"Through an interface endpoint: p50 at c={lo} <= 1.2x the public path over TLS",
+             _ratio(vpce.p50_ms(lo), vpc_tls.p50_ms(lo)) if vpce and vpc_tls else None, 1.2,
+             False),
     ]
 
 

@@ -37,6 +37,19 @@ class HttpRequest:
     body: bytes = b""
     host: str = "127.0.0.1"
     port: int = 0
+    scheme: str = "http"
+    # argv prefix that runs the client elsewhere (`cove exec ... --`: a host in a VPC)
+    enter: tuple[str, ...] = ()
+
+    @property
+    def host_header(self) -> str:
+        """Host as the client signed it: without the port when it is the scheme's own."""
+        default = {"http": 80, "https": 443}[self.scheme]
+        return self.host if self.port in (0, default) else f"{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.host_header}{self.path}"
 
 
 @dataclass
@@ -79,7 +92,7 @@ def lua_script(req: HttpRequest) -> str:
     lines = [f"MARKER = {_lua_string(MARKER)}", f"wrk.method = {_lua_string(req.method)}",
              f"wrk.body = {_lua_string(req.body)}"]
     # wrk sends exactly these headers; Host is set explicitly because SigV4 signs it.
-    headers = {"Host": f"{req.host}:{req.port}", **req.headers}
+    headers = {"Host": req.host_header, **req.headers}
     lines += [f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items()]
     return "\n".join(lines) + "\n" + _DONE_HOOK
 
@@ -87,9 +100,9 @@ def lua_script(req: HttpRequest) -> str:
 def run(req: HttpRequest, connections: int, seconds: float, script_path: Path,
         timeout_s: int = 10) -> WrkResult:
     script_path.write_text(lua_script(req))
-    url = f"http://{req.host}:{req.port}{req.path}"
-    cmd = ["taskset", "-c", str(CLIENT_CPU), "wrk", "-t1", f"-c{connections}",
-           f"-d{max(1, round(seconds))}s", f"--timeout={timeout_s}s", "-s", str(script_path), url]
+    cmd = [*req.enter, "taskset", "-c", str(CLIENT_CPU), "wrk", "-t1", f"-c{connections}",
+           f"-d{max(1, round(seconds))}s", f"--timeout={timeout_s}s", "-s", str(script_path),
+           req.url]
     before = _children_cpu()
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     for line in done.stdout.splitlines():

@@ -128,10 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     logs = sub.add_parser(
         "logs",
-        help="print a training job's log",
-        description="Print the log a training job wrote (kept in the data dir).",
+        help="print a training job's log or a log group's events",
+        description="Print the log a training job wrote, or the events of a CloudWatch "
+        "Logs group such as /aws/lambda/<function> or API-Gateway-Execution-Logs_<api>/<stage> "
+        "(a name starting with '/', or any group that exists), each line prefixed by its "
+        "log stream. Both are kept in the data dir; the server need not run.",
     )
-    logs.add_argument("job_name", help="the TrainingJobName")
+    logs.add_argument("job_name", metavar="NAME", help="a TrainingJobName, or a log group name")
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
     logs.add_argument("--data-dir", help=data_help)
     logs.set_defaults(func=cmd_logs)

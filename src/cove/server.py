@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import uvloop
 from sqlalchemy import Engine
 
+from cove.apis.engine import ApiEngine
+from cove.apis.store import ApiStore
 from cove.auth.credentials import CredentialStore, load_or_create_admin
 from cove.config import CA_DIR, HOSTS_DIR, PORT_FILE, Settings
 from cove.control.plane import ControlPlane, build_control_plane
@@ -33,12 +35,15 @@ from cove.network.fabric import Fabric
 from cove.network.store import NetworkStore
 from cove.pki.authority import CertificateAuthority
 from cove.runtime.manager import LocalRuntime
+from cove.services.apigateway.invoke import InvokeService
+from cove.services.apigateway.service import apigateway_service
 from cove.services.credentials import CredentialsService
 from cove.services.ec2.service import ec2_service
 from cove.services.hosts import HostRegistry, HostsService
 from cove.services.iam.service import iam_service
 from cove.services.imds import MetadataService
 from cove.services.lambda_.service import LambdaService, lambda_service
+from cove.services.logs.service import logs_service
 from cove.services.metrics import MetricsService
 from cove.services.s3.service import S3Service
 from cove.services.sagemaker.passed_roles import PassedRoles
@@ -48,6 +53,7 @@ from cove.services.sts.service import sts_service
 from cove.storage.artifacts import ArtifactStore
 from cove.storage.data_dir import DataDirClaim, claim
 from cove.storage.db import open_engine
+from cove.storage.log_events import LogEvents
 from cove.storage.resources import ResourceStore
 from cove.storage.s3.objects import ObjectStore
 
@@ -63,6 +69,7 @@ class Subsystems:
     confinement: Confinement
     runtime: LocalRuntime
     control: ControlPlane
+    logs: LogEvents  # CloudWatch Logs: functions' and API Gateway's logs (a LogSink)
 
 
 @dataclass
@@ -103,6 +110,7 @@ def build(settings: Settings) -> Cove:
     sts = sts_service(directory, access)
     s3 = S3Service(subsystems.objects, credentials, access)
     ec2 = ec2_service(network, access)
+    apis = ApiStore(engine, settings.region, settings.account_id)
     arns = Arns(settings.region, settings.account_id)
     functions = FunctionStore(engine, Packages(settings.data_dir / "functions"), arns)
     # no function runtime yet: the lead wires cove.functions.runtime here
@@ -111,7 +119,9 @@ def build(settings: Settings) -> Cove:
     # so S3, which claims whatever reaches it, comes last.
     services: list[Service] = [
         runtime, sagemaker, MetricsService(subsystems.runtime), CredentialsService(vending),
-        iam_service(directory, access), sts, ec2, lambda_api, s3,
+        iam_service(directory, access), sts, ec2, apigateway_service(apis, access),
+        logs_service(subsystems.logs, access, settings.region, settings.account_id),
+        lambda_api, s3,
     ]  # fmt: skip
     gateway = Gateway(credentials, services)
     authority = CertificateAuthority.load_or_create(settings.data_dir / CA_DIR)
@@ -129,6 +139,9 @@ def build(settings: Settings) -> Cove:
         settings.data_dir / HOSTS_DIR, settings.region,
     )  # fmt: skip
     gateway.services.insert(0, hosts)  # claims only /_cove/hosts
+    # invoke URLs: by their Host header (or /_cove/execute-api/), before any path-routed API
+    engine_of_apis = ApiEngine(apis, logs=subsystems.logs)
+    gateway.services.insert(0, InvokeService(engine_of_apis, credentials, access))
     gateway.reindex()
     return Cove(
         settings, engine, resources, credentials, claimed, subsystems, network, fabric, hosts,
@@ -145,7 +158,9 @@ def _build_subsystems(
     confinement = Confinement.for_server(settings.data_dir)
     runtime = LocalRuntime(settings, artifacts, confinement, credentials)
     control = build_control_plane(settings, resources, runtime, artifacts, confinement, credentials)
-    return Subsystems(objects, artifacts, confinement, runtime, control)
+    return Subsystems(
+        objects, artifacts, confinement, runtime, control, LogEvents(settings.data_dir)
+    )
 
 
 def http_limits(settings: Settings) -> HttpLimits:
@@ -197,6 +212,7 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server.wait_closed(), 5)
         cove.engine.dispose()
+        cove.subsystems.logs.close()
         cove.claim.release()
         print("Cove stopped", flush=True)
 

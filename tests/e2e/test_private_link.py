@@ -239,3 +239,48 @@ def test_public_hostnames_are_reachable_only_through_an_internet_gateway_route(
     public = _exec(srv, subnet, *call, role=arn)
     assert public.returncode == 0, public.stderr
     assert public.stdout.strip().startswith("arn:aws:sts::000000000000:assumed-role/edge/")
+
+
+def test_endpoint_subnets_and_group_rules_change_live(make_server) -> None:
+    # ModifyVpcEndpoint adds and removes subnets (their ENIs come and go); a security
+    # group change applies to the next connection (VPC UG, "Security group rules":
+    # "changes are automatically applied"); the exit code passes through cove exec.
+    srv = make_server()
+    ec2 = srv.client("ec2")
+    made = _create_endpoint(ec2)
+    found = _wait_available(ec2, made["endpoint"])
+    regional = found["DnsEntries"][0]["DnsName"]
+    subnet_a, subnet_b = made["subnets"]
+    ec2.modify_vpc_endpoint(VpcEndpointId=made["endpoint"], RemoveSubnetIds=[subnet_b])
+    time.sleep(0.5)
+    done = _exec(srv, subnet_a, "getent", "ahostsv4", regional)
+    now = ec2.describe_vpc_endpoints(VpcEndpointIds=[made["endpoint"]])["VpcEndpoints"][0]
+    assert len(now["NetworkInterfaceIds"]) == 1
+    left = ec2.describe_network_interfaces(NetworkInterfaceIds=now["NetworkInterfaceIds"])
+    assert {line.split()[0] for line in done.stdout.splitlines()} == {
+        left["NetworkInterfaces"][0]["PrivateIpAddress"]
+    }
+    assert len(done.stdout.splitlines()) <= 3  # one address (getent prints per socktype)
+    ec2.modify_vpc_endpoint(VpcEndpointId=made["endpoint"], AddSubnetIds=[subnet_b])
+    _wait_available(ec2, made["endpoint"])
+    again = _exec(srv, subnet_b, "getent", "ahostsv4", regional)
+    assert len({line.split()[0] for line in again.stdout.splitlines()}) == 2
+
+    # the default group admits its members: revoking that rule drops the next connection
+    default = ec2.describe_security_groups(
+        Filters=[
+            {"Name": "vpc-id", "Values": [made["vpc"]]},
+            {"Name": "group-name", "Values": ["default"]},
+        ]
+    )["SecurityGroups"][0]
+    curl = ("curl", "-sS", "-m", "3", "-o", "/dev/null", "-w", "%{http_code}",
+            f"https://{regional}/endpoints/x/invocations")  # fmt: skip
+    assert _exec(srv, subnet_a, *curl).returncode == 0
+    ec2.revoke_security_group_ingress(
+        GroupId=default["GroupId"],
+        IpPermissions=[{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": default["GroupId"]}]}],
+    )
+    time.sleep(1.0)
+    dropped = _exec(srv, subnet_a, *curl)
+    assert dropped.returncode == 28, dropped.stderr  # curl: timed out, not refused
+    assert _exec(srv, subnet_a, "sh", "-c", "echo out; echo err >&2; exit 7").returncode == 7

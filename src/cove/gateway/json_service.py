@@ -31,8 +31,12 @@ class JsonRpcService(ServiceDefaults):
         authorizer: Authorizer = ROOT_ONLY,
         resource_of: ResourceOf | None = None,
         keys_of: KeysOf | None = None,
+        validation_code: str = "ValidationException",
     ) -> None:
         self.model = service_model(service_name)
+        # the code a constraint of the model answers with: CloudWatch Logs says
+        # InvalidParameterException where SageMaker says ValidationException
+        self.validation_code = validation_code
         self.operations = Operations(
             self.model, handlers, actions or {}, failures or {}, authorizer, resource_of, keys_of
         )
@@ -54,7 +58,7 @@ class JsonRpcService(ServiceDefaults):
         handler = self.operations.handler(operation, missing)
         req.context.operation = op_name
         params = parse_document(req.body)
-        validate(operation, params)
+        validate(operation, params, self.validation_code)
         result = await self.operations.call(req.context, operation, handler, params)
         body = shape_output(operation.output_shape, result)
         return output_response(body, req.context.request_id)

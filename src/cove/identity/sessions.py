@@ -42,6 +42,10 @@ def new_session_token() -> str:
     return base64.b64encode(b"cove-session:" + secrets.token_bytes(96)).decode()
 
 
+# 12 hours, the longest a role session lasts (MaxSessionDuration's maximum)
+FORGET_AFTER = 12 * 3600
+
+
 class Sessions:
     def __init__(
         self, engine: Engine, account_id: str, entities: Entities, credentials: CredentialStore
@@ -64,6 +68,7 @@ class Sessions:
             session_policy,
         )
         with self.engine.begin() as conn:
+            self._forget_expired(conn)
             conn.execute(
                 insert(sessions_table).values(
                     access_key_id=session.access_key_id,
@@ -88,12 +93,24 @@ class Sessions:
             session_policy=session.session_policy,
         )
 
+    def _forget_expired(self, conn: Any) -> None:
+        """Sessions expired for longer than FORGET_AFTER go from the table and the
+        credential store (each issue looks, so the sessions renewed for long-running
+        instances do not pile up); until then their keys still answer ExpiredToken."""
+        s = sessions_table
+        cutoff = time.time() - FORGET_AFTER
+        expired = conn.execute(select(s.c.access_key_id).where(s.c.expires <= cutoff))
+        keys = [row.access_key_id for row in expired]
+        if keys:
+            conn.execute(delete(s).where(s.c.access_key_id.in_(keys)))
+            for key in keys:
+                self.credentials.remove(key)
+
     def publish_all(self) -> None:
         """At start: forget expired sessions, put the live ones in the credential store."""
         s = sessions_table
-        now = time.time()
         with self.engine.begin() as conn:
-            conn.execute(delete(s).where(s.c.expires <= now))
+            self._forget_expired(conn)
             rows = conn.execute(select(s)).all()
         for row in rows:
             role = self.entities.by_id(row.role_id)

@@ -80,7 +80,6 @@ class _Vpc:
     resolver: Resolver | None = None
     servers: list[Closable] = field(default_factory=list)
     interfaces: dict[str, _Interface] = field(default_factory=dict)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 def router_ifname(eni_id: str) -> str:
@@ -98,6 +97,7 @@ class Fabric:
         self.authority = authority
         self.region = region
         self._vpcs: dict[str, _Vpc] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
         self._pending: set[str] = set()
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
@@ -152,8 +152,8 @@ class Fabric:
         """Wait until every change reported so far is built."""
         while self._pending:
             await asyncio.sleep(0.01)
-        for vpc in list(self._vpcs.values()):
-            async with vpc.lock:
+        for lock in list(self._locks.values()):
+            async with lock:
                 pass
 
     # -- queries --------------------------------------------------------------------
@@ -168,14 +168,13 @@ class Fabric:
     async def reconcile(self, vpc_id: str) -> None:
         if self.unavailable is not None:
             return
-        snapshot = self.store.snapshot_or_none(vpc_id)
-        if snapshot is None:
-            await self._tear_down(vpc_id)
-            return
-        vpc = self._vpcs.get(vpc_id)
-        if vpc is None:
-            vpc = await self._build_router(snapshot)
-        async with vpc.lock:
+        # one build of a VPC at a time, from the newest snapshot read under the lock
+        async with self._locks.setdefault(vpc_id, asyncio.Lock()):
+            snapshot = self.store.snapshot_or_none(vpc_id)
+            if snapshot is None:
+                await self._tear_down(vpc_id)
+                return
+            vpc = self._vpcs.get(vpc_id) or await self._build_router(snapshot)
             await self._converge(vpc, snapshot)
 
     async def _build_router(self, snapshot: VpcSnapshot) -> _Vpc:
