@@ -18,7 +18,7 @@ from cove.auth.credentials import CredentialStore, load_or_create_admin
 from cove.config import CA_DIR, HOSTS_DIR, PORT_FILE, Settings
 from cove.control.plane import ControlPlane, build_control_plane
 from cove.functions.names import Arns
-from cove.functions.packages import Packages
+from cove.functions.packages import PACKAGES_DIR, Packages
 from cove.functions.store import FunctionStore
 from cove.gateway.dispatch import Gateway, Service
 from cove.gateway.vpc_listeners import VpcListeners
@@ -112,7 +112,7 @@ def build(settings: Settings) -> Cove:
     ec2 = ec2_service(network, access)
     apis = ApiStore(engine, settings.region, settings.account_id)
     arns = Arns(settings.region, settings.account_id)
-    functions = FunctionStore(engine, Packages(settings.data_dir / "functions"), arns)
+    functions = FunctionStore(engine, Packages(settings.data_dir / PACKAGES_DIR), arns)
     # no function runtime yet: the lead wires cove.functions.runtime here
     lambda_api = lambda_service(functions, directory, access, network, subsystems.objects, None)
     # Routed by signing name (see Gateway.route); within one, registration order decides,

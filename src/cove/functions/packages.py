@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import io
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -18,7 +19,9 @@ from pathlib import Path
 from cove.functions.failures import Failure, FunctionError
 from cove.functions.model import CodeRef
 
+PACKAGES_DIR = "functions/packages"  # in the data dir
 UNZIPPED_LIMIT = 262_144_000  # bytes, "Deployment package size (unzipped)"
+_KEY = re.compile(r"^[0-9a-f]{64}$")  # a package's name: its zip's sha256
 
 
 class Packages:
@@ -72,10 +75,11 @@ class Packages:
         return self._zip(key).read_bytes()
 
     def collect(self, referenced: set[str]) -> None:
-        """Drop the packages no version refers to any more."""
+        """Drop the packages no version refers to any more (only packages: what else
+        shares the directory is left alone)."""
         for path in self.root.iterdir():
             key = path.name.removesuffix(".zip")
-            if path.name.startswith(".") or key in referenced:
+            if not _KEY.match(key) or key in referenced:
                 continue
             with contextlib.suppress(OSError):
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
