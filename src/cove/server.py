@@ -17,6 +17,10 @@ from cove.apis.store import ApiStore
 from cove.auth.credentials import CredentialStore, load_or_create_admin
 from cove.config import CA_DIR, PORT_FILE, Settings
 from cove.control.plane import ControlPlane, build_control_plane
+from cove.functions.names import Arns
+from cove.functions.packages import PACKAGES_DIR, Packages
+from cove.functions.runtime.runtime import SandboxedRuntime
+from cove.functions.store import FunctionStore
 from cove.gateway.dispatch import Gateway, Service
 from cove.gateway.vpc_listeners import VpcListeners
 from cove.heap import freeze_startup_heap
@@ -40,6 +44,7 @@ from cove.services.ec2.service import ec2_service
 from cove.services.hosts import HostRegistry, HostsService
 from cove.services.iam.service import iam_service
 from cove.services.imds import MetadataService
+from cove.services.lambda_.service import LambdaService, lambda_service
 from cove.services.logs.service import logs_service
 from cove.services.metrics import MetricsService
 from cove.services.s3.service import S3Service
@@ -102,6 +107,7 @@ class Cove:
     listeners: VpcListeners
     gateway: Gateway
     services: list[Service] = field(default_factory=list)
+    lambda_api: LambdaService | None = None
 
 
 def build(settings: Settings) -> Cove:
@@ -137,7 +143,16 @@ def build(settings: Settings) -> Cove:
     hosts = HostsService(
         network, fabric, directory, access, vending, hosts_registry, settings.region
     )
-    engine_of_apis = ApiEngine(apis, logs=subsystems.logs)
+    arns = Arns(settings.region, settings.account_id)
+    functions = FunctionStore(engine, Packages(settings.data_dir / PACKAGES_DIR), arns)
+    function_runtime = SandboxedRuntime.from_settings(
+        settings, subsystems.confinement, vending, subsystems.logs
+    )
+    lambda_api = lambda_service(
+        functions, directory, access, network, subsystems.objects, function_runtime
+    )
+    # API Gateway's Lambda integrations invoke as apigateway.amazonaws.com
+    engine_of_apis = ApiEngine(apis, lambda_api.invoker, logs=subsystems.logs)
     # Routed by signing name (see Gateway.route); within one, registration order decides,
     # so S3, which claims whatever reaches it, comes last.
     services: list[Service] = [
@@ -146,13 +161,14 @@ def build(settings: Settings) -> Cove:
         InvokeService(engine_of_apis, credentials, access), hosts,
         runtime, sagemaker, MetricsService(subsystems.runtime), CredentialsService(vending),
         iam_service(directory, access), sts, ec2, apigateway_service(apis, access),
-        logs_service(subsystems.logs, access, settings.region, settings.account_id), s3,
+        logs_service(subsystems.logs, access, settings.region, settings.account_id),
+        lambda_api, s3,
     ]  # fmt: skip
     gateway = Gateway(credentials, services)
     listeners.public = gateway  # the edge inside VPC networks is the public path
     return Cove(
         settings, engine, resources, credentials, claimed, subsystems, network, fabric, hosts,
-        listeners, gateway, services,
+        listeners, gateway, services, lambda_api,
     )  # fmt: skip
 
 
@@ -195,6 +211,8 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     (settings.data_dir / PORT_FILE).write_text(f"{settings.public_url}\n")
     await control.start()  # reconcile: bring back what was InService before a restart
     reaper = asyncio.create_task(cove.hosts.reap(), name="hosts-reaper")
+    if cove.lambda_api is not None:
+        await cove.lambda_api.lc.recover()  # functions a stop left Pending or InProgress
     log.info("Cove listening on %s (data dir %s)", settings.public_url, settings.data_dir)
     freeze_startup_heap()
     print(f"Cove is serving on {settings.public_url} (data dir {settings.data_dir})", flush=True)
@@ -211,6 +229,10 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
         server.close()
         reaper.cancel()
         await cove.hosts.end_all()
+        if cove.lambda_api is not None:
+            await cove.lambda_api.lc.stop()
+            if cove.lambda_api.lc.runtime is not None:
+                await cove.lambda_api.lc.runtime.shutdown()
         await cove.fabric.stop()
         await control.stop()
         await runtime.shutdown()

@@ -32,10 +32,15 @@ class EndpointStatus(StrEnum):
 _SERVING = frozenset(
     {EndpointStatus.IN_SERVICE, EndpointStatus.UPDATING, EndpointStatus.SYSTEM_UPDATING}
 )
-_CHANGING = frozenset({
-    EndpointStatus.CREATING, EndpointStatus.UPDATING, EndpointStatus.DELETING,
-    EndpointStatus.SYSTEM_UPDATING, EndpointStatus.ROLLING_BACK,
-})
+_CHANGING = frozenset(
+    {
+        EndpointStatus.CREATING,
+        EndpointStatus.UPDATING,
+        EndpointStatus.DELETING,
+        EndpointStatus.SYSTEM_UPDATING,
+        EndpointStatus.ROLLING_BACK,
+    }
+)
 
 
 class TrainingJobStatus(StrEnum):

@@ -114,8 +114,11 @@ _S3: dict[AuthKind, tuple[str, str, int]] = {
 }
 
 _QUERY: dict[AuthKind, tuple[str, str, int]] = {
-    **{kind: ("IncompleteSignature", text, status) for kind, (code, text, status) in _JSON.items()
-       if code == "IncompleteSignatureException"},
+    **{
+        kind: ("IncompleteSignature", text, status)
+        for kind, (code, text, status) in _JSON.items()
+        if code == "IncompleteSignatureException"
+    },
     K.MISSING: ("MissingAuthenticationToken", "Request is missing Authentication Token", 403),
     K.UNKNOWN_KEY: ("InvalidClientTokenId", BAD_TOKEN, 403),
     K.INVALID_TOKEN: ("InvalidClientTokenId", BAD_TOKEN, 403),

@@ -55,7 +55,8 @@ def check_coverage(
     if service == "s3":
         # S3 refuses any x-amz-* header it was not shown in the signature
         unsigned = [
-            name for name in headers
+            name
+            for name in headers
             if name.startswith("x-amz-") and name not in signed and name not in _S3_UNSIGNED_OK
         ]
         if unsigned:

@@ -40,7 +40,12 @@ def build_control_plane(
     deployments = Deployments(resources, runtime)
     return ControlPlane(
         ControlContext(
-            settings, resources, runtime, artifacts, deployments, confinement,
+            settings,
+            resources,
+            runtime,
+            artifacts,
+            deployments,
+            confinement,
             credentials=credentials,
         )
     )

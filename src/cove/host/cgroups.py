@@ -181,7 +181,7 @@ def _try_v1(mounts: dict[str, Mount], own: dict[str, str]) -> Cgroups | None:
 
 def _make_base(parent: Path) -> Path:
     for old in parent.glob(f"{PREFIX}*"):
-        pid = old.name[len(PREFIX):]
+        pid = old.name[len(PREFIX) :]
         if pid.isdigit() and not alive(int(pid)):
             _remove_tree(old)
     base = parent / f"{PREFIX}{os.getpid()}"
@@ -199,7 +199,7 @@ class Mount:
 
     def path_of(self, cgroup: str) -> Path:
         """The directory of `cgroup` (a path as /proc/self/cgroup gives it)."""
-        inner = cgroup[len(self.root):] if cgroup.startswith(self.root) else cgroup
+        inner = cgroup[len(self.root) :] if cgroup.startswith(self.root) else cgroup
         return self.point / inner.lstrip("/")
 
 

@@ -54,8 +54,13 @@ class Profile:
     def thread_env(self) -> dict[str, str]:
         """Thread-pool sizes for the numeric libraries, so they match the CPU share."""
         n = str(len(self.cpus))
-        names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                 "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+        names = (
+            "OMP_NUM_THREADS",
+            "OPENBLAS_NUM_THREADS",
+            "MKL_NUM_THREADS",
+            "NUMEXPR_NUM_THREADS",
+            "VECLIB_MAXIMUM_THREADS",
+        )
         return dict.fromkeys(names, n)
 
 

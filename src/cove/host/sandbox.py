@@ -37,9 +37,25 @@ SANDBOX_GID = 65534
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # What programs read from /etc; nothing that holds secrets.
 ETC_ENTRIES = (
-    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl", "ca-certificates",
-    "localtime", "timezone", "passwd", "group", "nsswitch.conf", "hosts", "host.conf",
-    "resolv.conf", "gai.conf", "mime.types", "os-release", "protocols", "services",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "alternatives",
+    "ssl",
+    "ca-certificates",
+    "localtime",
+    "timezone",
+    "passwd",
+    "group",
+    "nsswitch.conf",
+    "hosts",
+    "host.conf",
+    "resolv.conf",
+    "gai.conf",
+    "mime.types",
+    "os-release",
+    "protocols",
+    "services",
 )
 TMP_BYTES = 1 << 30  # the private /tmp; tmpfs pages count toward the memory limit too
 OPT_OUT_ENV = "COVE_SANDBOX"
@@ -110,7 +126,9 @@ class Sandbox:
         if not self.enabled:
             log.warning(
                 "%s runs WITHOUT a sandbox (%s=off): its code can read the data dir and "
-                "the server's files", what, OPT_OUT_ENV,
+                "the server's files",
+                what,
+                OPT_OUT_ENV,
             )
             return argv
         self.check()
@@ -121,9 +139,15 @@ class Sandbox:
 
     def _bwrap(self, jail: Jail) -> list[str]:
         args = [
-            self.bwrap, "--die-with-parent", "--new-session",
-            "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-            "--hostname", "sandbox",
+            self.bwrap,
+            "--die-with-parent",
+            "--new-session",
+            "--unshare-pid",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--hostname",
+            "sandbox",
         ]
         if not self.as_root:
             args += ["--unshare-user", "--disable-userns"]
@@ -152,8 +176,14 @@ class Sandbox:
         if not self.as_root:
             return []
         return [
-            self.setpriv, f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_GID}", "--clear-groups",
-            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
+            self.setpriv,
+            f"--reuid={SANDBOX_UID}",
+            f"--regid={SANDBOX_GID}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--no-new-privs",
+            "--",
         ]
 
 
@@ -195,7 +225,10 @@ def _runtime_paths(data_dir: Path) -> tuple[Path, ...]:
     import cove
 
     candidates: list[str | Path] = [
-        sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sys.base_exec_prefix,
         Path(cove.__file__).resolve().parent.parent,
         *sys.path[1:],  # sys.path[0] is the working directory or the script's
         *os.environ.get("PYTHONPATH", "").split(os.pathsep),
@@ -203,8 +236,7 @@ def _runtime_paths(data_dir: Path) -> tuple[Path, ...]:
     paths = {Path(p).resolve() for p in candidates if p and Path(p).is_dir()}
     too_wide = {Path("/"), Path.home().resolve()}  # a PYTHONPATH entry must not bind these
     paths = {
-        p for p in paths
-        if not _inside(p, data_dir) and not _is_system(p) and p not in too_wide
+        p for p in paths if not _inside(p, data_dir) and not _is_system(p) and p not in too_wide
     }
     return tuple(sorted(p for p in paths if not any(a in p.parents for a in paths)))
 

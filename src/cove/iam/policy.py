@@ -51,8 +51,7 @@ class RootOnly:
         if principal.is_root:
             return
         raise denied(
-            f"User: {principal.arn} is not authorized to perform: {action} on resource: "
-            f"{resource}"
+            f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource}"
         )
 
 

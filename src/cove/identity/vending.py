@@ -102,7 +102,5 @@ class CredentialVending:
             role = self.directory.role_by_arn(grant.role_arn)
             if role is None:
                 return None
-            grant.session = self.directory.sessions.issue(
-                role, grant.session_name, SESSION_SECONDS
-            )
+            grant.session = self.directory.sessions.issue(role, grant.session_name, SESSION_SECONDS)
             return grant.session

@@ -49,10 +49,17 @@ JSON_TYPE = "application/json"
 XML_TYPE = "application/xml"
 RAW_TYPE = "application/octet-stream"
 # Query authentication (presigned URLs) is the gateway's, never an operation's member.
-SIGV4_QUERY = frozenset({
-    "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
-    "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token",
-})
+SIGV4_QUERY = frozenset(
+    {
+        "X-Amz-Algorithm",
+        "X-Amz-Credential",
+        "X-Amz-Date",
+        "X-Amz-Expires",
+        "X-Amz-SignedHeaders",
+        "X-Amz-Signature",
+        "X-Amz-Security-Token",
+    }
+)
 # The HTTP layer frames every response itself; a member bound to Content-Length (S3's
 # HeadObject) is the length a bodiless answer announces, never a header of its own.
 _CONTENT_LENGTH = "content-length"

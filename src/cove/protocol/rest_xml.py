@@ -53,8 +53,13 @@ def member_tag(member: Shape, name: str) -> str:
 # -- writing ------------------------------------------------------------------------------
 
 
-def document(shape: Shape, value: dict[str, Any], root: str, names: Collection[str],
-             namespace: str | None = None) -> bytes:
+def document(
+    shape: Shape,
+    value: dict[str, Any],
+    root: str,
+    names: Collection[str],
+    namespace: str | None = None,
+) -> bytes:
     """A whole body: element `root` holding members `names` of structure `value`."""
     elem = ET.Element(root)
     _add_namespace(shape, elem)
@@ -78,9 +83,7 @@ def _add_namespace(shape: Shape, elem: ET.Element) -> None:
         elem.set("xmlns", ns)
 
 
-def _fill(
-    elem: ET.Element, shape: Shape, value: dict[str, Any], names: Collection[str]
-) -> None:
+def _fill(elem: ET.Element, shape: Shape, value: dict[str, Any], names: Collection[str]) -> None:
     members = shape.members
     for name, item in value.items():
         member = members.get(name)

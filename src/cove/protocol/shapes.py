@@ -98,9 +98,7 @@ class _Validator:
 
     def fail(self, value: Any, path: str, constraint: str) -> None:
         shown = "null" if value is None else f"'{_show(value)}'"
-        self.errors.append(
-            f"Value {shown} at '{path}' failed to satisfy constraint: {constraint}"
-        )
+        self.errors.append(f"Value {shown} at '{path}' failed to satisfy constraint: {constraint}")
 
     def check(self, shape: Shape, value: Any, path: str) -> None:
         kind = shape.type_name
@@ -208,4 +206,3 @@ def shape_output(shape: Shape | None, value: Any) -> Any:
     if kind == "blob" and isinstance(value, bytes):
         return base64.b64encode(value).decode()
     return value
-

@@ -166,9 +166,9 @@ def unix_connector(path: str, trusted: Callable[[int], bool] | None = None) -> C
         transport, proto = await loop.create_unix_connection(HttpConnection, path)
         if trusted is not None:
             sock = transport.get_extra_info("socket")
-            pid, _, _ = struct.unpack("3i", sock.getsockopt(
-                socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")
-            ))
+            pid, _, _ = struct.unpack(
+                "3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+            )
             if not trusted(pid):
                 transport.close()
                 raise ConnectionRefusedError(f"{path} is not served by the instance (pid {pid})")

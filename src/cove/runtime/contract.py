@@ -65,4 +65,3 @@ class Runtime(Protocol):
 
     async def shutdown(self) -> None:
         """Stop every fleet and leave no child process behind."""
-

@@ -217,8 +217,7 @@ class LocalFleet:
 
     def instances(self, variant_name: str | None = None) -> list[Instance]:
         return [
-            i for name, v in self._live.items() if variant_name in (None, name)
-            for i in v.instances
+            i for name, v in self._live.items() if variant_name in (None, name) for i in v.instances
         ]
 
     # -- health -----------------------------------------------------------------------
@@ -332,13 +331,15 @@ class _Call:
         fleet, inst = self.fleet, self.instance
         assert inst is not None
         if isinstance(outcome, HttpResponse) and 200 <= outcome.status < 300:
-            self.done(InvokeResult(
-                outcome.body,
-                outcome.headers.get("content-type", "application/octet-stream"),
-                self.variant,
-                outcome.headers.get(CUSTOM_ATTRIBUTES_KEY),
-                (time.perf_counter() - self.started) * 1e6,
-            ))
+            self.done(
+                InvokeResult(
+                    outcome.body,
+                    outcome.headers.get("content-type", "application/octet-stream"),
+                    self.variant,
+                    outcome.headers.get(CUSTOM_ATTRIBUTES_KEY),
+                    (time.perf_counter() - self.started) * 1e6,
+                )
+            )
             return
         metrics = fleet.host.metrics.variant(fleet.endpoint_name, self.variant)
         timeout = fleet.settings.model_timeout
@@ -362,9 +363,9 @@ class _Call:
             self.done(errors.model_crashed(fleet.log_arn(inst), inst.log_path))
         elif isinstance(outcome, HttpResponse):
             metrics.record_error(outcome.status)
-            self.done(errors.model_error(
-                outcome.status, outcome.body, fleet.log_arn(inst), inst.log_path
-            ))
+            self.done(
+                errors.model_error(outcome.status, outcome.body, fleet.log_arn(inst), inst.log_path)
+            )
         else:  # a bug on our side: answer InternalFailure rather than never
             log.error("invocation of %s failed: %r", fleet.endpoint_name, outcome)
             self.done(internal_error())

@@ -68,7 +68,6 @@ _KNOWN_UNSUPPORTED = {
 }
 
 
-
 def supported_summary() -> str:
     return (
         "Cove runs the scikit-learn, XGBoost and linear-learner SageMaker images (or the "

@@ -167,7 +167,9 @@ class Instance:
                 return
             log.warning(
                 "instance %s (pid %s) exited with status %s; restarting",
-                self.instance_id, self._proc.pid, code,
+                self.instance_id,
+                self._proc.pid,
+                code,
             )
             self._kill(signal.SIGKILL)  # whatever it left in its process group
             try:

@@ -36,7 +36,6 @@ def _socket_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{SOCKET_DIR_PREFIX}{os.getpid()}-"))
 
 
-
 class LocalRuntime:
     """Implements `cove.runtime.contract.Runtime`."""
 
@@ -54,7 +53,12 @@ class LocalRuntime:
         limits = UnpackLimits(settings.model_max_unpacked_bytes, settings.model_max_files)
         models = ModelStore(settings.data_dir / "models", artifacts, confinement.sandbox, limits)
         self.host = FleetHost(
-            settings, models, self.socket_dir, confinement, lambda: next(slots), self.metrics,
+            settings,
+            models,
+            self.socket_dir,
+            confinement,
+            lambda: next(slots),
+            self.metrics,
             credentials,
         )
         self.fleets: dict[str, LocalFleet] = {}  # lower-cased endpoint name -> serving fleet

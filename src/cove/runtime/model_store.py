@@ -192,5 +192,3 @@ def _make_private(tree: Path) -> None:
             if not os.path.islink(path):
                 os.chmod(path, 0o700 if os.stat(path).st_mode & 0o111 else 0o600)
     os.chmod(tree, 0o700)
-
-

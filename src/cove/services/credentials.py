@@ -46,4 +46,3 @@ class CredentialsService(ServiceDefaults):
             "Expiration": expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
         return Response(200, _JSON, json.dumps(body).encode())
-

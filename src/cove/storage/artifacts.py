@@ -150,7 +150,6 @@ class ArtifactStore:
         else:
             self._s3.delete(_object(loc))
 
-
     def local_path(self, uri: str) -> Path:
         """The host path a file:// URI names, if Cove may read or write it there."""
         return self._path(parse_uri(uri))

@@ -89,9 +89,7 @@ class ResourceStore:
     def get(self, kind: str, name: str) -> Resource | None:
         t = resources_table
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(t).where(t.c.kind == kind, t.c.key == name.lower())
-            ).first()
+            row = conn.execute(select(t).where(t.c.kind == kind, t.c.key == name.lower())).first()
         return _row(row) if row else None
 
     def get_by_arn(self, arn: str) -> Resource | None:

@@ -44,8 +44,7 @@ class Param:
         if self.kind == "enum":
             if text not in self.choices:
                 raise ClientError(
-                    f"Hyperparameter {self.name}: '{text}' is not one of "
-                    f"{', '.join(self.choices)}"
+                    f"Hyperparameter {self.name}: '{text}' is not one of {', '.join(self.choices)}"
                 )
             return text
         if self.kind == "str":
@@ -83,9 +82,7 @@ class Param:
 
     def _check_range(self, value: float) -> None:
         too_low = self.lo is not None and (value <= self.lo if self.lo_open else value < self.lo)
-        too_high = self.hi is not None and (
-            value >= self.hi if self.hi_open else value > self.hi
-        )
+        too_high = self.hi is not None and (value >= self.hi if self.hi_open else value > self.hi)
         if too_low or too_high:
             raise ClientError(f"Hyperparameter {self.name}: {value:g} is not in {self.interval()}")
 

@@ -17,7 +17,6 @@ ALGORITHMS = {
 }
 
 
-
 def algorithm_for(image: str) -> str:
     """The algorithm name for `image`, or a ValidationException saying what Cove runs."""
     repo = repository(image)

@@ -114,8 +114,7 @@ class TrainingJobs:
         res.status = res.doc["TrainingJobStatus"]
         return self.store.save(res)
 
-    def _secondary(self, name: str, status: str, message: str | None = None, **fields: Any
-                   ) -> None:
+    def _secondary(self, name: str, status: str, message: str | None = None, **fields: Any) -> None:
         """Close the current SecondaryStatusTransitions entry and open `status`."""
         now = time.time()
         doc = self._get(name).doc
@@ -128,8 +127,15 @@ class TrainingJobs:
         history.append(entry)
         self._update(name, SecondaryStatus=status, SecondaryStatusTransitions=history, **fields)
 
-    def _finish(self, name: str, status: str, secondary: str, message: str,
-                end: float | None = None, **fields: Any) -> None:
+    def _finish(
+        self,
+        name: str,
+        status: str,
+        secondary: str,
+        message: str,
+        end: float | None = None,
+        **fields: Any,
+    ) -> None:
         doc = self._get(name).doc
         end = end or time.time()
         start = doc.get("TrainingStartTime") or end
@@ -172,14 +178,21 @@ class TrainingJobs:
             if res.status == STOPPING:
                 self._finish(res.name, STOPPED, "Stopped", MESSAGES["Stopped"], res.modified)
             elif res.status == IN_PROGRESS:
-                self._finish(res.name, FAILED, "Failed", RESTART_REASON, res.modified,
-                             FailureReason=RESTART_REASON)
+                self._finish(
+                    res.name,
+                    FAILED,
+                    "Failed",
+                    RESTART_REASON,
+                    res.modified,
+                    FailureReason=RESTART_REASON,
+                )
 
     async def stop(self) -> None:
         """At server shutdown: end every job process; their records say why."""
         self.closing = True
-        await asyncio.gather(*(p.stop(grace=5) for p in self.procs.values()),
-                             return_exceptions=True)
+        await asyncio.gather(
+            *(p.stop(grace=5) for p in self.procs.values()), return_exceptions=True
+        )
         for task in self.tasks.values():
             task.cancel()
         await asyncio.gather(*self.tasks.values(), return_exceptions=True)
@@ -233,16 +246,22 @@ class TrainingJobs:
             size = await asyncio.to_thread(
                 channels.download, self.artifacts, sources, env.channel_dir(channel["ChannelName"])
             )
-            _append_log(root, f"Downloaded channel {channel['ChannelName']}: "
-                              f"{len(sources)} objects, {size} bytes")
+            _append_log(
+                root,
+                f"Downloaded channel {channel['ChannelName']}: "
+                f"{len(sources)} objects, {size} bytes",
+            )
 
         self._secondary(name, "Training")
         code = await self._train(name, root, doc)
         if code != 0:
-            raise _JobFailed(read_failure(root) or (
-                f"AlgorithmError: the training process exited with code {code}; "
-                f"see its log with `cove logs {name}`"
-            ))
+            raise _JobFailed(
+                read_failure(root)
+                or (
+                    f"AlgorithmError: the training process exited with code {code}; "
+                    f"see its log with `cove logs {name}`"
+                )
+            )
 
         metrics = read_metrics(root)
         now = time.time()
@@ -254,8 +273,13 @@ class TrainingJobs:
         )
         await asyncio.to_thread(channels.upload_model, self.artifacts, archive, uri)
         archive.unlink()
-        self._finish(name, COMPLETED, "Completed", MESSAGES["Completed"],
-                     ModelArtifacts={"S3ModelArtifacts": uri})
+        self._finish(
+            name,
+            COMPLETED,
+            "Completed",
+            MESSAGES["Completed"],
+            ModelArtifacts={"S3ModelArtifacts": uri},
+        )
 
     def _role_env(self, name: str, doc: dict[str, Any], isolated: bool) -> dict[str, str]:
         """The job's code acts as its RoleArn (session named after the job, as SageMaker's
@@ -291,11 +315,20 @@ class TrainingJobs:
             env["COVE_JOB_MEMORY_BYTES"] = str(profile.memory_bytes)
         elif profile is not None:
             cgroup = await asyncio.to_thread(
-                self.confinement.cgroup, f"job-{slot}", profile.memory_bytes,
+                self.confinement.cgroup,
+                f"job-{slot}",
+                profile.memory_bytes,
                 len(profile.cpus),
             )
-        proc = JobProcess(WORKER_MODULE, root, root / LOG_FILE, env, self.confinement,
-                          network=not isolated, cgroup=cgroup)
+        proc = JobProcess(
+            WORKER_MODULE,
+            root,
+            root / LOG_FILE,
+            env,
+            self.confinement,
+            network=not isolated,
+            cgroup=cgroup,
+        )
         self.procs[name.lower()] = proc
         proc.start()
         limit = doc.get("StoppingCondition", {}).get("MaxRuntimeInSeconds", DEFAULT_MAX_RUNTIME)

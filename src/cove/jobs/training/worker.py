@@ -54,8 +54,10 @@ def run(root: Path) -> int:
         check_channels(env, module.CHANNELS)
         module.train(env)
     except (ClientError, MemoryError) as exc:
-        reason = failure_reason(exc) if not isinstance(exc, MemoryError) else (
-            "AlgorithmError: out of memory; use a larger instance type or less data"
+        reason = (
+            failure_reason(exc)
+            if not isinstance(exc, MemoryError)
+            else ("AlgorithmError: out of memory; use a larger instance type or less data")
         )
         env.log(reason)
         env.write_failure(reason)

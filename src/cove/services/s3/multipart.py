@@ -168,21 +168,23 @@ def list_parts(call: S3Call, store: ObjectStore) -> Reply:
         if algorithm and part.checksum:
             entry[f"Checksum{algorithm}"] = part.checksum
         listed.append(entry)
-    return Reply({
-        "Bucket": call.input["Bucket"],
-        "Key": call.input["Key"],
-        "UploadId": upload.upload_id,
-        "PartNumberMarker": marker,
-        "NextPartNumberMarker": page[-1].number if page else marker,
-        "MaxParts": max_parts,
-        "IsTruncated": truncated,
-        "Parts": listed,
-        "Initiator": owner(call.account),
-        "Owner": owner(call.account),
-        "StorageClass": "STANDARD",
-        "ChecksumAlgorithm": algorithm,
-        "ChecksumType": upload.meta.checksum_type,
-    })
+    return Reply(
+        {
+            "Bucket": call.input["Bucket"],
+            "Key": call.input["Key"],
+            "UploadId": upload.upload_id,
+            "PartNumberMarker": marker,
+            "NextPartNumberMarker": page[-1].number if page else marker,
+            "MaxParts": max_parts,
+            "IsTruncated": truncated,
+            "Parts": listed,
+            "Initiator": owner(call.account),
+            "Owner": owner(call.account),
+            "StorageClass": "STANDARD",
+            "ChecksumAlgorithm": algorithm,
+            "ChecksumType": upload.meta.checksum_type,
+        }
+    )
 
 
 def list_uploads(call: S3Call, store: ObjectStore) -> Reply:

@@ -93,8 +93,7 @@ class Payload:
             if computed != self.content_sha256:
                 raise AwsError(
                     "XAmzContentSHA256Mismatch",
-                    "The provided 'x-amz-content-sha256' header does not match what was "
-                    "computed.",
+                    "The provided 'x-amz-content-sha256' header does not match what was computed.",
                     fields={
                         "ClientComputedContentSHA256": self.content_sha256,
                         "S3ComputedContentSHA256": computed,
@@ -278,8 +277,7 @@ def _set_checksum(payload: Payload, name: str, value: str) -> None:
 def _check_algorithm(algorithm: str) -> None:
     if algorithm not in ALGORITHMS:
         raise invalid_request(
-            f"Checksum algorithm {algorithm} is not supported; use one of "
-            + ", ".join(ALGORITHMS)
+            f"Checksum algorithm {algorithm} is not supported; use one of " + ", ".join(ALGORITHMS)
         )
 
 

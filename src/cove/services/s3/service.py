@@ -91,10 +91,14 @@ _IMPLEMENTED: dict[str, tuple[str, Handler, str | None]] = {
     "ListObjectsV2": ("ListBucket", buckets.list_objects_v2, "ListBucketResult"),
     "GetBucketLocation": ("GetBucketLocation", buckets.get_bucket_location, None),
     "GetBucketVersioning": (
-        "GetBucketVersioning", buckets.get_bucket_versioning, "VersioningConfiguration"
+        "GetBucketVersioning",
+        buckets.get_bucket_versioning,
+        "VersioningConfiguration",
     ),
     "ListMultipartUploads": (
-        "ListBucketMultipartUploads", multipart.list_uploads, "ListMultipartUploadsResult"
+        "ListBucketMultipartUploads",
+        multipart.list_uploads,
+        "ListMultipartUploadsResult",
     ),
     "CreateBucket": ("CreateBucket", buckets.create_bucket, None),
     "HeadBucket": ("ListBucket", buckets.head_bucket, None),
@@ -106,13 +110,17 @@ _IMPLEMENTED: dict[str, tuple[str, Handler, str | None]] = {
     "HeadObject": ("GetObject", objects.head_object, None),
     "DeleteObject": ("DeleteObject", objects.delete_object, None),
     "CreateMultipartUpload": (
-        "PutObject", multipart.create_upload, "InitiateMultipartUploadResult"
+        "PutObject",
+        multipart.create_upload,
+        "InitiateMultipartUploadResult",
     ),
     "UploadPart": ("PutObject", multipart.upload_part, None),
     "UploadPartCopy": ("PutObject", multipart.upload_part_copy, None),
     "ListParts": ("ListMultipartUploadParts", multipart.list_parts, "ListPartsResult"),
     "CompleteMultipartUpload": (
-        "PutObject", multipart.complete_upload, "CompleteMultipartUploadResult"
+        "PutObject",
+        multipart.complete_upload,
+        "CompleteMultipartUploadResult",
     ),
     "AbortMultipartUpload": ("AbortMultipartUpload", multipart.abort_upload, None),
     "PutBucketPolicy": ("PutBucketPolicy", bucket_policies.put_bucket_policy, None),
@@ -193,7 +201,10 @@ def _parse(operation: Operation, call: S3Call, found: RouteMatch) -> None:
 
 def _answer(operation: Operation, call: S3Call, reply: Reply) -> Response:
     response = operation.binding.serialize(
-        reply.output, call.request_id, status=reply.status, root=operation.root,
+        reply.output,
+        call.request_id,
+        status=reply.status,
+        root=operation.root,
         namespace=S3_NS,
     )
     if reply.document is not None:

@@ -295,7 +295,9 @@ class ObjectStore:
             new_meta = ObjectMeta(**src.meta.__dict__)
             if meta is not None:
                 new_meta.content_type, new_meta.user, new_meta.headers = (
-                    meta.content_type, meta.user, meta.headers
+                    meta.content_type,
+                    meta.user,
+                    meta.headers,
                 )
             with self.stage() as blob:
                 try:

@@ -300,4 +300,3 @@ def _upload(row: Any) -> UploadInfo:
         row.checksum_algorithm,
         ObjectMeta.from_json(row.meta),
     )
-

@@ -187,8 +187,10 @@ def fit(
         improved = eval_loss < best_loss  # keep each model's best epoch
         best_loss = np.where(improved, eval_loss, best_loss)
         best_w[improved], best_b[improved] = models.w[improved], models.b[improved]
-        log(f"#progress epoch={epoch} train:objective_loss={train_loss.min():.6f} "
-            f"{watched}:objective_loss={eval_loss.min():.6f}")
+        log(
+            f"#progress epoch={epoch} train:objective_loss={train_loss.min():.6f} "
+            f"{watched}:objective_loss={eval_loss.min():.6f}"
+        )
         if eval_loss.min() < overall_best * (1 - hp["early_stopping_tolerance"]):
             overall_best, stale = float(eval_loss.min()), 0
         else:
@@ -230,8 +232,10 @@ def select(
         candidates.append((quality, -float(mean_loss[i]), -i, threshold))
     quality, _, neg_index, threshold = max(candidates)
     index = -neg_index
-    log(f"Selected model {index + 1} of {len(candidates)} (selection score {quality:.6f}, "
-        f"threshold {threshold:.6f})")
+    log(
+        f"Selected model {index + 1} of {len(candidates)} (selection score {quality:.6f}, "
+        f"threshold {threshold:.6f})"
+    )
     return LinearModel(
         predictor_type=problem.predictor_type,
         loss=problem.loss,

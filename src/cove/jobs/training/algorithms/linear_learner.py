@@ -95,6 +95,7 @@ HYPERPARAMETERS = (
     Param("wd", "float", default=AUTO, auto=True, lo=0),
 )
 
+
 def train(env: TrainingEnv) -> None:
     hp = validate(HYPERPARAMETERS, env.hyperparameters)
     problem = _problem(hp)
@@ -136,8 +137,10 @@ def _problem(hp: dict) -> Problem:
             f"use one of {', '.join(losses.FOR_PREDICTOR[kind])} or auto"
         )
     if kind != REGRESSOR and hp["normalize_label"] is True:
-        raise ClientError("Hyperparameter normalize_label: labels can only be normalized "
-                          "for predictor_type regressor")
+        raise ClientError(
+            "Hyperparameter normalize_label: labels can only be normalized "
+            "for predictor_type regressor"
+        )
     weight_mult = hp["positive_example_weight_mult"]
     if weight_mult not in (AUTO, "balanced"):
         try:

@@ -30,11 +30,26 @@ CHANNELS = {"train": True, "validation": False}
 CONTENT_TYPES = (CSV, LIBSVM)
 
 OBJECTIVES = (
-    "binary:logistic", "binary:logitraw", "binary:hinge", "count:poisson",
-    "multi:softmax", "multi:softprob", "rank:pairwise", "rank:ndcg", "rank:map",
-    "reg:linear", "reg:squarederror", "reg:squaredlogerror", "reg:logistic",
-    "reg:pseudohubererror", "reg:absoluteerror", "reg:quantileerror", "reg:gamma",
-    "reg:tweedie", "survival:cox", "survival:aft",
+    "binary:logistic",
+    "binary:logitraw",
+    "binary:hinge",
+    "count:poisson",
+    "multi:softmax",
+    "multi:softprob",
+    "rank:pairwise",
+    "rank:ndcg",
+    "rank:map",
+    "reg:linear",
+    "reg:squarederror",
+    "reg:squaredlogerror",
+    "reg:logistic",
+    "reg:pseudohubererror",
+    "reg:absoluteerror",
+    "reg:quantileerror",
+    "reg:gamma",
+    "reg:tweedie",
+    "survival:cox",
+    "survival:aft",
 )
 _POS = {"lo": 0.0, "lo_open": True}
 _NONNEG = {"lo": 0.0}
@@ -193,4 +208,3 @@ def _sniff(directory: Path) -> str:
             if line.strip():
                 return LIBSVM if ":" in line and "," not in line else CSV
     return CSV
-

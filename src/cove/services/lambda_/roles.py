@@ -1,0 +1,19 @@
+"""The execution role a function is given: the caller needs iam:PassRole on it, and it
+must exist and trust lambda.amazonaws.com, which Lambda checks by assuming it; else
+InvalidParameterValueException "The role defined for the function cannot be assumed by
+Lambda." (Lambda DG, "Defining Lambda function permissions with an execution role")."""
+
+from __future__ import annotations
+
+from cove.http.messages import RequestContext
+from cove.services.lambda_.context import LambdaContext
+from cove.services.lambda_.errors import invalid
+
+SERVICE_PRINCIPAL = "lambda.amazonaws.com"
+
+
+def check_role(lc: LambdaContext, ctx: RequestContext, role_arn: str) -> None:
+    lc.access.authorize(ctx, "iam:PassRole", role_arn)
+    role = lc.directory.role_by_arn(role_arn)
+    if role is None or not lc.access.trusts_service(role, role_arn, SERVICE_PRINCIPAL):
+        raise invalid("The role defined for the function cannot be assumed by Lambda.")
