@@ -365,7 +365,11 @@ def _lambda_api(server, function_arn: str, kind: str, path_part: str) -> tuple[s
         for status in ("200", "400"):
             apigw.put_method_response(**common, statusCode=status)
         apigw.put_integration_response(**common, statusCode="200")
-        apigw.put_integration_response(**common, statusCode="400", selectionPattern="mapped.*")
+        # the pattern must match the whole errorMessage, and `.` no newline (IntegrationResponse
+        # selectionPattern, API Gateway API reference: "you could use the .+ regex to match
+        # error response. However, make sure that the error response does not contain any
+        # newline")
+        apigw.put_integration_response(**common, statusCode="400", selectionPattern=".*mapped")
     apigw.create_deployment(restApiId=api["id"], stageName="test")
     return api["id"], res["id"]
 

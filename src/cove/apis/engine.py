@@ -336,7 +336,7 @@ def _select(integration: Integration, subject: str | None) -> IntegrationRespons
         pattern = response.selection_pattern
         if not pattern:
             default = default or response
-        elif subject is not None and re.fullmatch(pattern, subject, re.DOTALL):
+        elif subject is not None and re.fullmatch(pattern, subject):
             return response
     return default
 
