@@ -1,5 +1,9 @@
 """Seed 004 end to end: train SageMaker's built-in linear learner on the breast-cancer data,
-deploy it behind a 2-instance endpoint, and call it the way the seed's Lambda does.
+deploy it behind a 2-instance endpoint, and put the seed's front door before it: its Lambda
+function (seed004/lambda_function.py, verbatim) under a role allowed only
+sagemaker:InvokeEndpoint, behind an API Gateway REST API `BreastCancerPrediction` whose
+`predictbreastcancer` POST is integrated with the function, deployed to a `test` stage;
+then POST the seed's body to the invoke URL, as the seed's client does.
 
 Uses boto3 only. Where to send requests comes from the environment, e.g. after
 `eval "$(cove env)"` (AWS_ENDPOINT_URL, credentials, AWS_DEFAULT_REGION).
@@ -12,10 +16,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import io
 import json
 import sys
 import time
+import zipfile
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import boto3
 import numpy as np
@@ -38,6 +46,18 @@ IMAGE_ACCOUNTS = {
     "eu-west-1": "438346466558",
 }
 ROLE = "arn:aws:iam::000000000000:role/cove"
+FUNCTION_CODE = Path(__file__).parent / "seed004" / "lambda_function.py"
+# The seed's role policy for the function, exactly.
+SEED_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "VisualEditor0", "Effect": "Allow",
+                   "Action": "sagemaker:InvokeEndpoint", "Resource": "*"}],
+}
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                   "Action": "sts:AssumeRole"}],
+}
 
 
 def step(message: str) -> None:
@@ -228,12 +248,110 @@ def run(args: argparse.Namespace) -> int:
     info(f"endpoint accuracy on {len(labels)} validation rows: "
          f"{np.mean(labels == validation[:, 0]):.4f}")
 
+    malignant = validation[(validation[:, 0] == 1) & (validation[:, 1] > 20)][0, 1:]
+    front_door(session, args, region, ",".join(repr(float(v)) for v in malignant))
+
     if args.cleanup:
+        cleanup_front_door(session, args)
         cleanup(sm, s3, args, job_name)
     else:
         step("Done; the endpoint keeps serving")
         info(f"delete everything with: python {sys.argv[0]} --cleanup")
     return 0
+
+
+def front_door(session, args: argparse.Namespace, region: str, malignant_row: str) -> None:  # type: ignore[no-untyped-def]
+    iam, lam, apigw = session.client("iam"), session.client("lambda"), session.client("apigateway")
+    account = session.client("sts").get_caller_identity()["Account"]
+    step(f"A role for the function with the seed's policy only: {args.function_name}-role")
+    role = f"{args.function_name}-role"
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
+    iam.put_role_policy(RoleName=role, PolicyName="invoke-endpoint",
+                        PolicyDocument=json.dumps(SEED_POLICY))
+    role_arn = f"arn:aws:iam::{account}:role/{role}"
+
+    step(f"The seed's Lambda function, verbatim, zipped as lambda_function.py: "
+         f"{args.function_name}")
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("lambda_function.py", FUNCTION_CODE.read_text())
+    with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
+        lam.delete_function(FunctionName=args.function_name)  # a previous run's
+    function = lam.create_function(
+        FunctionName=args.function_name, Runtime="python3.11", Role=role_arn,
+        Handler="lambda_function.lambda_handler", Code={"ZipFile": package.getvalue()},
+        Environment={"Variables": {"ENDPOINT_NAME": args.endpoint_name}}, Timeout=30,
+    )  # fmt: skip
+    lam.get_waiter("function_active_v2").wait(FunctionName=args.function_name)
+    info(f"{function['FunctionArn']} (Active)")
+
+    step("API Gateway: REST API BreastCancerPrediction, POST /predictbreastcancer -> Lambda")
+    api = apigw.create_rest_api(name="BreastCancerPrediction")["id"]
+    root = next(r["id"] for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/")
+    resource = apigw.create_resource(restApiId=api, parentId=root,
+                                     pathPart="predictbreastcancer")["id"]
+    common = {"restApiId": api, "resourceId": resource, "httpMethod": "POST"}
+    apigw.put_method(**common, authorizationType="NONE")
+    apigw.put_integration(
+        **common, type="AWS", integrationHttpMethod="POST",
+        uri=f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/"
+            f"{function['FunctionArn']}/invocations",
+    )  # fmt: skip
+    apigw.put_method_response(**common, statusCode="200")
+    apigw.put_integration_response(**common, statusCode="200")  # the default response
+    # what the console does on "Add permission": API Gateway may invoke the function
+    lam.add_permission(
+        FunctionName=args.function_name, StatementId=f"apigateway-{api}",
+        Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:{region}:{account}:{api}/*/POST/predictbreastcancer",
+    )  # fmt: skip
+    apigw.create_deployment(restApiId=api, stageName="test")
+    endpoint = urlsplit(apigw.meta.endpoint_url)
+    host = f"{api}.execute-api.localhost"  # Cove's invoke URLs: the host names the API
+    url = f"http://{host}:{endpoint.port}/test/predictbreastcancer"
+    info(f"invoke URL {url}")
+
+    step("POST the seed's body to the invoke URL, as the seed's client does")
+    info(f"curl -s -X POST {url} -d '{{\"data\": \"{SEED_ROW[:24]}...\"}}'")
+    address, port = endpoint.hostname or "127.0.0.1", endpoint.port or 80
+    answer = _post(address, port, host, "/test/predictbreastcancer", {"data": SEED_ROW})
+    print(f"API answer for the seed's row: {answer}", flush=True)
+    answer = _post(address, port, host, "/test/predictbreastcancer", {"data": malignant_row})
+    print(f"API answer for a malignant row: {answer}", flush=True)
+    args.api_id = api
+
+
+def _post(address: str, port: int, host: str, path: str, body: dict) -> str:
+    """POST JSON to an invoke URL; the Host header names the API (curl resolves
+    `*.localhost` itself; Python's resolver may not, so connect to the address)."""
+    conn = http.client.HTTPConnection(address, port, timeout=60)
+    try:
+        conn.request("POST", path, json.dumps(body), {"Host": f"{host}:{port}",
+                                                      "Content-Type": "application/json"})
+        response = conn.getresponse()
+        text = response.read().decode()
+    finally:
+        conn.close()
+    if response.status != 200:
+        raise RuntimeError(f"the API answered {response.status}: {text}")
+    return text
+
+
+def cleanup_front_door(session, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+    step("Clean up the front door: REST API, function and its role")
+    apigw, lam, iam = session.client("apigateway"), session.client("lambda"), session.client("iam")
+    if getattr(args, "api_id", None):
+        apigw.delete_rest_api(restApiId=args.api_id)
+        info(f"deleted REST API {args.api_id}")
+    with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
+        lam.delete_function(FunctionName=args.function_name)
+        info(f"deleted function {args.function_name}")
+    role = f"{args.function_name}-role"
+    with contextlib.suppress(iam.exceptions.NoSuchEntityException):
+        iam.delete_role_policy(RoleName=role, PolicyName="invoke-endpoint")
+        iam.delete_role(RoleName=role)
+        info(f"deleted role {role}")
 
 
 def _delete_config_and_model(sm, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -268,6 +386,8 @@ def main() -> int:
     parser.add_argument("--endpoint-name",
                         default="linear-learner-breast-cancer-prediction-endpoint",
                         help="the endpoint to create (or update in place)")
+    parser.add_argument("--function-name", default="breast-cancer-prediction",
+                        help="the Lambda function (and, with -role, its role) to create")
     parser.add_argument("--cleanup", action="store_true",
                         help="delete the endpoint, config, model and data at the end")
     try:

@@ -41,6 +41,7 @@ AWS behaviour pinned here, with where it comes from:
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -372,6 +373,13 @@ def test_ids_and_addresses_survive_a_restart(make_server: Any) -> None:
     endpoint = ec2.create_vpc_endpoint(VpcId=vpc_id, ServiceName=RUNTIME,
                                        VpcEndpointType="Interface",
                                        SubnetIds=subnets)["VpcEndpoint"]  # fmt: skip
+    # pending until its listeners answer; compared once it is available
+    for _ in range(100):
+        state = ec2.describe_vpc_endpoints()["VpcEndpoints"][0]["State"]
+        if state == "available":
+            break
+        time.sleep(0.1)
+    assert state == "available"
     before = {
         "subnets": ec2.describe_subnets(SubnetIds=subnets)["Subnets"],
         "enis": ec2.describe_network_interfaces()["NetworkInterfaces"],

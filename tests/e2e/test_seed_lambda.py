@@ -8,7 +8,7 @@ from pathlib import Path
 
 from training_support import SEED_ROW, cancer_rows, train_and_deploy_linear_learner
 
-FIXTURE = Path(__file__).parent / "fixtures" / "seed004_lambda_function.py"
+FIXTURE = Path(__file__).parents[2] / "examples" / "seed004" / "lambda_function.py"
 
 
 def load_lambda(monkeypatch, server, endpoint: str):  # type: ignore[no-untyped-def]

@@ -23,9 +23,12 @@ def test_walkthrough_trains_deploys_invokes_and_cleans_up(server) -> None:
     )
     out = proc.stdout
     assert proc.returncode == 0, out + proc.stderr
-    for step in ("Split", "Upload", "Train", "Deploy", "Invoke", "Clean up"):
+    for step in ("Split", "Upload", "Train", "Deploy", "Invoke", "API Gateway", "Clean up"):
         assert f"==> {step}" in out
     assert "Prediction for the seed's row: B" in out
+    # seed 004's front door: API Gateway -> the seed's Lambda function -> the endpoint
+    assert 'API answer for the seed\'s row: "B"' in out
+    assert 'API answer for a malignant row: "M"' in out
     accuracy = float(re.search(r"Validation accuracy: ([0-9.]+)", out).group(1))
     assert accuracy >= 0.9
 
@@ -35,6 +38,10 @@ def test_walkthrough_trains_deploys_invokes_and_cleans_up(server) -> None:
     jobs = sm.list_training_jobs(NameContains="linear-learner-breast-cancer")
     assert jobs["TrainingJobSummaries"][0]["TrainingJobStatus"] == "Completed"
     assert "Contents" not in server.client("s3").list_objects_v2(Bucket="walkthrough-test")
+    names = [f["FunctionName"] for f in server.client("lambda").list_functions()["Functions"]]
+    assert "breast-cancer-prediction" not in names
+    apis = server.client("apigateway").get_rest_apis()["items"]
+    assert all(a["name"] != "BreastCancerPrediction" for a in apis)
 
 
 DEMO = Path(__file__).parents[2] / "scripts" / "demo.sh"
