@@ -21,6 +21,7 @@ from pathlib import Path
 
 from harness import model, procs, report, venvs, wrk
 from harness.cove import Cove, CoveUser, model_env_from
+from harness.cove_front_door import CoveFrontDoor
 from harness.cove_vpc import CoveVpcEndpoint, CoveVpcPublic
 from harness.report import Outcome
 from harness.servers import Floor, Peer, Relay, peer_variants
@@ -69,7 +70,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def select(args: argparse.Namespace) -> list[Target]:
     env = model_env_from(args.cove_env)
     targets: list[Target] = [Floor(), Relay(), Cove(env), CoveUser(env),
-                             CoveVpcEndpoint(env), CoveVpcPublic(env),
+                             CoveVpcEndpoint(env), CoveVpcPublic(env), CoveFrontDoor(env),
                              *peer_variants(quiet=not args.peer_logs)]
     only = {n for n in args.only.split(",") if n}
     skip = {n for n in args.skip.split(",") if n}

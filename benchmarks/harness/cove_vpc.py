@@ -47,9 +47,8 @@ class CoveVpcEndpoint(Cove):
         else:
             raise RuntimeError("the interface endpoint never became available")
         self._vpce_name = found["VpcEndpoints"][0]["DnsEntries"][0]["DnsName"]
-        # as root's uid (still without capabilities): wrk reads its script from our work dir
         self._enter = (str(COVE), "exec", "--data-dir", str(self._data_dir),
-                       "--subnet", subnet, "--user", "root", "--")
+                       "--subnet", subnet, "--")
         self._runtime = self._tls_client(self._hostname())
         self._runtime.meta.events.register("before-send.sagemaker-runtime.InvokeEndpoint",
                                            _capture)

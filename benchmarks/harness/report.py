@@ -61,6 +61,7 @@ class Goal:
     value: float | None  # the measured ratio
     limit: float
     at_least: bool  # True: value >= limit passes; False: value <= limit passes
+    unit: str = "x"  # a ratio, unless the goal is on a quantity (" s")
 
     @property
     def verdict(self) -> str:
@@ -72,6 +73,13 @@ class Goal:
 
 def _ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
+
+
+def ratio_of(a: Outcome | None, b: Outcome | None, metric: str, conns: int) -> float | None:
+    """a's metric over b's at `conns`, when both ran."""
+    if a is None or b is None:
+        return None
+    return _ratio(getattr(a, metric)(conns), getattr(b, metric)(conns))
 
 
 def _by_role(outcomes: list[Outcome], role: str) -> list[Outcome]:
@@ -107,6 +115,7 @@ def goals(outcomes: list[Outcome], lo: int, hi: int) -> list[Goal]:
     user = next(iter(_by_role(outcomes, "cove-user")), None)
     vpce = next(iter(_by_role(outcomes, "cove-vpce")), None)
     vpc_tls = next(iter(_by_role(outcomes, "cove-vpc-tls")), None)
+    front = next(iter(_by_role(outcomes, "cove-apigw")), None)
     floor = next(iter(_by_role(outcomes, "floor")), None)
     peer = best_peer(outcomes, hi)
 
@@ -134,6 +143,13 @@ def goals(outcomes: list[Outcome], lo: int, hi: int) -> list[Goal]:
         Goal(f"Through an interface endpoint: p50 at c={lo} <= 1.2x the public path over TLS",
              _ratio(vpce.p50_ms(lo), vpc_tls.p50_ms(lo)) if vpce and vpc_tls else None, 1.2,
              False),
+        # functions issue: API Gateway -> Lambda -> InvokeEndpoint, warm, against the direct
+        # call; and the function's cold start (its first answer after CreateFunction)
+        Goal(f"Through API Gateway and Lambda, warm: p50 at c={lo} <= 3x direct InvokeEndpoint",
+             ratio_of(front, cove, "p50_ms", lo), 3.0, False),
+        Goal("Function cold start (CreateFunction -> first answer through the API) < 0.5 s",
+             statistics.median(front.cold_s) if front and front.cold_s else None, 0.5, False,
+             " s"),
     ]
 
 
@@ -218,7 +234,7 @@ def _one_line(text: str, limit: int = 300) -> str:
 
 def goals_table(items: list[Goal]) -> str:
     lines = ["| target | measured | verdict |", "|---|---|---|"]
-    lines += [f"| {g.text} | {_fmt(g.value, 2, 'x')} | {g.verdict} |" for g in items]
+    lines += [f"| {g.text} | {_fmt(g.value, 2, g.unit)} | {g.verdict} |" for g in items]
     return "\n".join(lines)
 
 

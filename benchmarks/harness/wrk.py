@@ -40,16 +40,22 @@ class HttpRequest:
     scheme: str = "http"
     # argv prefix that runs the client elsewhere (`cove exec ... --`: a host in a VPC)
     enter: tuple[str, ...] = ()
+    # the Host header's name when it is not the address connected to (an invoke URL)
+    name: str | None = None
 
     @property
     def host_header(self) -> str:
         """Host as the client signed it: without the port when it is the scheme's own."""
         default = {"http": 80, "https": 443}[self.scheme]
-        return self.host if self.port in (0, default) else f"{self.host}:{self.port}"
+        name = self.name or self.host
+        return name if self.port in (0, default) else f"{name}:{self.port}"
 
     @property
     def url(self) -> str:
-        return f"{self.scheme}://{self.host_header}{self.path}"
+        """What wrk connects to (the Host header it sends may name another host)."""
+        default = {"http": 80, "https": 443}[self.scheme]
+        where = self.host if self.port in (0, default) else f"{self.host}:{self.port}"
+        return f"{self.scheme}://{where}{self.path}"
 
 
 @dataclass

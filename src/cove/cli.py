@@ -112,12 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
         "set, so clients use the services' real hostnames. With --role, boto3 and the AWS "
         "CLI find that role's temporary credentials through the instance metadata service "
         "at 169.254.169.254 (IMDSv2); the role must trust ec2.amazonaws.com. COMMAND runs "
-        "unprivileged (no capabilities: it cannot leave the host's network or change the "
-        "VPC's rules), as --user. Standard streams and the exit code pass through; the "
-        "host ends with the command (or when this process is killed). "
+        "without capabilities (it cannot leave the host's network or change the VPC's "
+        "rules), as --user, with the data dir hidden. Standard streams and the exit code "
+        "pass through; the host ends with the command (or when this process is killed). "
         "Needs root (network namespaces) and a running `cove server`.",
         epilog="example:\n  cove exec --subnet subnet-0a1b2c3d4e5f60718 --security-group "
-        "sg-0123456789abcdef0 \\\n    --role arn:aws:iam::000000000000:role/cove -- \\\n"
+        "sg-0123456789abcdef0 \\\n    --role arn:aws:iam::000000000000:role/ROLE_TRUSTING_EC2 -- \\\n"
         "    aws sagemaker-runtime invoke-endpoint --endpoint-name my-endpoint \\\n"
         "    --body '1,2,3' --content-type text/csv /dev/stdout",
     )
@@ -129,8 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     exec_.add_argument("--role", metavar="ROLE_ARN", help="the role the host's credentials are of")
     exec_.add_argument(
         "--user", metavar="USER",
-        help="who COMMAND runs as, without privileges (default: the user who ran sudo, "
-        "else nobody); `root` keeps root's uid, still without capabilities",
+        help="who COMMAND runs as (a name or uid; default root's uid); always without "
+        "capabilities, in PID and mount namespaces of its own, the data dir hidden",
     )  # fmt: skip
     exec_.add_argument("--data-dir", help=data_help)
     exec_.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS]")

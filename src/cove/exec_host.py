@@ -1,9 +1,10 @@
 """`cove exec`'s client side: ask the server for a host in a subnet (signed with the
 data dir's admin key, as for EC2), run the command inside the host's network namespace,
 in a mount namespace of its own where /etc/resolv.conf names the VPC's resolver (and
-/etc/nsswitch.conf resolves hosts by files and DNS only), as an unprivileged user with no
-capabilities (so it cannot leave the namespace, change the router's rules or read the
-data dir), and end the host when the command ends. The server also ends it if this
+/etc/nsswitch.conf resolves hosts by files and DNS only) and the data dir is covered, in a
+PID namespace of its own, with no capabilities (so it cannot leave the namespace, change
+the router's rules, read the data dir or look into the server), and end the host when the
+command ends. The server also ends it if this
 process is killed."""
 
 from __future__ import annotations
@@ -37,9 +38,11 @@ _CLEARED = (
 )  # fmt: skip
 # Inside the mount namespace (still root): the host's resolver configuration in place of
 # the machine's, then the command as the host's user, without privileges.
+# The data dir is covered by an empty tmpfs; the command runs in a PID namespace of its
+# own (it cannot see the server's processes, whose memory holds the keys).
 _ENTER_HOST = (
     'mount --bind "$1" /etc/resolv.conf && mount --bind "$2" /etc/nsswitch.conf '
-    '&& shift 2 && exec "$@"'
+    '&& mount -t tmpfs -o size=1m,mode=0700 cove-hidden "$3" && shift 3 && exec "$@"'
 )
 _NSSWITCH = """passwd: files
 group: files
@@ -51,7 +54,6 @@ services: files
 ethers: files
 rpc: files
 """
-NOBODY = 65534
 
 
 class ExecFailed(Exception):
@@ -98,15 +100,12 @@ def host_environment(ca_bundle: str, region: str) -> dict[str, str]:
 
 
 def host_user(user: str | None) -> tuple[int, int]:
-    """Who the command runs as: `--user` (a name or uid), else the user who ran sudo, else
-    nobody."""
+    """Who the command runs as: `--user` (a name or uid), else root's uid. Either way
+    without capabilities: no leaving the namespaces, no changing the network or mounts."""
     import pwd
 
     if user is None:
-        sudo_uid = os.environ.get("SUDO_UID")
-        if sudo_uid and sudo_uid.isdigit() and sudo_uid != "0":
-            return int(sudo_uid), int(os.environ.get("SUDO_GID", sudo_uid))
-        return NOBODY, NOBODY
+        return 0, 0
     try:
         entry = pwd.getpwuid(int(user)) if user.isdigit() else pwd.getpwnam(user)
     except (KeyError, ValueError):
@@ -158,8 +157,9 @@ def run_in_subnet(
         ]  # fmt: skip
         argv = [
             "nsenter", f"--net={host['NamespacePath']}", "--",
-            "unshare", "--mount", "--", "sh", "-c", _ENTER_HOST, "cove-exec",
-            str(files["resolv"]), str(files["nsswitch"]), *drop, *command,
+            "unshare", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc", "--",
+            "sh", "-c", _ENTER_HOST, "cove-exec", str(files["resolv"]), str(files["nsswitch"]),
+            str(data_dir.resolve()), *drop, *command,
         ]  # fmt: skip
         env = host_environment(str(files["ca"]), host["Region"])
         env["HOME"] = str(files["home"])

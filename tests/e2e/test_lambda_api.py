@@ -451,3 +451,25 @@ def test_the_resource_policy_can_grant_invoke_to_a_user(server: CoveServer, lam:
     assert as_user.invoke(FunctionName="granted", InvocationType="DryRun")["StatusCode"] == 204
     err = error_of(as_user.get_function, FunctionName="granted")
     assert err["Code"] == "AccessDeniedException"
+
+
+@needs_runtime
+def test_the_seed_handler_under_a_role_without_its_policy_gets_access_denied(
+    lam: Any, role: str
+) -> None:
+    # Seed 004 part 5: the role is what the function may do; without the seed's policy
+    # (sagemaker:InvokeEndpoint) the endpoint refuses the call, and the function's error
+    # carries SageMaker's AccessDeniedException (the seed's handler does not catch it).
+    seed = Path(__file__).parents[2] / "examples" / "seed004" / "lambda_function.py"
+    create(lam, role, "seed-no-policy", Handler="lambda_function.lambda_handler",
+           Code={"ZipFile": zipped({"lambda_function.py": seed.read_text()})},
+           Environment={"Variables": {"ENDPOINT_NAME": "any-endpoint"}}, Timeout=30)  # fmt: skip
+    out = lam.invoke(FunctionName="seed-no-policy", Payload=json.dumps({"data": "1,2"}).encode())
+    assert out["FunctionError"] == "Unhandled"
+    error = json.loads(out["Payload"].read())
+    assert error["errorType"] == "ClientError"
+    assert "AccessDeniedException" in error["errorMessage"]
+    assert "assumed-role/fn-exec/seed-no-policy" in error["errorMessage"]
+    assert "because no identity-based policy allows the sagemaker:InvokeEndpoint action" in (
+        error["errorMessage"]
+    )

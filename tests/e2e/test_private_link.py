@@ -284,3 +284,27 @@ def test_endpoint_subnets_and_group_rules_change_live(make_server) -> None:
     dropped = _exec(srv, subnet_a, *curl)
     assert dropped.returncode == 28, dropped.stderr  # curl: timed out, not refused
     assert _exec(srv, subnet_a, "sh", "-c", "echo out; echo err >&2; exit 7").returncode == 7
+
+
+def test_a_host_cannot_read_the_data_dir_see_the_server_or_leave_its_network(
+    make_server,
+) -> None:
+    # the trust boundary: what runs in a host holds no capability, sees an empty data dir
+    # and only its own processes (DESIGN.md, "Trust boundary")
+    srv = make_server()
+    ec2 = srv.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.50.1.0/24")["Subnet"]["SubnetId"]
+    script = (
+        f"ls -A {srv.data_dir} | wc -l; "
+        "ls /proc | grep -c '^[0-9]'; "
+        "nsenter --net=/proc/1/ns/net true 2>/dev/null && echo escaped || echo contained; "
+        "nft list ruleset 2>/dev/null && echo firewall || echo no-firewall"
+    )
+    done = _exec(srv, subnet, "sh", "-c", script)
+    assert done.returncode == 0, done.stderr
+    files, processes, namespace, firewall = done.stdout.split()
+    assert files == "0"  # an empty tmpfs over it
+    assert int(processes) <= 5  # sh, ls, grep (and the PID namespace's init)
+    assert (namespace, firewall) == ("contained", "no-firewall")
+    assert (srv.data_dir / "credentials.json").exists()  # hidden inside only

@@ -127,6 +127,6 @@ def running(pid: int) -> bool:
     """Alive and not a zombie."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone, or going while it was read
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
