@@ -14,6 +14,7 @@ credentials would expire before a further invocation could finish.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -69,16 +70,34 @@ class Pool:
                 return await self._start()
             waiter: asyncio.Future[Worker | None] = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
-            await asyncio.wait({waiter}, timeout=self.queue_seconds)
+            try:
+                await asyncio.wait({waiter}, timeout=self.queue_seconds)
+            except asyncio.CancelledError:
+                # the caller went away (its client hung up) while it queued: a worker
+                # already handed to it goes back, else it leaves the queue
+                self._abandon(waiter)
+                raise
             if not waiter.done():
-                waiter.cancel()
-                self._waiters.remove(waiter)
+                self._abandon(waiter)
                 raise ConcurrencyLimitExceeded(self.spec.function_arn)
             handed = waiter.result()
             if handed is not None:
                 self._busy.add(handed)
                 return handed
             # a slot came free (a worker was stopped): try again
+
+    def _abandon(self, waiter: asyncio.Future[Worker | None]) -> None:
+        if waiter.done() and not waiter.cancelled():
+            handed = waiter.result()
+            if handed is not None:
+                self._busy.add(handed)
+                self.release(handed)  # to the next waiter, or idle
+            else:
+                self._wake(None)  # the free slot it was told of goes to the next one
+            return
+        waiter.cancel()
+        with contextlib.suppress(ValueError):
+            self._waiters.remove(waiter)
 
     def _take_idle(self) -> Worker | None:
         while self._idle:
