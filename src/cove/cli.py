@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         "pass through; the host ends with the command (or when this process is killed). "
         "Needs root (network namespaces) and a running `cove server`.",
         epilog="example:\n  cove exec --subnet subnet-0a1b2c3d4e5f60718 --security-group "
-        "sg-0123456789abcdef0 \\\n    --role arn:aws:iam::000000000000:role/ROLE_TRUSTING_EC2 -- \\\n"
+        "sg-0123456789abcdef0 \\\n    --role arn:aws:iam::000000000000:role/host-role -- \\\n"
         "    aws sagemaker-runtime invoke-endpoint --endpoint-name my-endpoint \\\n"
         "    --body '1,2,3' --content-type text/csv /dev/stdout",
     )
