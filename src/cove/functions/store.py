@@ -52,6 +52,9 @@ def _alias(row: Any) -> Alias:
     )  # fmt: skip
 
 
+READS_KEPT = 4096  # reads kept between writes, forgotten all at once beyond
+
+
 class FunctionStore:
     def __init__(
         self,
@@ -65,11 +68,32 @@ class FunctionStore:
         self.arns = arns
         self.clock = clock
         metadata.create_all(engine, tables=t.TABLES)
+        # Reads an invocation makes (its version, alias and policy) kept until the next
+        # write: the hot path reads no database. Bumped before and after every write, so
+        # a read that raced one is never kept past it.
+        self._generation = 0
+        self._reads: dict[tuple[str, ...], tuple[int, Any]] = {}
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
-            yield conn
+        self._generation += 1
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        finally:
+            self._generation += 1
+            self._reads.clear()
+
+    def _kept(self, key: tuple[str, ...], read: Callable[[], Any]) -> Any:
+        generation = self._generation
+        held = self._reads.get(key)
+        if held is not None and held[0] == generation:
+            return held[1]
+        value = read()
+        if len(self._reads) >= READS_KEPT:
+            self._reads.clear()
+        self._reads[key] = (generation, value)
+        return value
 
     # -- functions ----------------------------------------------------------------------
 
@@ -89,6 +113,9 @@ class FunctionStore:
         return self.version(name, LATEST)
 
     def version(self, name: str, version: str) -> Version:
+        return self._kept(("version", name, version), lambda: self._read_version(name, version))
+
+    def _read_version(self, name: str, version: str) -> Version:
         with self.engine.connect() as conn:
             row = conn.execute(select(v).where(v.c.name == name, v.c.version == version)).first()
         if row is None:
@@ -266,6 +293,9 @@ class FunctionStore:
     # -- aliases ------------------------------------------------------------------------
 
     def alias(self, name: str, alias: str) -> Alias:
+        return self._kept(("alias", name, alias), lambda: self._read_alias(name, alias))
+
+    def _read_alias(self, name: str, alias: str) -> Alias:
         with self.engine.connect() as conn:
             row = conn.execute(select(a).where(a.c.name == name, a.c.alias == alias)).first()
         if row is None:
@@ -358,8 +388,12 @@ class FunctionStore:
         query = select(s.c.statement).where(
             s.c.name == ref.name, s.c.qualifier == (ref.qualifier or "")
         ).order_by(s.c.position)  # fmt: skip
-        with self.engine.connect() as conn:
-            return [json.loads(text) for text in conn.execute(query).scalars()]
+
+        def read() -> list[dict[str, Any]]:
+            with self.engine.connect() as conn:
+                return [json.loads(text) for text in conn.execute(query).scalars()]
+
+        return list(self._kept(("statements", ref.name, ref.qualifier or ""), read))
 
     def _bump(self, conn: Connection, ref: FunctionRef) -> None:
         """A policy change is a new revision of what holds it."""

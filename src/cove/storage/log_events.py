@@ -13,6 +13,7 @@ by time range with forward/backward tokens, and filter patterns (log_patterns)."
 from __future__ import annotations
 
 import enum
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -122,6 +123,10 @@ class LogFailure(enum.Enum):
     SPAN_TOO_LONG = "span too long"
     INVALID_PATTERN = "invalid pattern"
     STREAM_SELECTION = "both stream names and prefix"
+
+
+# How long a LogSink put waits, at most, before the writer thread stores it.
+FLUSH_EVERY = 0.2
 
 
 class LogsError(Exception):
@@ -251,13 +256,48 @@ class LogEvents:
         self._write = threading.Lock()  # one writer at a time: no SQLITE_BUSY upgrades
         self._last_purge = 0.0
         log_metadata.create_all(self.engine)
+        # LogSink puts wait here for the writer thread: a function's or a stage's log
+        # lines never cost its invocation a database write on the server's event loop
+        self._pending: list[tuple[str, str, list[tuple[int, str]]]] = []
+        self._pending_lock = threading.Lock()
+        self._flushing = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = False
+        self._writer: threading.Thread | None = None
 
     def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+        if self._writer is not None:
+            self._writer.join(timeout=10)
+        self.flush()
         self.engine.dispose()
+
+    def flush(self) -> None:
+        """Write every buffered LogSink put (in the order they came); reads call it first,
+        so what was put is what is read."""
+        with self._flushing:
+            with self._pending_lock:
+                batch, self._pending = self._pending, []
+            merged: dict[tuple[str, str], list[tuple[int, str]]] = {}
+            for group, stream, events in batch:
+                merged.setdefault((group, stream), []).extend(events)
+            for (group, stream), events in merged.items():
+                self._put_now(group, stream, events)
+
+    def _write_behind(self) -> None:
+        while not self._closed:
+            self._wake.wait(FLUSH_EVERY)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception:  # a failed write must not end the writer: logged, retried
+                logging.getLogger(__name__).exception("writing log events failed")
 
     # -- groups --------------------------------------------------------------------------
 
     def create_group(self, name: str) -> LogGroup:
+        self.flush()  # the buffered puts came first
         with self._write, self.engine.begin() as conn:
             if self._group_id(conn, name) is not None:
                 raise LogsError(LogFailure.GROUP_EXISTS, name=name)
@@ -266,6 +306,7 @@ class LogEvents:
         return LogGroup(name, created, None, 0)
 
     def group(self, name: str) -> LogGroup:
+        self.flush()
         with self.engine.connect() as conn:
             row = conn.execute(select(groups_table).where(groups_table.c.name == name)).first()
         if row is None:
@@ -275,6 +316,7 @@ class LogEvents:
     def groups(self, prefix: str | None = None, contains: str | None = None) -> list[LogGroup]:
         """Every group by name; with a name prefix, or a case-sensitive substring
         (DescribeLogGroups' logGroupNamePattern)."""
+        self.flush()
         query = select(groups_table).order_by(groups_table.c.name)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
@@ -286,6 +328,7 @@ class LogEvents:
         ]
 
     def delete_group(self, name: str) -> None:
+        self.flush()  # the buffered puts came first
         with self._write, self.engine.begin() as conn:
             group_id = self._require_group(conn, name)
             conn.execute(delete(events_table).where(events_table.c.group_id == group_id))
@@ -295,6 +338,7 @@ class LogEvents:
     def set_retention(self, name: str, days: int | None) -> None:
         if days is not None and days not in RETENTION_DAYS:
             raise LogsError(LogFailure.INVALID_RETENTION, days=days)
+        self.flush()
         with self._write, self.engine.begin() as conn:
             group_id = self._require_group(conn, name)
             conn.execute(
@@ -307,6 +351,7 @@ class LogEvents:
     # -- streams -------------------------------------------------------------------------
 
     def create_stream(self, group: str, stream: str) -> LogStream:
+        self.flush()  # the buffered puts came first
         with self._write, self.engine.begin() as conn:
             group_id = self._require_group(conn, group)
             if self._stream_id(conn, group_id, stream) is not None:
@@ -319,6 +364,7 @@ class LogEvents:
 
     def streams(self, group: str, prefix: str | None = None) -> list[LogStream]:
         """The group's streams by name."""
+        self.flush()
         with self.engine.connect() as conn:
             group_id = self._require_group(conn, group)
             query = (
@@ -332,10 +378,21 @@ class LogEvents:
     # -- writing -------------------------------------------------------------------------
 
     def put(self, group: str, stream: str, events: list[tuple[int, str]]) -> None:
-        """LogSink: append, creating the group and the stream when missing. Messages
-        beyond an event's size limit are cut to it (a function's output is not refused)."""
+        """LogSink: append, creating the group and the stream when missing; buffered and
+        written by a thread of its own within FLUSH_EVERY (or at the next read)."""
         if not events:
             return
+        with self._pending_lock:
+            self._pending.append((group, stream, list(events)))
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_behind, name="log-events", daemon=True
+                )
+                self._writer.start()
+
+    def _put_now(self, group: str, stream: str, events: list[tuple[int, str]]) -> None:
+        """Append now. Messages beyond an event's size limit are cut to it (a function's
+        output is not refused)."""
         limit = MAX_EVENT_BYTES - EVENT_OVERHEAD
         kept = [(ts, _cut(message, limit)) for ts, message in events if message]
         with self._write, self.engine.begin() as conn:
@@ -359,6 +416,7 @@ class LogEvents:
         whole), events too new, too old or past the group's retention left out and
         reported, the rest appended to an existing stream."""
         _check_batch(events)
+        self.flush()
         now = self.clock()
         with self._write, self.engine.begin() as conn:
             group_id = self._require_group(conn, group)
@@ -425,6 +483,7 @@ class LogEvents:
         with nothing more that way, the same token comes back (API Reference,
         "GetLogEvents": "If you have reached the end of the stream, it returns the same
         token you passed in")."""
+        self.flush()
         if token is not None:
             if token[:2] not in ("f/", "b/"):
                 raise LogsError(LogFailure.INVALID_TOKEN)
@@ -478,6 +537,7 @@ class LogEvents:
     ) -> FilteredPage:
         """FilterLogEvents across the group's streams (all, the named ones, or those with
         the prefix), in timestamp then ingestion order, a nextToken while more remain."""
+        self.flush()
         if stream_names is not None and stream_prefix is not None:
             raise LogsError(LogFailure.STREAM_SELECTION)
         try:
@@ -544,6 +604,7 @@ class LogEvents:
     def events_since(self, group: str, after_seq: int = 0, limit: int = 1000) -> list[LogEvent]:
         """The group's events ingested after sequence `after_seq`, in ingestion order: how
         `cove logs -f` follows a group without missing events put out of time order."""
+        self.flush()
         e = events_table.c
         with self.engine.connect() as conn:
             group_id = self._require_group(conn, group)

@@ -92,6 +92,14 @@ class SandboxedRuntime:
 
     # -- FunctionRuntime ------------------------------------------------------------------
     async def invoke(self, spec: FunctionSpec, event: bytes, request_id: str) -> RawResult:
+        """Run one invocation. A caller that goes away (its client hung up) does not stop
+        it: as in Lambda, the invocation runs to its end and its worker stays warm (a
+        cancelled invocation would leave the worker in an unknown state, to be killed)."""
+        task = asyncio.ensure_future(self._invoke(spec, event, request_id))
+        task.add_done_callback(_retrieve)
+        return await asyncio.shield(task)
+
+    async def _invoke(self, spec: FunctionSpec, event: bytes, request_id: str) -> RawResult:
         self._start_reaper()
         while True:
             pool = self._pool_for(spec)
@@ -258,3 +266,10 @@ class SandboxedRuntime:
         except Exception:
             log.exception("function %s: its log could not be written", spec.name)
         return (init.output if init is not None else "") + start + body + end + tail
+
+
+def _retrieve(task: asyncio.Task[RawResult]) -> None:
+    """Nobody awaits an invocation whose caller left: its outcome is read here so that
+    asyncio does not report it as never retrieved."""
+    if not task.cancelled():
+        task.exception()
