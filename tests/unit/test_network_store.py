@@ -78,7 +78,9 @@ def test_a_new_vpc_has_its_main_table_and_default_group(store: NetworkStore) -> 
 def test_subnet_rules(store: NetworkStore) -> None:
     vpc = store.create_vpc("10.0.0.0/16")
     assert failure_of(store.create_vpc, "10.0.0.0/15") is Failure.VPC_RANGE
-    assert failure_of(store.create_vpc, "10.0.0.1/16") is Failure.VPC_RANGE  # host bits set
+    # host bits set: the canonical block, as EC2 does ("if you specify 100.68.0.18/18, we
+    # modify it to 100.68.0.0/18", CreateVpc CidrBlock, EC2 API reference)
+    assert store.create_vpc("100.68.0.18/18").cidr == "100.68.0.0/18"
     subnet = store.create_subnet(vpc.vpc_id, "10.0.0.0/24", zone_name="us-east-1b")
     assert subnet.zone.zone_id == "use1-az1" and subnet.available_ips == 251
     assert failure_of(store.create_subnet, vpc.vpc_id, "10.0.0.0/25") is Failure.SUBNET_CONFLICT

@@ -277,8 +277,11 @@ class NetworkStore(EndpointOps, GroupOps):
 
 
 def _network(cidr: str, failure: Failure) -> ipaddress.IPv4Network:
+    """The block in its canonical form: EC2 clears host bits ("if you specify
+    100.68.0.18/18, we modify it to 100.68.0.0/18", CreateVpc and CreateSubnet CidrBlock,
+    EC2 API reference)."""
     try:
-        network = ipaddress.IPv4Network(cidr, strict=True)
+        network = ipaddress.IPv4Network(cidr, strict=False)
     except ValueError:
         raise NetworkError(failure, cidr=cidr) from None
     if not MIN_PREFIX <= network.prefixlen <= MAX_PREFIX:
