@@ -239,6 +239,14 @@ def test_public_hostnames_are_reachable_only_through_an_internet_gateway_route(
     public = _exec(srv, subnet, *call, role=arn)
     assert public.returncode == 0, public.stderr
     assert public.stdout.strip().startswith("arn:aws:sts::000000000000:assumed-role/edge/")
+    # S3 by its real name, virtual-hosted as the CLI addresses AWS (bucket.s3.amazonaws.com)
+    srv.client("s3").create_bucket(Bucket="edge-data")
+    srv.client("s3").put_object(Bucket="edge-data", Key="hello.txt", Body=b"from the bucket")
+    iam.attach_role_policy(RoleName="edge",
+                           PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    read = _exec(srv, subnet, "aws", "s3", "cp", "s3://edge-data/hello.txt", "-", role=arn)
+    assert read.returncode == 0, read.stderr
+    assert read.stdout == "from the bucket"
 
 
 def test_endpoint_subnets_and_group_rules_change_live(make_server) -> None:

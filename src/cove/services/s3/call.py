@@ -91,12 +91,35 @@ class Reply:
     document: bytes | None = None
 
 
+# Virtual-hosted names (Amazon S3 User Guide, "Virtual hosting of buckets" and "AWS
+# PrivateLink for Amazon S3"): bucket.s3.<region>.amazonaws.com, bucket.s3.amazonaws.com,
+# the legacy bucket.s3-<region>.amazonaws.com, and through an interface endpoint
+# bucket.bucket.vpce-<id>.s3.<region>.vpce.amazonaws.com. Clients inside a VPC reach Cove
+# by these real names; `bucket.localhost` is Cove's own for clients on this machine.
+_VIRTUAL_HOSTS = (
+    re.compile(r"^(?P<bucket>.+)\.s3\.amazonaws\.com$"),
+    re.compile(r"^(?P<bucket>.+)\.s3[.-][a-z0-9-]+\.amazonaws\.com$"),
+    re.compile(r"^(?P<bucket>.+)\.bucket\.vpce-[a-z0-9-]+\.s3\.[a-z0-9-]+\.vpce\.amazonaws\.com$"),
+    re.compile(r"^(?P<bucket>.+)\.localhost$"),
+)
+
+
+def bucket_of_host(host: str) -> str | None:
+    """The bucket a virtual-hosted Host names; None for a path-style request."""
+    for pattern in _VIRTUAL_HOSTS:
+        match = pattern.match(host)
+        if match:
+            return match.group("bucket")
+    return None
+
+
 def parse_call(req: Request, secret_for: SecretLookup | None) -> S3Call:
-    """Path-style (`/bucket/key`) or, for `bucket.localhost` hosts, virtual-hosted."""
+    """Path-style (`/bucket/key`) or virtual-hosted (the bucket in the Host)."""
     path = req.path
     host = req.headers.get("host", "").rsplit(":", 1)[0].lower()
-    if host.endswith(".localhost"):
-        bucket, key = host.removesuffix(".localhost"), path[1:]
+    virtual = bucket_of_host(host)
+    if virtual is not None:
+        bucket, key = virtual, path[1:]
     else:
         bucket, _, key = path[1:].partition("/")
     params = parse_query(req.query)
