@@ -300,6 +300,11 @@ def test_aws_iam_methods_need_a_signature_and_an_invoke_allow(server):
     )  # fmt: skip
     allowed = _signed(server, "GET", url, user_key)
     assert allowed.status_code == 200 and allowed.json()["pet"] == "3"
+    # an invoke URL is API Gateway's whatever service a signature names: one scoped to
+    # S3 is refused by API Gateway, not answered by S3
+    wrong = _signed(server, "GET", url, server.credentials(), service="s3")
+    assert wrong.status_code == 403
+    assert "execute-api" in wrong.json()["message"]
 
 
 # Lambda integrations: these need the Lambda service and the log store, which other parts

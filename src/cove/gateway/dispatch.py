@@ -52,6 +52,7 @@ class Gateway:
 
     def reindex(self) -> None:
         """Index `services` by signing name again (after one was added)."""
+        self._by_address = [s for s in self.services if getattr(s, "claims_by_address", False)]
         # signing name -> the services it reaches, in registration order
         self._by_signing_name: dict[str, list[Service]] = {}
         for service in self.services:
@@ -60,7 +61,11 @@ class Gateway:
 
     def route(self, req: Request) -> Service | None:
         """The credential scope's service picks the candidates (a lookup), then the
-        one that claims the request (SageMaker: X-Amz-Target, or the runtime's URI)."""
+        one that claims the request (SageMaker: X-Amz-Target, or the runtime's URI).
+        Services known by address (invoke URLs) are asked first."""
+        for service in self._by_address:
+            if service.claims(req):
+                return service
         name = signing_name(req)
         for service in self._by_signing_name.get(UNSIGNED if name is None else name, ()):
             if service.claims(req):

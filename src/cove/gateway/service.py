@@ -27,6 +27,9 @@ class Service(Protocol):
     # It authenticates requests itself, with no SigV4 at all (the execution-role
     # credentials endpoint, by its token in Authorization).
     own_authentication: bool
+    # Its requests are known by where they go (an invoke URL's Host), whatever service a
+    # signature names: it is asked before the signing-name lookup.
+    claims_by_address: bool
 
     def claims(self, req: Request) -> bool:
         """Among the services of its signing name: whether this request is its own."""
@@ -48,6 +51,7 @@ class ServiceDefaults:
     replies_by_callback = False
     anonymous_from_loopback = False
     own_authentication = False
+    claims_by_address = False
 
     def body_plan(self, req: Request) -> BodyPlan:
         return plans.BY_PROTOCOL.get(self.protocol, plans.DEFAULT_PLAN)

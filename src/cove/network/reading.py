@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -198,7 +199,9 @@ class Reader:
         names += [service.zonal_dns_name(row.endpoint_id, row.dns_suffix, z) for z in zone_names]
         entries = [DnsEntry(n, VPCE_HOSTED_ZONE) for n in names]
         if row.private_dns:
-            entries += [DnsEntry(n, "") for n in service.private_dns_names]
+            # the private hosted zone AWS makes for the VPC's private DNS names
+            zone = private_zone_id(row.vpc_id, service.service_name)
+            entries += [DnsEntry(n, zone) for n in service.private_dns_names]
         return tuple(entries)
 
 
@@ -210,3 +213,10 @@ def _pairs(
     for row in conn.execute(query):
         found[row._mapping[key]].append(row._mapping[value])
     return found
+
+
+def private_zone_id(vpc_id: str, service_name: str) -> str:
+    """A stable, Route 53-shaped id for the private hosted zone of one service's private
+    DNS names in one VPC (AWS reports the zone it manages; its id is opaque)."""
+    digest = hashlib.sha256(f"{vpc_id}/{service_name}".encode()).hexdigest().upper()
+    return "Z" + "".join(c for c in digest if c.isalnum())[:20]

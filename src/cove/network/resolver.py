@@ -14,7 +14,9 @@ gets NXDOMAIN with the zone's SOA in the authority section.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import functools
 import ipaddress
 import logging
 import socket
@@ -106,11 +108,18 @@ class LookupFailed(Exception):
 Forward = Callable[[str, socket.AddressFamily], Awaitable[Addresses | NoSuchName]]
 
 
+# Forwarded lookups get threads of their own: a host sending junk names cannot take the
+# default executor the server's other blocking work (VPC builds) runs on.
+_LOOKUPS = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="dns-fwd")
+
+
 async def host_lookup(name: str, family: socket.AddressFamily) -> Addresses | NoSuchName:
     """The host's resolver through getaddrinfo: /etc/hosts and the host's DNS apply."""
     loop = asyncio.get_running_loop()
     try:
-        infos = await loop.getaddrinfo(name, None, family=family, type=socket.SOCK_STREAM)
+        infos = await loop.run_in_executor(
+            _LOOKUPS, functools.partial(socket.getaddrinfo, name, None, family, socket.SOCK_STREAM)
+        )
     except socket.gaierror as exc:
         if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
             return NoSuchName()

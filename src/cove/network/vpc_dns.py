@@ -63,6 +63,7 @@ class VpcNames:
         self.snapshot = snapshot
         vpc = snapshot.vpc
         by_id = {eni.eni_id: eni for eni in snapshot.interfaces}
+        zone_names = {subnet.zone.name for subnet in snapshot.subnets}
         records: list[tuple[str, tuple[NetworkInterface, ...]]] = []
         private: list[tuple[str, tuple[NetworkInterface, ...]]] = []
         for endpoint in snapshot.endpoints:
@@ -73,11 +74,13 @@ class VpcNames:
                 name = entry.dns_name.lower()
                 if not name.endswith("." + VPCE_DOMAIN):
                     continue  # a private DNS name: answered below, when the VPC allows it
-                zonal = [eni for eni in enis if f"-{eni.zone.name}." in name]
+                # a zonal name answers its AZ's ENI only (none left there: no answer)
+                zone = next((z for z in zone_names if f"-{z}." in name), None)
+                held = enis if zone is None else tuple(e for e in enis if e.zone.name == zone)
                 if name.startswith("*."):
                     name = name[2:]  # S3's: the name itself and everything below it
-                    records.append(("*." + name, tuple(zonal) or enis))
-                records.append((name, tuple(zonal) or enis))
+                    records.append(("*." + name, held))
+                records.append((name, held))
             service = self.catalog.get(endpoint.service_name)
             private_dns = endpoint.private_dns_enabled and vpc.dns_support and vpc.dns_hostnames
             if private_dns and service is not None:

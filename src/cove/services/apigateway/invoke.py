@@ -60,6 +60,7 @@ class InvokeService(ServiceDefaults):
     protocol = "rest-json"
     signing_names = (UNSIGNED, SIGNING_NAME)
     own_authentication = True  # NONE methods are public; AWS_IAM ones verify here
+    claims_by_address = True  # an invoke URL is API Gateway's, whatever a signature says
 
     def __init__(
         self, engine: ApiEngine, credentials: CredentialStore, authorizer: Authorizer
