@@ -242,8 +242,9 @@ def test_public_hostnames_are_reachable_only_through_an_internet_gateway_route(
     # S3 by its real name, virtual-hosted as the CLI addresses AWS (bucket.s3.amazonaws.com)
     srv.client("s3").create_bucket(Bucket="edge-data")
     srv.client("s3").put_object(Bucket="edge-data", Key="hello.txt", Body=b"from the bucket")
-    iam.attach_role_policy(RoleName="edge",
-                           PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    iam.attach_role_policy(
+        RoleName="edge", PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+    )
     read = _exec(srv, subnet, "aws", "s3", "cp", "s3://edge-data/hello.txt", "-", role=arn)
     assert read.returncode == 0, read.stderr
     assert read.stdout == "from the bucket"
@@ -316,3 +317,63 @@ def test_a_host_cannot_read_the_data_dir_see_the_server_or_leave_its_network(
     assert int(processes) <= 5  # sh, ls, grep (and the PID namespace's init)
     assert (namespace, firewall) == ("contained", "no-firewall")
     assert (srv.data_dir / "credentials.json").exists()  # hidden inside only
+
+
+def test_s3_through_its_interface_endpoint_and_an_invoke_url_by_its_real_name(
+    make_server,
+) -> None:
+    # S3's interface endpoint: the endpoint-specific name bucket.vpce-... takes path-style
+    # requests (Amazon S3 User Guide, "AWS PrivateLink for Amazon S3"); an API's invoke URL
+    # answers inside the VPC at {api}.execute-api.{region}.amazonaws.com over the public
+    # path (API Gateway DG, "Invoke a REST API"), here through an internet-gateway route.
+    srv = make_server()
+    ec2, iam, s3 = srv.client("ec2"), srv.client("iam"), srv.client("s3")
+    vpc = ec2.create_vpc(CidrBlock="10.60.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.60.1.0/24")["Subnet"]["SubnetId"]
+    endpoint = ec2.create_vpc_endpoint(
+        VpcId=vpc, VpcEndpointType="Interface", SubnetIds=[subnet],
+        ServiceName="com.amazonaws.us-east-1.s3", PrivateDnsEnabled=False,
+    )["VpcEndpoint"]  # fmt: skip
+    found = _wait_available(ec2, endpoint["VpcEndpointId"])
+    regional = found["DnsEntries"][0]["DnsName"]  # *.vpce-...s3.us-east-1.vpce.amazonaws.com
+    assert regional.startswith("*.vpce-")
+    s3.create_bucket(Bucket="through-vpce")
+    s3.put_object(Bucket="through-vpce", Key="k.txt", Body=b"via privatelink")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action":
+             "sts:AssumeRole", "Principal": {"Service": "ec2.amazonaws.com"}}]}  # fmt: skip
+    arn = iam.create_role(RoleName="s3-reader", AssumeRolePolicyDocument=json.dumps(trust))["Role"][
+        "Arn"
+    ]
+    iam.attach_role_policy(
+        RoleName="s3-reader", PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+    )
+    url = "https://bucket." + regional.removeprefix("*.")
+    read = _exec(srv, subnet, "aws", "s3", "cp", "s3://through-vpce/k.txt", "-",
+                 "--endpoint-url", url, role=arn)  # fmt: skip
+    assert read.returncode == 0, read.stderr
+    assert read.stdout == "via privatelink"
+
+    apigw = srv.client("apigateway")
+    api = apigw.create_rest_api(name="inside")["id"]
+    root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+    common = {"restApiId": api, "resourceId": root, "httpMethod": "GET"}
+    apigw.put_method(**common, authorizationType="NONE")
+    apigw.put_integration(
+        **common, type="MOCK", requestTemplates={"application/json": '{"statusCode": 200}'}
+    )
+    apigw.put_method_response(**common, statusCode="200")
+    apigw.put_integration_response(
+        **common, statusCode="200", responseTemplates={"application/json": '{"from": "vpc"}'}
+    )
+    apigw.create_deployment(restApiId=api, stageName="test")
+    gateway = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=vpc)
+    table = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"][
+        0
+    ]["RouteTableId"]
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=gateway)
+    time.sleep(0.5)
+    called = _exec(srv, subnet, "curl", "-sS", "-m", "5",
+                   f"https://{api}.execute-api.us-east-1.amazonaws.com/test/")  # fmt: skip
+    assert called.returncode == 0, called.stderr
+    assert json.loads(called.stdout) == {"from": "vpc"}
