@@ -44,6 +44,7 @@ from cove.services.ec2.service import ec2_service
 from cove.services.hosts import HostRegistry, HostsService
 from cove.services.iam.service import iam_service
 from cove.services.imds import MetadataService
+from cove.services.lambda_.networks import FunctionEnis
 from cove.services.lambda_.service import LambdaService, lambda_service
 from cove.services.logs.service import logs_service
 from cove.services.metrics import MetricsService
@@ -104,6 +105,7 @@ class Cove:
     network: NetworkStore
     fabric: Fabric
     hosts: HostsService
+    function_enis: FunctionEnis
     listeners: VpcListeners
     gateway: Gateway
     services: list[Service] = field(default_factory=list)
@@ -140,14 +142,16 @@ def build(settings: Settings) -> Cove:
     }, MetadataService(hosts_registry, vending.credentials, settings.region,
                        settings.account_id), limits, connections)  # fmt: skip
     fabric = Fabric(network, listeners, authority, settings.region)
+    function_enis = FunctionEnis(network, fabric, authority.ca_path)
+    function_runtime = SandboxedRuntime.from_settings(
+        settings, subsystems.confinement, vending, subsystems.logs, function_enis
+    )
     hosts = HostsService(
         network, fabric, directory, access, vending, hosts_registry, settings.region
     )
     arns = Arns(settings.region, settings.account_id)
     functions = FunctionStore(engine, Packages(settings.data_dir / PACKAGES_DIR), arns)
-    function_runtime = SandboxedRuntime.from_settings(
-        settings, subsystems.confinement, vending, subsystems.logs
-    )
+
     lambda_api = lambda_service(
         functions, directory, access, network, subsystems.objects, function_runtime
     )
@@ -168,7 +172,7 @@ def build(settings: Settings) -> Cove:
     listeners.public = gateway  # the edge inside VPC networks is the public path
     return Cove(
         settings, engine, resources, credentials, claimed, subsystems, network, fabric, hosts,
-        listeners, gateway, services, lambda_api,
+        function_enis, listeners, gateway, services, lambda_api,
     )  # fmt: skip
 
 
@@ -202,6 +206,7 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     gateway = cove.gateway
     runtime, control = cove.subsystems.runtime, cove.subsystems.control
     cove.hosts.forget_stale()  # `cove exec` hosts end with their server
+    cove.function_enis.forget_stale()  # and functions' ENIs (workers make them anew)
     await cove.fabric.start()  # every VPC built, its endpoints answering, before any request
     server = await serve_tcp(
         gateway, settings.host, settings.port, PUBLIC_LISTENER, cove.listeners.limits,

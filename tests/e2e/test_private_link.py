@@ -377,3 +377,71 @@ def test_s3_through_its_interface_endpoint_and_an_invoke_url_by_its_real_name(
                    f"https://{api}.execute-api.us-east-1.amazonaws.com/test/")  # fmt: skip
     assert called.returncode == 0, called.stderr
     assert json.loads(called.stdout) == {"from": "vpc"}
+
+
+VPC_FUNCTION = """
+import socket
+import boto3
+
+
+def lambda_handler(event, context):
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.connect((event["resolver"], 53))
+    return {"ip": probe.getsockname()[0],
+            "arn": boto3.client("sts").get_caller_identity()["Arn"]}
+"""
+
+
+def test_a_function_with_vpc_config_runs_as_a_host_in_its_subnet(make_server) -> None:
+    # Lambda DG, "Giving Lambda functions access to resources in an Amazon VPC": the
+    # function's ENI is in its subnet with its groups; it reaches AWS services as the VPC
+    # lets it (here an internet-gateway route), and without a route its calls time out.
+    import io
+    import zipfile
+
+    srv = make_server()
+    ec2, iam = srv.client("ec2"), srv.client("iam")
+    lam = srv.client("lambda")
+    vpc = ec2.create_vpc(CidrBlock="10.70.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.70.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]}])[
+        "SecurityGroups"
+    ][0]["GroupId"]
+    gateway = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=vpc)
+    table = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"][
+        0
+    ]["RouteTableId"]
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=gateway)
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action":
+             "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}]}  # fmt: skip
+    role = iam.create_role(RoleName="in-vpc", AssumeRolePolicyDocument=json.dumps(trust))["Role"][
+        "Arn"
+    ]
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("lambda_function.py", VPC_FUNCTION)
+    lam.create_function(
+        FunctionName="in-vpc", Runtime="python3.11", Role=role, Timeout=8,
+        Handler="lambda_function.lambda_handler", Code={"ZipFile": package.getvalue()},
+        VpcConfig={"SubnetIds": [subnet], "SecurityGroupIds": [group]},
+    )  # fmt: skip
+    lam.get_waiter("function_active_v2").wait(
+        FunctionName="in-vpc", WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
+    out = lam.invoke(FunctionName="in-vpc", Payload=json.dumps({"resolver": "10.70.0.2"}))
+    body = json.loads(out["Payload"].read())
+    assert "FunctionError" not in out, body
+    assert body["ip"].startswith("10.70.1.")  # its ENI's address in the subnet
+    assert body["arn"].startswith("arn:aws:sts::000000000000:assumed-role/in-vpc/")
+    enis = ec2.describe_network_interfaces(Filters=[{"Name": "subnet-id", "Values": [subnet]}])[
+        "NetworkInterfaces"
+    ]
+    assert [e["Description"] for e in enis] == ["AWS Lambda VPC ENI-in-vpc"]
+    assert enis[0]["PrivateIpAddress"] == body["ip"]
+
+    ec2.delete_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0")
+    time.sleep(0.5)
+    cut = lam.invoke(FunctionName="in-vpc", Payload=json.dumps({"resolver": "10.70.0.2"}))
+    assert cut["FunctionError"] == "Unhandled"
+    assert "Task timed out after" in json.loads(cut["Payload"].read())["errorMessage"]

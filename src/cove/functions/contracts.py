@@ -11,6 +11,33 @@ from typing import Protocol
 
 
 @dataclass(frozen=True)
+class FunctionVpc:
+    """VpcConfig: the function's workers are hosts in one of these subnets."""
+
+    subnet_ids: tuple[str, ...]
+    security_group_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NetworkAttachment:
+    """Where a function's workers run in its VPC: the network namespace of its ENI, the
+    VPC's resolver, and the CA its TLS listeners there are signed by."""
+
+    namespace_path: str
+    resolver_ip: str
+    ca_path: Path
+
+
+class FunctionNetworks(Protocol):
+    """The VPC side of functions: an ENI per function in one of its subnets (server
+    wiring implements it with the network store and fabric)."""
+
+    async def attach(self, spec: FunctionSpec) -> NetworkAttachment: ...
+
+    async def detach(self, function_arn: str) -> None: ...
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     """One version of a function, as its workers run it."""
 
@@ -25,6 +52,7 @@ class FunctionSpec:
     environment: dict[str, str] = field(default_factory=dict)  # Environment.Variables
     role_arn: str = ""  # the execution role: its temporary credentials reach the worker
     code_sha256: str = ""  # a new package or configuration makes new workers
+    vpc: FunctionVpc | None = None  # VpcConfig: workers are hosts in these subnets
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ class UpdateStatus(Enum):
 
 @dataclass(frozen=True)
 class VpcSettings:
-    """VpcConfig as given and checked; the network plane does not place functions yet."""
+    """VpcConfig as given and checked; the workers run as hosts in these subnets."""
 
     subnet_ids: tuple[str, ...] = ()
     security_group_ids: tuple[str, ...] = ()

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from cove.functions import tables as t
-from cove.functions.contracts import FunctionSpec
+from cove.functions.contracts import FunctionSpec, FunctionVpc
 from cove.functions.failures import Failure, FunctionError
 from cove.functions.model import Alias, CodeRef, FunctionConfig, State, UpdateStatus, Version
 from cove.functions.names import LATEST, Arns, FunctionRef, is_version
@@ -422,8 +422,16 @@ class FunctionStore:
             role_arn=config.role,
             # workers are made anew for a new package or configuration
             code_sha256=f"{version.code.sha256}/{config.digest()}",
+            vpc=_vpc_of(config),
         )
 
 
 def _version_order(version: str) -> tuple[int, int]:
     return (0, 0) if version == LATEST else (1, int(version))
+
+
+def _vpc_of(config: FunctionConfig) -> FunctionVpc | None:
+    vpc = config.vpc
+    if vpc is None or not vpc.subnet_ids:
+        return None
+    return FunctionVpc(tuple(vpc.subnet_ids), tuple(vpc.security_group_ids))

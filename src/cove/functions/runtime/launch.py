@@ -25,13 +25,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cove.functions.contracts import FunctionSpec
+from cove.functions.contracts import FunctionSpec, NetworkAttachment
 from cove.functions.runtime.environment import Placement, function_environment
 from cove.functions.runtime.logs import log_group, log_stream
 from cove.host.cgroups import Cgroup
 from cove.host.confinement import Confinement
 from cove.host.process_env import inherited_env, parent_pid
-from cove.host.sandbox import Jail
+from cove.host.sandbox import Bind, Jail
 from cove.identity.sessions import Session
 
 TASK_ROOT = "/var/task"
@@ -39,6 +39,7 @@ RUN_DIR = "/run/cove"
 ENV_FILE = "environment.json"
 MB_PER_VCPU = 1769
 BOOTSTRAP = "cove.functions.runtime.bootstrap"
+VPC_CA = "/etc/cove-ca.pem"  # in a VPC: what Cove's TLS listeners there are signed by
 
 
 @dataclass(frozen=True)
@@ -65,17 +66,32 @@ def prepare(
     run_dir: Path,
     endpoint_url: str,
     region: str,
+    network: NetworkAttachment | None = None,
 ) -> WorkerLaunch:
-    """Files, ownership and the cgroup of one worker (blocking: run it off the loop)."""
+    """Files, ownership and the cgroup of one worker (blocking: run it off the loop). In
+    a VPC the worker runs in its ENI's network namespace, resolves names with the VPC's
+    resolver and trusts Cove's CA, with no endpoint URL: boto3 reaches services by their
+    real hostnames, as far as the VPC's routes and endpoints let it."""
     sandbox = confinement.sandbox
     run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     task = sandbox.place(spec.code_dir, TASK_ROOT)
     run = sandbox.place(run_dir, RUN_DIR)
+    extra: tuple[Bind, ...] = ()
+    if network is not None:
+        resolv, ca = run_dir / "resolv.conf", run_dir / "ca.pem"
+        resolv.write_text(f"nameserver {network.resolver_ip}\noptions timeout:2 attempts:2\n")
+        ca.write_bytes(network.ca_path.read_bytes())
+        for path in (resolv, ca):
+            path.chmod(0o644)
+        extra = (sandbox.place(resolv, "/etc/resolv.conf"), sandbox.place(ca, VPC_CA))
     stream = log_stream(spec.version, time.time())
     place = Placement(
         task.target, str(Path(__file__).resolve().parent), log_group(spec.name), stream
     )
     chosen = function_environment(spec, place, session, endpoint_url, region)
+    if network is not None:
+        chosen.pop("AWS_ENDPOINT_URL", None)
+        chosen.update(AWS_CA_BUNDLE=VPC_CA, REQUESTS_CA_BUNDLE=VPC_CA, SSL_CERT_FILE=VPC_CA)
     env_file = run_dir / ENV_FILE
     fd = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
@@ -96,8 +112,10 @@ def prepare(
         str(memory_bytes if confinement.rlimits_only else 0),
         str(parent_pid(confinement)),
     ]
-    jail = Jail((task, run), cwd=task.target)
+    jail = Jail((task, run, *extra), cwd=task.target)
     command = sandbox.command(argv, jail, f"function {spec.name} worker {worker_id}")
+    if network is not None:
+        command = ["nsenter", f"--net={network.namespace_path}", "--", *command]
     env = inherited_env("/tmp" if sandbox.enabled else str(run_dir))
     env["PYTHONUNBUFFERED"] = "1"  # the handler's prints reach the log as they happen
     cgroup = confinement.cgroup(f"fn-{worker_id}", memory_bytes, cpus_for(spec.memory_mb))

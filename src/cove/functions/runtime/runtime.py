@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from cove.config import Settings
-from cove.functions.contracts import FunctionSpec, LogSink, RawResult
+from cove.functions.contracts import FunctionNetworks, FunctionSpec, LogSink, RawResult
 from cove.functions.runtime import faults, logs
 from cove.functions.runtime.launch import prepare
 from cove.functions.runtime.pool import QUEUE_SECONDS, Pool, PoolClosed
@@ -52,8 +52,10 @@ class SandboxedRuntime:
         concurrency: int = 8,
         idle_timeout: float = 300.0,
         queue_seconds: float = QUEUE_SECONDS,
+        networks: FunctionNetworks | None = None,
     ) -> None:
         self.confinement = confinement
+        self.networks = networks  # VpcConfig: where the workers of a function in a VPC run
         self.sessions = sessions
         self.sink = sink
         self.run_root = run_root
@@ -69,8 +71,9 @@ class SandboxedRuntime:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, confinement: Confinement, sessions: RoleSessions, sink: LogSink
-    ) -> SandboxedRuntime:
+        cls, settings: Settings, confinement: Confinement, sessions: RoleSessions, sink: LogSink,
+        networks: FunctionNetworks | None = None,
+    ) -> SandboxedRuntime:  # fmt: skip
         return cls(
             confinement,
             sessions,
@@ -80,6 +83,7 @@ class SandboxedRuntime:
             settings.region,
             settings.function_concurrency,
             settings.function_idle_timeout,
+            networks=networks,
         )
 
     def workers(self, function_arn: str) -> list[Worker]:
@@ -116,6 +120,8 @@ class SandboxedRuntime:
     async def retire(self, function_arn: str) -> None:
         for key in [k for k in self._pools if k[0] == function_arn]:
             await self._pools.pop(key).close()
+        if self.networks is not None:
+            await self.networks.detach(function_arn)
 
     async def shutdown(self) -> None:
         if self._reaper is not None:
@@ -143,6 +149,11 @@ class SandboxedRuntime:
         await self._code_given(spec)
         worker_id = secrets.token_hex(6)
         session = await asyncio.to_thread(self._session, spec)
+        network = None
+        if spec.vpc is not None:
+            if self.networks is None:
+                raise RuntimeError(f"function {spec.name} has a VpcConfig, and Cove no VPCs")
+            network = await self.networks.attach(spec)
         launch = await asyncio.to_thread(
             prepare,
             spec,
@@ -152,6 +163,7 @@ class SandboxedRuntime:
             self.run_root / worker_id,
             self.endpoint_url,
             self.region,
+            network,
         )
         worker = Worker(worker_id, launch)
         try:
