@@ -439,6 +439,8 @@ def test_a_function_with_vpc_config_runs_as_a_host_in_its_subnet(make_server) ->
     ]
     assert [e["Description"] for e in enis] == ["AWS Lambda VPC ENI-in-vpc"]
     assert enis[0]["PrivateIpAddress"] == body["ip"]
+    # Lambda's, not the account's (EC2 API reference, NetworkInterfaceType "lambda")
+    assert (enis[0]["InterfaceType"], enis[0]["RequesterManaged"]) == ("lambda", True)
 
     ec2.delete_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0")
     time.sleep(0.5)

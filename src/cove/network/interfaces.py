@@ -50,6 +50,27 @@ class InterfaceOps(StoreBase):
             )
         return self.interface(eni_id)
 
+    def create_function_interface(
+        self, subnet_id: str, group_ids: list[str], description: str
+    ) -> NetworkInterface:
+        """A Lambda function's ENI: requester-managed (Lambda makes and deletes it, not the
+        account), interface type `lambda` (EC2 API reference, NetworkInterfaceType)."""
+        with self._write() as txn:
+            subnet = self._one(txn.conn, t.subnets_table, t.subnets_table.c.subnet_id,
+                               subnet_id, Failure.SUBNET_NOT_FOUND)  # fmt: skip
+            groups = self._groups_for(txn, subnet.vpc_id, subnet_id, group_ids)
+            eni_id = self._add_interface(
+                txn, subnet_id, groups, InterfaceType.LAMBDA, description, True, None
+            )
+        return self.interface(eni_id)
+
+    def release_interface(self, eni_id: str) -> None:
+        """Its owner (a function) is done with a requester-managed ENI: it goes."""
+        with self._write() as txn:
+            row = self._one(txn.conn, t.interfaces_table, t.interfaces_table.c.eni_id, eni_id,
+                            Failure.INTERFACE_NOT_FOUND)  # fmt: skip
+            self._remove_interface(txn, eni_id, row.vpc_id)
+
     def delete_interface(self, eni_id: str) -> None:
         with self._write() as txn:
             row = self._one(txn.conn, t.interfaces_table, t.interfaces_table.c.eni_id, eni_id,

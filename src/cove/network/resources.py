@@ -25,6 +25,7 @@ class EndpointState(StrEnum):  # botocore ec2 `State` of a VpcEndpoint (lower ca
 class InterfaceType(StrEnum):
     INTERFACE = "interface"
     VPC_ENDPOINT = "vpc_endpoint"
+    LAMBDA = "lambda"  # a function's, in its VpcConfig subnet
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cove.functions.contracts import FunctionSpec, NetworkAttachment
 from cove.network.fabric import Fabric
+from cove.network.resources import InterfaceType
 from cove.network.store import NetworkStore
 
 DESCRIPTION = "AWS Lambda VPC ENI-"
@@ -31,8 +32,8 @@ class FunctionEnis:
     def forget_stale(self) -> None:
         """At start: a previous run's function ENIs go; workers that need one make it."""
         for eni in self.store.interfaces():
-            if eni.description.startswith(DESCRIPTION):
-                self.store.delete_interface(eni.eni_id)
+            if eni.interface_type is InterfaceType.LAMBDA:
+                self.store.release_interface(eni.eni_id)
 
     async def attach(self, spec: FunctionSpec) -> NetworkAttachment:
         assert spec.vpc is not None
@@ -41,7 +42,7 @@ class FunctionEnis:
         async with self._lock:
             eni_id = self._enis.get(spec.function_arn)
             if eni_id is None:
-                eni = self.store.create_host_interface(
+                eni = self.store.create_function_interface(
                     spec.vpc.subnet_ids[0], list(spec.vpc.security_group_ids),
                     f"{DESCRIPTION}{spec.name}",
                 )  # fmt: skip
@@ -60,5 +61,5 @@ class FunctionEnis:
             if eni_id is None:
                 return
             vpc_id = self.store.interface(eni_id).vpc_id
-            self.store.delete_interface(eni_id)
+            self.store.release_interface(eni_id)
         await self.fabric.reconcile(vpc_id)
