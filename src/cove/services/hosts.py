@@ -15,12 +15,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any
 
 from cove.errors import AwsError
 from cove.gateway.service import ServiceDefaults
+from cove.host.pids import alive
 from cove.http.messages import Request, Response
 from cove.identity.access import Access
 from cove.identity.directory import Directory
@@ -170,7 +170,7 @@ class HostsService(ServiceDefaults):
             await asyncio.sleep(every)
             for instance_id, pid in list(self._clients.items()):
                 host = self.registry.by_instance.get(instance_id)
-                if host is not None and not _alive(pid):
+                if host is not None and not alive(pid):
                     log.info("ending %s: its cove exec (pid %d) is gone", instance_id, pid)
                     await self._end(host)
 
@@ -184,12 +184,3 @@ class HostsService(ServiceDefaults):
         for host in list(self.registry.by_instance.values()):
             await self._end(host)
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
