@@ -161,7 +161,10 @@ def test_imds_gives_the_role_credentials_and_nothing_else_reaches_the_host(
     done = _exec(srv, made["subnets"][0], "sh", "-c", script, role=arn)
     assert done.returncode == 0, done.stderr
     status, role_name, ip = done.stdout.split()
-    assert status == "401"  # IMDSv2 required: no token, no metadata (EC2 UG, IMDSv2)
+    # IMDSv2 required: a GET without a valid token is 401 Unauthorized (EC2 User Guide,
+    # "Retrieve instance metadata", HTTP error codes: 400 for an invalid PUT, 401 for an
+    # invalid token, 403 when not allowed)
+    assert status == "401"
     assert role_name == "host"
     assert ip.startswith("10.20.1.")
     # boto3 inside finds the role's credentials there, with no variable set for it
