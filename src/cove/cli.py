@@ -115,7 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
         "without capabilities (it cannot leave the host's network or change the VPC's "
         "rules), as --user, with the data dir hidden. Standard streams and the exit code "
         "pass through; the host ends with the command (or when this process is killed). "
-        "Needs root (network namespaces) and a running `cove server`.",
+        "Needs a running `cove server`, and the server's user: root for a server running as "
+        "root; for a rootless server (its namespaces in a user namespace of its own), that "
+        "same user, without --user.",
         epilog="example:\n  cove exec --subnet subnet-0a1b2c3d4e5f60718 --security-group "
         "sg-0123456789abcdef0 \\\n    --role arn:aws:iam::000000000000:role/host-role -- \\\n"
         "    aws sagemaker-runtime invoke-endpoint --endpoint-name my-endpoint \\\n"
@@ -129,8 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     exec_.add_argument("--role", metavar="ROLE_ARN", help="the role the host's credentials are of")
     exec_.add_argument(
         "--user", metavar="USER",
-        help="who COMMAND runs as (a name or uid; default root's uid); always without "
-        "capabilities, in PID and mount namespaces of its own, the data dir hidden",
+        help="who COMMAND runs as (a name or uid; default root's uid; root servers only); "
+        "always without capabilities, in PID and mount namespaces of its own, the data dir "
+        "hidden",
     )  # fmt: skip
     exec_.add_argument("--data-dir", help=data_help)
     exec_.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS]")

@@ -20,10 +20,11 @@ class FunctionVpc:
 
 @dataclass(frozen=True)
 class NetworkAttachment:
-    """Where a function's workers run in its VPC: the network namespace of its ENI, the
-    VPC's resolver, and the CA its TLS listeners there are signed by."""
+    """Where a function's workers run in its VPC: the argv prefix that enters the network
+    namespace of its ENI (nsenter, through Cove's user namespace when rootless), the VPC's
+    resolver, and the CA its TLS listeners there are signed by."""
 
-    namespace_path: str
+    enter_argv: tuple[str, ...]
     resolver_ip: str
     ca_path: Path
 

@@ -27,7 +27,13 @@ from typing import Protocol
 
 from cove.host.netns import links
 from cove.host.netns.firewall import render
-from cove.host.netns.namespaces import Namespace, NetworkUnavailable, check_support
+from cove.host.netns.namespaces import (
+    Namespace,
+    NetworkUnavailable,
+    Privilege,
+    UserNamespace,
+    check_support,
+)
 from cove.network.failures import NetworkError
 from cove.network.firewall_rules import ruleset_of
 from cove.network.resolver import Resolver
@@ -109,13 +115,18 @@ class Fabric:
         self._stopping = False
         self._probe_tls: ssl.SSLContext | None = None
         self.unavailable: str | None = None  # why VPCs cannot be built here, if they cannot
+        self.privilege: Privilege | None = None
+        self._owner: UserNamespace | None = None  # rootless: where every namespace lives
 
     # -- lifecycle ------------------------------------------------------------------
     async def start(self) -> None:
         """Build every VPC the store has (before the server says it is serving)."""
         self._loop = asyncio.get_running_loop()
         try:
-            await asyncio.to_thread(check_support)
+            self.privilege = await asyncio.to_thread(check_support)
+            if self.privilege is Privilege.ROOTLESS:
+                self._owner = await asyncio.to_thread(UserNamespace.create)
+                log.info("VPC networks are built rootless, in a user namespace of their own")
         except NetworkUnavailable as why:
             self.unavailable = str(why)
             log.warning("VPC networks are not built on this host: %s", why)
@@ -137,6 +148,9 @@ class Fabric:
         for vpc_id in list(self._vpcs):
             async with self._locks.setdefault(vpc_id, asyncio.Lock()):
                 await self._tear_down(vpc_id)
+        if self._owner is not None:
+            await asyncio.to_thread(self._owner.close)
+            self._owner = None
 
     def changed(self, vpc_id: str) -> None:
         """The store's callback (from any thread): rebuild that VPC soon."""
@@ -191,7 +205,7 @@ class Fabric:
         """The VPC's router with its resolver and public edge: recorded only once all of
         it works (a failure takes down what was made, and the next pass tries again)."""
         vpc_id = snapshot.vpc.vpc_id
-        router = await asyncio.to_thread(Namespace.create, f"{vpc_id}-router")
+        router = await asyncio.to_thread(Namespace.create, f"{vpc_id}-router", self._owner)
         vpc = _Vpc(vpc_id, router, VpcNames(self.region, self.store.catalog))
         resolver_ip = ipaddress.IPv4Address(snapshot.vpc.resolver_ip)
         made: list[socket.socket] = []
@@ -274,7 +288,7 @@ class Fabric:
         self, vpc: _Vpc, eni: NetworkInterface, cidr: str, gateway: str
     ) -> _Interface:
         def build() -> _Interface:
-            namespace = Namespace.create(eni.eni_id)
+            namespace = Namespace.create(eni.eni_id, self._owner)
             router_if = router_ifname(eni.eni_id)
             try:
                 links.attach_host(
@@ -344,14 +358,17 @@ class Fabric:
         context = self._probe_context()
 
         def probe() -> bool:
-            with (
-                socket.create_connection((address, HTTPS), timeout=PROBE_TIMEOUT) as raw,
-                context.wrap_socket(raw) as tls,
-            ):
-                return tls.version() is not None
+            # a socket made in the router stays there: connect from this thread
+            raw = vpc.router.socket(socket.AF_INET, socket.SOCK_STREAM, ("0.0.0.0", 0),
+                                    listen=False)  # fmt: skip
+            with raw:
+                raw.settimeout(PROBE_TIMEOUT)
+                raw.connect((address, HTTPS))
+                with context.wrap_socket(raw) as tls:
+                    return tls.version() is not None
 
         try:
-            return await asyncio.to_thread(vpc.router.call_inside, probe)
+            return await asyncio.to_thread(probe)
         except OSError:
             return False
 

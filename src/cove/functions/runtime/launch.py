@@ -115,7 +115,7 @@ def prepare(
     jail = Jail((task, run, *extra), cwd=task.target)
     command = sandbox.command(argv, jail, f"function {spec.name} worker {worker_id}")
     if network is not None:
-        command = ["nsenter", f"--net={network.namespace_path}", "--", *command]
+        command = [*network.enter_argv, *command]
     env = inherited_env("/tmp" if sandbox.enabled else str(run_dir))
     env["PYTHONUNBUFFERED"] = "1"  # the handler's prints reach the log as they happen
     cgroup = confinement.cgroup(f"fn-{worker_id}", memory_bytes, cpus_for(spec.memory_mb))

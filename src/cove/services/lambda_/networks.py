@@ -53,7 +53,7 @@ class FunctionEnis:
             if namespace is None:
                 raise RuntimeError(f"the network of {eni_id} could not be built")
             resolver = self.store.snapshot(eni.vpc_id).vpc.resolver_ip
-        return NetworkAttachment(namespace.path, resolver, self.ca_path)
+        return NetworkAttachment(tuple(namespace.enter_argv()), resolver, self.ca_path)
 
     async def detach(self, function_arn: str) -> None:
         async with self._lock:
