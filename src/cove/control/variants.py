@@ -124,8 +124,6 @@ def _refuse_unsupported(
         refuse("multi-model containers (Mode MultiModel) are not supported")
     if model_doc.get("VpcConfig") or config_doc.get("VpcConfig"):
         refuse("VpcConfig is not supported")
-    if model_doc.get("EnableNetworkIsolation") or config_doc.get("EnableNetworkIsolation"):
-        refuse("EnableNetworkIsolation is not supported on this host")
 
 
 def _model_data_url(container: dict[str, Any]) -> str | None:
