@@ -73,4 +73,3 @@ def zone_shortage(network: NetworkLookup, subnets: Iterable[str], instance_type:
         f"Unable to locate at least {MIN_ZONES} availability zone(s) with the requested "
         f"instance type {instance_type} that overlap with SageMaker subnets."
     )
-
