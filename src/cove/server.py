@@ -124,7 +124,7 @@ def build(settings: Settings) -> Cove:
     access = Access(directory, network)
     network.subscribe(EndpointPolicyNotices(network, access))
     vending = CredentialVending(directory, settings.public_url, settings.region)
-    subsystems = _build_subsystems(settings, engine, resources, vending)
+    subsystems = _build_subsystems(settings, engine, resources, vending, network)
     runtime = RuntimeService(settings, subsystems.runtime, resources, access)
     sagemaker = sagemaker_service(
         subsystems.control.context, access, PassedRoles(directory, access)
@@ -177,14 +177,20 @@ def build(settings: Settings) -> Cove:
 
 
 def _build_subsystems(
-    settings: Settings, engine: Engine, resources: ResourceStore, credentials: RoleCredentials
+    settings: Settings,
+    engine: Engine,
+    resources: ResourceStore,
+    credentials: RoleCredentials,
+    network: NetworkStore,
 ) -> Subsystems:
     """Storage first, then the data plane, then the control plane that drives it."""
     objects = ObjectStore(settings.data_dir / "objects", engine)
     artifacts = ArtifactStore(settings, objects)
     confinement = Confinement.for_server(settings.data_dir)
     runtime = LocalRuntime(settings, artifacts, confinement, credentials)
-    control = build_control_plane(settings, resources, runtime, artifacts, confinement, credentials)
+    control = build_control_plane(
+        settings, resources, runtime, artifacts, confinement, credentials, network
+    )
     return Subsystems(
         objects, artifacts, confinement, runtime, control, LogEvents(settings.data_dir)
     )

@@ -56,6 +56,19 @@ def test_mapping_from_model_data_source_and_weights(store: ResourceStore) -> Non
     assert (spec.instance_type, spec.instance_count, spec.weight) == ("ml.c5.xlarge", 2, 0.25)
 
 
+@pytest.mark.parametrize(
+    ("model_isolated", "config_isolated", "isolated"),
+    [(False, False, False), (True, False, True), (False, True, True)],
+)
+def test_network_isolation_is_the_models_or_the_configs(
+    store: ResourceStore, model_isolated: bool, config_isolated: bool, isolated: bool
+) -> None:
+    model(store, "m", PrimaryContainer={"Image": "sklearn"}, EnableNetworkIsolation=model_isolated)
+    config = {"ProductionVariants": [variant()], "EnableNetworkIsolation": config_isolated}
+    [spec] = fleet_specs(build_records(store, Settings(), config))
+    assert spec.network_isolation is isolated
+
+
 def test_serverless_runs_as_one_instance(store: ResourceStore) -> None:
     model(store, "m", PrimaryContainer={"Image": "sklearn", "ModelDataUrl": "s3://b/m.tar.gz"})
     pv = {
@@ -73,10 +86,6 @@ def test_serverless_runs_as_one_instance(store: ResourceStore) -> None:
     [
         ({"Containers": [{"Image": "a"}, {"Image": "b"}]}, "inference pipelines"),
         ({"PrimaryContainer": {"ModelPackageName": "pkg"}}, "ModelPackageName"),
-        (
-            {"PrimaryContainer": {"Image": "a"}, "EnableNetworkIsolation": True},
-            "EnableNetworkIsolation",
-        ),
         ({"PrimaryContainer": {"Image": "a"}, "VpcConfig": {"Subnets": ["s"]}}, "VpcConfig"),
     ],
 )

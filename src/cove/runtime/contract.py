@@ -23,6 +23,12 @@ class VariantSpec:
     instance_count: int = 1
     weight: float = 1.0
     role_arn: str | None = None  # the model's ExecutionRoleArn: what its code may do
+    # the model's VpcConfig: where its instances go (empty: no VPC)
+    subnets: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
+    # EnableNetworkIsolation (the model's or the endpoint config's): no network, no
+    # credentials for the instances' code
+    network_isolation: bool = False
 
 
 class FleetFailed(Exception):

@@ -17,7 +17,7 @@ from cove.config import Settings
 from cove.errors import AwsError, internal_error
 from cove.host.confinement import Confinement
 from cove.host.instance_types import InstanceType, UnknownInstanceType, lookup, profile_for
-from cove.host.sandbox import SandboxUnavailable
+from cove.host.sandbox import OPT_OUT_ENV, SandboxUnavailable
 from cove.identity.vending import RoleCredentials
 from cove.instance.serving.context import CUSTOM_ATTRIBUTES
 from cove.runtime import errors
@@ -106,6 +106,8 @@ class LocalFleet:
             batching = policy_from(spec.environment)
         except (SandboxUnavailable, UnsupportedImage, UnknownInstanceType, ValueError) as exc:
             raise FleetFailed(str(exc)) from None
+        if spec.network_isolation:
+            _check_isolation(self.host.confinement, image)
         if batching.enabled and image.is_command:
             raise FleetFailed(
                 f"Adaptive batching ({spec.environment.get('COVE_MAX_BATCH_SIZE')}) needs one of "
@@ -143,8 +145,8 @@ class LocalFleet:
         """The variant's instances act as the model's execution role (SageMaker's session
         name for hosting is the endpoint's)."""
         credentials, role = self.host.credentials, variant.spec.role_arn
-        if credentials is None or role is None:
-            return {}
+        if credentials is None or role is None or variant.spec.network_isolation:
+            return {}  # an isolated model gets no credentials at all
         if variant.role_env is None:
             variant.role_env = credentials.environment(role, f"SageMaker-{self.endpoint_name}")
         return variant.role_env
@@ -168,6 +170,7 @@ class LocalFleet:
                 f"instance-{slot}",
                 self.host.confinement,
                 self._role_env(variant),
+                isolated=variant.spec.network_isolation,
             )
 
         return Instance(
@@ -376,3 +379,22 @@ async def _drain(instances: list[Instance], timeout: float) -> None:
     deadline = loop.time() + timeout
     while any(i.outstanding for i in instances) and loop.time() < deadline:
         await asyncio.sleep(0.05)
+
+
+def _check_isolation(confinement: Confinement, image: ServingImage) -> None:
+    """EnableNetworkIsolation: the instance runs with no network but loopback and no
+    credentials (SageMaker Developer Guide, "Run training and inference containers in
+    internet-free mode"). Where Cove cannot do that, the endpoint fails rather than run
+    the model connected."""
+    if not confinement.sandbox.enabled:
+        raise FleetFailed(
+            "EnableNetworkIsolation is set but this server runs models without a sandbox "
+            f"({OPT_OUT_ENV}=off), so it cannot take their network away. Start the server "
+            "with the sandbox or create the model without EnableNetworkIsolation."
+        )
+    if image.is_command:
+        raise FleetFailed(
+            f"EnableNetworkIsolation is set and image {image.executable} is a command, which "
+            "Cove reaches on a loopback TCP port an isolated instance does not share with "
+            "the server. Use one of Cove's serving stacks or turn network isolation off."
+        )
