@@ -37,6 +37,7 @@ from cove.network.fabric import Fabric
 from cove.network.store import NetworkStore
 from cove.pki.authority import CertificateAuthority
 from cove.runtime.manager import LocalRuntime
+from cove.runtime.placement import RegionZones
 from cove.services.apigateway.invoke import InvokeService
 from cove.services.apigateway.service import apigateway_service
 from cove.services.credentials import CredentialsService
@@ -187,7 +188,8 @@ def _build_subsystems(
     objects = ObjectStore(settings.data_dir / "objects", engine)
     artifacts = ArtifactStore(settings, objects)
     confinement = Confinement.for_server(settings.data_dir)
-    runtime = LocalRuntime(settings, artifacts, confinement, credentials)
+    placement = RegionZones(settings.region)  # each instance's AZ: spread over the region's
+    runtime = LocalRuntime(settings, artifacts, confinement, credentials, placement)
     control = build_control_plane(
         settings, resources, runtime, artifacts, confinement, credentials, network
     )

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import importlib.util
 import logging
-import string
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -30,6 +29,7 @@ from cove.runtime.lane import BatchPolicy, policy_from
 from cove.runtime.launch import make_launch
 from cove.runtime.metrics import InstanceSample, Metrics
 from cove.runtime.model_store import ModelCopy, ModelDataError, ModelStore
+from cove.runtime.placement import Placement
 from cove.runtime.router import LeastOutstanding, WeightTable
 
 log = logging.getLogger(__name__)
@@ -44,8 +44,8 @@ HEALTHY_WAIT = 30.0
 @dataclass
 class FleetHost:
     """What the runtime lends each fleet: settings, model directories, places for
-    sockets and logs, the sandbox and cgroups instances run in, and a counter that
-    spreads instances over the host's CPUs."""
+    sockets and logs, the sandbox and cgroups instances run in, a counter that
+    spreads instances over the host's CPUs, and the placement that picks their AZs."""
 
     settings: Settings
     models: ModelStore
@@ -53,6 +53,7 @@ class FleetHost:
     confinement: Confinement
     next_slot: Callable[[], int]
     metrics: Metrics
+    placement: Placement
     credentials: RoleCredentials | None = None  # execution roles' credentials for models
 
 
@@ -127,7 +128,10 @@ class LocalFleet:
 
     async def _grow(self, variant: _Variant, count: int) -> None:
         """Start `count` more instances; they join the rotation only once all are healthy."""
-        new = [self._new_instance(variant) for _ in range(count)]
+        new: list[Instance] = []
+        for _ in range(count):
+            placed = [i.az for i in (*variant.instances, *new)]
+            new.append(self._new_instance(variant, self.host.placement.zone(variant.spec, placed)))
         results = await asyncio.gather(*(i.start() for i in new), return_exceptions=True)
         failures = [(i, r) for i, r in zip(new, results, strict=True) if isinstance(r, Exception)]
         if failures:
@@ -151,14 +155,13 @@ class LocalFleet:
             variant.role_env = credentials.environment(role, f"SageMaker-{self.endpoint_name}")
         return variant.role_env
 
-    def _new_instance(self, variant: _Variant) -> Instance:
+    def _new_instance(self, variant: _Variant, az: str) -> Instance:
         name = variant.spec.variant_name
         number = self._numbers[name] = self._numbers.get(name, 0) + 1
         slot = self.host.next_slot()
         profile = profile_for(variant.itype, slot)
         instance_id = f"{name}-{number}"
         logs = self.settings.data_dir / "logs" / "endpoints" / self.endpoint_name
-        region = self.settings.region
 
         def launch():  # type: ignore[no-untyped-def]
             return make_launch(
@@ -178,7 +181,7 @@ class LocalFleet:
             name,
             launch,
             logs / f"{instance_id}.log",
-            az=f"{region}{string.ascii_lowercase[(number - 1) % 3]}",
+            az=az,
             startup_timeout=self.settings.startup_timeout,
             on_healthy=self._healthy_changed.set,
             timeout=self.settings.model_timeout,
@@ -238,13 +241,15 @@ class LocalFleet:
 
     def _rebalance(self, idle: Instance) -> None:
         """An instance ran out of work: half the calls queued behind the busiest sibling
-        come here, so nothing waits behind a slow or hung instance while this one idles."""
+        come here, so nothing waits behind a slow or hung instance while this one idles
+        (those a sibling in another AZ holds for its own AZ stay there)."""
         variant = self._live.get(idle.variant)
         if variant is None or not idle.healthy:
             return
         donor = max(variant.instances, key=lambda i: i.queued)
         if donor is not idle and donor.queued:
-            donor.give_up_queued((donor.queued + 1) // 2)
+            zone = None if donor.az == idle.az else idle.az
+            donor.give_up_queued((donor.queued + 1) // 2, zone)
 
     # -- invocations ------------------------------------------------------------------
     def submit(self, invocation: Invocation, target_variant: str | None, done: Answer) -> None:
@@ -264,7 +269,7 @@ class LocalFleet:
         self._send(_Call(self, invocation, name, done))
 
     def _send(self, call: _Call) -> None:
-        inst = self.balancer.pick(self._live[call.variant].instances)
+        inst = self.balancer.pick(self._live[call.variant].instances, call.invocation.az)
         if inst is None:  # none healthy right now: wait for one off the hot path
             task = asyncio.get_running_loop().create_task(self._send_when_healthy(call))
             self._waiting.add(task)
@@ -274,15 +279,15 @@ class LocalFleet:
 
     async def _send_when_healthy(self, call: _Call) -> None:
         try:
-            inst = await self._pick(call.variant)
+            inst = await self._pick(call.variant, call.invocation.az)
         except AwsError as err:
             call.done(err)
             return
         call.send_to(inst)
 
-    async def _pick(self, variant_name: str) -> Instance:
+    async def _pick(self, variant_name: str, az: str | None) -> Instance:
         instances = self._live[variant_name].instances
-        inst = self.balancer.pick(instances)
+        inst = self.balancer.pick(instances, az)
         if inst is not None:
             return inst  # type: ignore[return-value]
         loop = asyncio.get_running_loop()
@@ -294,12 +299,12 @@ class LocalFleet:
             self._healthy_changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._healthy_changed.wait(), min(remaining, 0.5))
-            inst = self.balancer.pick(instances)
+            inst = self.balancer.pick(instances, az)
         return inst  # type: ignore[return-value]
 
     def samples(self) -> list[InstanceSample]:
         return [
-            InstanceSample(self.endpoint_name, i.variant, i.instance_id, i.pid)
+            InstanceSample(self.endpoint_name, i.variant, i.instance_id, i.az, i.pid, i.served)
             for i in self.instances()
         ]
 
@@ -334,6 +339,7 @@ class _Call:
         fleet, inst = self.fleet, self.instance
         assert inst is not None
         if isinstance(outcome, HttpResponse) and 200 <= outcome.status < 300:
+            inst.served += 1
             self.done(
                 InvokeResult(
                     outcome.body,
@@ -365,6 +371,7 @@ class _Call:
             metrics.record_error(502)
             self.done(errors.model_crashed(fleet.log_arn(inst), inst.log_path))
         elif isinstance(outcome, HttpResponse):
+            inst.served += 1
             metrics.record_error(outcome.status)
             self.done(
                 errors.model_error(outcome.status, outcome.body, fleet.log_arn(inst), inst.log_path)

@@ -19,6 +19,9 @@ class Invocation:
     accept: str | None
     custom_attributes: str | None = None
     inference_id: str | None = None
+    # the AZ of the interface endpoint ENI the call came through: served in that AZ
+    # when the variant has a healthy instance there; None (the public path): any AZ
+    az: str | None = None
 
     def headers(self) -> list[tuple[str, str]]:
         """The request headers of the container contract's `POST /invocations`."""

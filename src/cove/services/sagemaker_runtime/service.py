@@ -130,12 +130,15 @@ class RuntimeService(ServiceDefaults):
 
     def _submit(self, req: Request, fleet: LocalFleet, reply: Reply) -> None:
         headers = req.headers
+        listener = req.context.listener
         invocation = Invocation(
             req.body,
             headers.get("content-type"),
             headers.get("accept"),
             headers.get("x-amzn-sagemaker-custom-attributes"),
             headers.get("x-amzn-sagemaker-inference-id"),
+            # through an interface endpoint: served in its ENI's AZ (AZ-local routing)
+            listener.az if listener.kind == "vpce" else None,
         )
 
         def answered(outcome: InvokeResult | AwsError) -> None:
