@@ -19,8 +19,9 @@ def _data_dir(args: argparse.Namespace) -> Path:
 def cmd_server(args: argparse.Namespace) -> int:
     from cove.server import run
 
+    chosen = {} if args.cross_az_delay_ms is None else {"cross_az_delay_ms": args.cross_az_delay_ms}
     try:
-        run(Settings(data_dir=_data_dir(args), host=args.host, port=args.port))
+        run(Settings(data_dir=_data_dir(args), host=args.host, port=args.port, **chosen))
     except (DataDirInUse, InvalidSetting) as exc:
         print(f"cove server: {exc}", file=sys.stderr)
         return 1
@@ -90,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--host", default="127.0.0.1", help="address to listen on")
     server.add_argument("--port", type=int, default=8443, help="port to listen on")
     server.add_argument("--data-dir", help=data_help)
+    server.add_argument(
+        "--cross-az-delay-ms", type=float, metavar="MS",
+        help="make cross-AZ cost visible: a call served by an instance in another "
+        "Availability Zone than its caller's (the interface endpoint ENI it came through, "
+        "or the subnet of a VPC host on the public path) waits MS milliseconds first "
+        "(default: $COVE_CROSS_AZ_DELAY_MS or 0, off)",
+    )  # fmt: skip
     server.set_defaults(func=cmd_server)
 
     env = sub.add_parser(

@@ -33,6 +33,7 @@ from cove.http.server import serve_tcp
 from cove.identity.access import Access
 from cove.identity.directory import Directory
 from cove.identity.vending import CredentialVending, RoleCredentials
+from cove.network.caller_zones import CallerZones
 from cove.network.fabric import Fabric
 from cove.network.store import NetworkStore
 from cove.pki.authority import CertificateAuthority
@@ -126,7 +127,7 @@ def build(settings: Settings) -> Cove:
     network.subscribe(EndpointPolicyNotices(network, access))
     vending = CredentialVending(directory, settings.public_url, settings.region)
     subsystems = _build_subsystems(settings, engine, resources, vending, network)
-    runtime = RuntimeService(settings, subsystems.runtime, resources, access)
+    runtime = RuntimeService(settings, subsystems.runtime, resources, access, CallerZones(network))
     sagemaker = sagemaker_service(
         subsystems.control.context, access, PassedRoles(directory, access)
     )

@@ -28,9 +28,12 @@ SPEC = VariantSpec("v", "m", "tiny", None)
 
 async def fleet_of(
     tmp_path: Path, modes: list[str], serial: BatchPolicy | None = None,
-    model_timeout: float = 5.0, zones: list[str] | None = None,
+    model_timeout: float = 5.0, zones: list[str] | None = None, cross_az_delay_ms: float = 0,
 ) -> LocalFleet:
-    settings = Settings(data_dir=tmp_path / "data", model_timeout=model_timeout)
+    settings = Settings(
+        data_dir=tmp_path / "data", model_timeout=model_timeout,
+        cross_az_delay_ms=cross_az_delay_ms,
+    )  # fmt: skip
     host = FleetHost(
         settings, None, tmp_path, None, lambda: 0, Metrics(), RegionZones("us-east-1"),  # type: ignore[arg-type]
     )
@@ -55,10 +58,12 @@ def answer_future() -> asyncio.Future[InvokeResult | AwsError]:
 
 
 async def invoke(  # noqa: ANN201
-    fleet: LocalFleet, body: bytes, target: str | None = None, az: str | None = None
+    fleet: LocalFleet, body: bytes, target: str | None = None, az: str | None = None,
+    caller_az: str | None = None,
 ):
     fut = answer_future()
-    fleet.submit(Invocation(body, "text/plain", None, az=az), target, fut.set_result)
+    call = Invocation(body, "text/plain", None, az=az, caller_az=caller_az)
+    fleet.submit(call, target, fut.set_result)
     return await asyncio.wait_for(fut, 5)
 
 
@@ -304,6 +309,27 @@ def test_calls_bound_to_an_az_do_not_move_to_an_idle_instance_elsewhere(tmp_path
             assert order.index(b"bound") < order.index(b"later"), order
             # and only `free` was routed a second time
             assert sent == [b"slower", b"bound", b"free", b"later", b"b", b"free"]
+        finally:
+            await fleet.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_call_served_in_another_az_than_its_callers_waits_the_cross_az_delay(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        fleet = await fleet_of(tmp_path, ["ok"], zones=["us-east-1a"], cross_az_delay_ms=200)
+        (inst,) = fleet.instances()
+        loop = asyncio.get_running_loop()
+        try:
+            took = {}
+            for caller in ("us-east-1a", "us-east-1b", None):
+                start = loop.time()
+                assert answered_by(await invoke(fleet, b"x", caller_az=caller), inst, b"x")
+                took[caller] = loop.time() - start
+            assert took["us-east-1b"] >= 0.2, took
+            assert took["us-east-1a"] < 0.1 and took[None] < 0.1, took  # same AZ, or none
         finally:
             await fleet.stop()
 

@@ -5,7 +5,9 @@
   carry the endpoint, VPC, subnet and AZ they arrived through;
 - a host's instance metadata service (plain HTTP on 169.254.169.254:80) reaches only the
   metadata service;
-- the VPC's public edge (TLS on 443) is the public path: every service, as from outside.
+- the VPC's public edge (TLS on 443) is the public path: every service, as from outside
+  (its requests carry the VPC they came from, for the cross-AZ delay only: policies see
+  the public path).
 """
 
 from __future__ import annotations
@@ -23,9 +25,6 @@ from cove.http.limits import HttpLimits
 from cove.http.messages import Listener
 from cove.http.server import serve_socket
 from cove.network.resources import NetworkInterface, VpcEndpoint
-
-# the public path, over TLS: policies see aws:SecureTransport true
-EDGE_LISTENER = Listener(kind="public", tls=True)
 
 
 class VpcListeners:
@@ -72,8 +71,10 @@ class VpcListeners:
             self.metadata, sock, listener, self.limits, None, self.connections
         )
 
-    async def serve_public(self, sock: socket.socket, tls: ssl.SSLContext) -> asyncio.Server:
+    async def serve_public(
+        self, sock: socket.socket, tls: ssl.SSLContext, vpc_id: str
+    ) -> asyncio.Server:
         assert self.public is not None, "the public gateway is set before VPCs are built"
-        return await serve_socket(
-            self.public, sock, EDGE_LISTENER, self.limits, tls, self.connections
-        )
+        # the public path, over TLS: policies see aws:SecureTransport true
+        listener = Listener(kind="public", tls=True, vpc_id=vpc_id)
+        return await serve_socket(self.public, sock, listener, self.limits, tls, self.connections)

@@ -71,7 +71,9 @@ class Listeners(Protocol):
 
     async def serve_metadata(self, sock: socket.socket, eni: NetworkInterface) -> Closable: ...
 
-    async def serve_public(self, sock: socket.socket, tls: ssl.SSLContext) -> Closable: ...
+    async def serve_public(
+        self, sock: socket.socket, tls: ssl.SSLContext, vpc_id: str
+    ) -> Closable: ...
 
 
 @dataclass
@@ -228,7 +230,7 @@ class Fabric:
             tls = await asyncio.to_thread(
                 self.authority.server_context, public_names(self.region), (PUBLIC_EDGE,)
             )
-            vpc.servers.append(await self.listeners.serve_public(edge, tls))
+            vpc.servers.append(await self.listeners.serve_public(edge, tls, vpc_id))
         except BaseException:
             for sock in made:
                 sock.close()

@@ -85,6 +85,7 @@ class LocalFleet:
         self._stopped = False
         self._numbers: dict[str, int] = {}
         self._waiting: set[asyncio.Task[None]] = set()  # calls waiting for a healthy instance
+        self._cross_az_delay = host.settings.cross_az_delay_ms / 1000  # 0: off
 
     # -- lifecycle --------------------------------------------------------------------
     async def start(self) -> None:
@@ -275,13 +276,22 @@ class LocalFleet:
             self._waiting.add(task)
             task.add_done_callback(self._waiting.discard)
             return
-        call.send_to(inst)  # type: ignore[arg-type]
+        self._dispatch(call, inst)  # type: ignore[arg-type]
 
     async def _send_when_healthy(self, call: _Call) -> None:
         try:
             inst = await self._pick(call.variant, call.invocation.az)
         except AwsError as err:
             call.done(err)
+            return
+        self._dispatch(call, inst)
+
+    def _dispatch(self, call: _Call, inst: Instance) -> None:
+        """Send the call; one served in another AZ than its caller's first waits the
+        cross-AZ delay when one is set (standing for the hops between AZs it would make)."""
+        delay = self._cross_az_delay
+        if delay and call.invocation.caller_az not in (None, inst.az):
+            asyncio.get_running_loop().call_later(delay, call.send_to, inst)
             return
         call.send_to(inst)
 
