@@ -44,6 +44,7 @@ from cove.services.ec2.service import ec2_service
 from cove.services.hosts import HostRegistry, HostsService
 from cove.services.iam.service import iam_service
 from cove.services.imds import MetadataService
+from cove.services.lambda_.code_location import CodeLocationService, CodeUrls
 from cove.services.lambda_.networks import FunctionEnis
 from cove.services.lambda_.service import LambdaService, lambda_service
 from cove.services.logs.service import logs_service
@@ -152,8 +153,12 @@ def build(settings: Settings) -> Cove:
     arns = Arns(settings.region, settings.account_id)
     functions = FunctionStore(engine, Packages(settings.data_dir / PACKAGES_DIR), arns)
 
+    code_urls = CodeUrls.load(
+        settings.data_dir, settings.region, settings.account_id,
+        f"{settings.host}:{settings.port}",
+    )  # fmt: skip
     lambda_api = lambda_service(
-        functions, directory, access, network, subsystems.objects, function_runtime
+        functions, directory, access, network, subsystems.objects, function_runtime, code_urls
     )
     # API Gateway's Lambda integrations invoke as apigateway.amazonaws.com
     engine_of_apis = ApiEngine(apis, lambda_api.invoker, logs=subsystems.logs)
@@ -163,6 +168,8 @@ def build(settings: Settings) -> Cove:
         # invoke URLs by their Host header (or /_cove/execute-api/), before any path-routed
         # API; cove exec's hosts at /_cove/hosts
         InvokeService(engine_of_apis, credentials, access), hosts,
+        # GetFunction's Code.Location URLs, signed with a key only this service knows
+        CodeLocationService(code_urls, functions.packages),
         runtime, sagemaker, MetricsService(subsystems.runtime), CredentialsService(vending),
         iam_service(directory, access), sts, ec2, apigateway_service(apis, access),
         logs_service(subsystems.logs, access, settings.region, settings.account_id),
