@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import uvloop
 from sqlalchemy import Engine
 
+from cove.apis.account import AccountSettings
 from cove.apis.engine import ApiEngine
 from cove.apis.store import ApiStore
 from cove.auth.credentials import CredentialStore, load_or_create_admin
@@ -171,7 +172,9 @@ def build(settings: Settings) -> Cove:
         # GetFunction's Code.Location URLs, signed with a key only this service knows
         CodeLocationService(code_urls, functions.packages),
         runtime, sagemaker, MetricsService(subsystems.runtime), CredentialsService(vending),
-        iam_service(directory, access), sts, ec2, apigateway_service(apis, access),
+        iam_service(directory, access), sts, ec2, apigateway_service(
+            apis, AccountSettings(engine, settings.account_id), directory, access,
+        ),
         logs_service(subsystems.logs, access, settings.region, settings.account_id),
         lambda_api, s3,
     ]  # fmt: skip
