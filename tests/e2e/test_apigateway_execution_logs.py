@@ -14,8 +14,8 @@ AWS facts pinned here:
   AWS Knowledge Center, "How can I use Amazon API Gateway logs for troubleshooting?",
   https://repost.aws/knowledge-center/api-gateway-logs; the rest as the Developer Guide's
   test-invoke logs show them in its parameter mapping examples): "Starting execution for
-  request: <id>", "HTTP Method: POST, Resource Path: /echo", "Method request body before transformations: ...", "Endpoint
-  request URI: https://lambda.<region>.amazonaws.com/2015-03-31/functions/<arn>/invocations",
+  request: <id>", "HTTP Method: POST, Resource Path: /echo", "Method request body before
+  transformations: ...", "Endpoint request URI: https://lambda.<region>.amazonaws.com/2015-03-31/functions/<arn>/invocations",
   "Successfully completed execution", "Method completed with status: 200"; a function
   without API Gateway's permission: "Execution failed due to configuration error: Invalid
   permissions on Lambda function" (AWS-FACTS.md).
