@@ -298,3 +298,25 @@ def test_logging_needs_the_account_role(server: CoveServer, apigw: Any) -> None:
     setting = stage["methodSettings"]["*/*"]
     assert (setting["loggingLevel"], setting["metricsEnabled"], setting["dataTraceEnabled"]) \
         == ("INFO", True, True)  # fmt: skip
+
+
+def test_a_wrong_op_is_a_validation_error(apigw: Any) -> None:
+    """Model constraints as AWS answers them for API Gateway (localstack's AWS snapshot
+    test_update_method_response_negative_tests): ValidationException, the body's members
+    under '<operation>Input', the URI's bare, the body's listed first. (AWS lists the enum
+    set in an order of its own, "[add, remove, move, test, replace, copy]"; Cove in the
+    model's.)"""
+    api = apigw.create_rest_api(name="validated")
+    common = mock_method(apigw, api["id"], api["rootResourceId"])
+    enum = "Member must satisfy enum value set: [add, remove, replace, move, copy, test]"
+    assert error_of(apigw.update_method_response, **common, statusCode="200", patchOperations=[
+        {"op": "wrong_op", "path": "/responseModels/application~1json", "value": "Empty"}]) == (
+        "ValidationException", "1 validation error detected: Value 'wrong_op' at "
+        f"'updateMethodResponseInput.patchOperations.1.member.op' failed to satisfy "
+        f"constraint: {enum}", 400)  # fmt: skip
+    assert error_of(apigw.update_method_response, **common, statusCode="wrong", patchOperations=[
+        {"op": "wrong_op", "path": "/responseModels/application~1json", "value": "Empty"}])[1] \
+        == ("2 validation errors detected: Value 'wrong_op' at "
+            f"'updateMethodResponseInput.patchOperations.1.member.op' failed to satisfy "
+            f"constraint: {enum}; Value 'wrong' at 'statusCode' failed to satisfy constraint: "
+            "Member must satisfy regular expression pattern: [1-5]\\d\\d")  # fmt: skip

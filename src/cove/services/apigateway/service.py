@@ -49,5 +49,8 @@ def apigateway_service(
         failures={ApiFailure: api_error},
         authorizer=access,
         resource_of=resource_of,
-        validation_code="BadRequestException",
+        # as AWS answers a broken constraint: "1 validation error detected: Value 'x' at
+        # 'updateStageInput.patchOperations.1.member.op' failed to satisfy constraint: ..."
+        validation_code="ValidationException",
+        validation_root=lambda operation: operation[:1].lower() + operation[1:] + "Input",
     )
