@@ -146,9 +146,10 @@ class ApiEngine:
         except TemplateError as exc:
             trace.error(f"Execution failed due to configuration error: mapping template: {exc}")
             response = internal_error()
-        trace.data(f"Method response body after transformations: "
-                   f"{response.body.decode('utf-8', 'replace')}")  # fmt: skip
-        trace.info(f"Method response headers: {headers_text(dict(response.headers))}")
+        if trace.verbose:
+            trace.data(f"Method response body after transformations: "
+                       f"{response.body.decode('utf-8', 'replace')}")  # fmt: skip
+            trace.info(f"Method response headers: {headers_text(dict(response.headers))}")
         trace.completed(response.status)
         trace.flush()
         response.headers.append(("x-amzn-RequestId", req.request_id))
@@ -156,7 +157,7 @@ class ApiEngine:
 
     def _log_request(self, trace: ExecutionLog, route: Route, req: ApiRequest) -> None:
         """The lines API Gateway logs before it calls the integration (INFO)."""
-        if not trace.enabled:
+        if not trace.verbose:
             return
         api_stage = f"{req.api_id}/{req.stage}"
         trace.info(f"Extended Request Id: {secrets.token_urlsafe(12)}")
@@ -234,12 +235,13 @@ class ApiEngine:
             reason = "Invalid Lambda function" if function_arn is None else "Lambda is unavailable"
             trace.error(f"Execution failed due to configuration error: {reason}")
             return internal_error()
-        endpoint = (f"https://lambda.{self.region}.amazonaws.com/2015-03-31/functions/"
-                    f"{function_arn}/invocations")  # fmt: skip
-        trace.info(f"Endpoint request URI: {endpoint}")
-        trace.data(f"Endpoint request body after transformations: "
-                   f"{payload.decode('utf-8', 'replace')}")  # fmt: skip
-        trace.info(f"Sending request to {endpoint}")
+        if trace.verbose:
+            endpoint = (f"https://lambda.{self.region}.amazonaws.com/2015-03-31/functions/"
+                        f"{function_arn}/invocations")  # fmt: skip
+            trace.info(f"Endpoint request URI: {endpoint}")
+            trace.data(f"Endpoint request body after transformations: "
+                       f"{payload.decode('utf-8', 'replace')}")  # fmt: skip
+            trace.info(f"Sending request to {endpoint}")
         started = time.perf_counter()
         try:
             result = await self.invoker.invoke_for_service(
@@ -257,11 +259,12 @@ class ApiEngine:
         except LookupError:
             trace.error("Execution failed due to configuration error: Invalid Lambda function")
             return internal_error()
-        latency = round((time.perf_counter() - started) * 1000)
-        trace.info(f"Received response. Status: {result.status}, Integration latency: "
-                   f"{latency} ms")  # fmt: skip
-        trace.data(f"Endpoint response body before transformations: "
-                   f"{result.payload.decode('utf-8', 'replace')}")  # fmt: skip
+        if trace.verbose:
+            latency = round((time.perf_counter() - started) * 1000)
+            trace.info(f"Received response. Status: {result.status}, Integration latency: "
+                       f"{latency} ms")  # fmt: skip
+            trace.data(f"Endpoint response body before transformations: "
+                       f"{result.payload.decode('utf-8', 'replace')}")  # fmt: skip
         if result.function_error:
             trace.error(f"Lambda execution failed with status {result.status} due to customer "
                         f"function error: {_error_message(result.payload)}")  # fmt: skip

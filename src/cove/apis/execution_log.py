@@ -57,6 +57,11 @@ class ExecutionLog:
     def enabled(self) -> bool:
         return self.sink is not None and self.level is not LoggingLevel.OFF
 
+    @property
+    def verbose(self) -> bool:
+        """INFO lines are kept: worth building them (the hot path skips them otherwise)."""
+        return self.enabled and self.level is LoggingLevel.INFO
+
     def info(self, message: str) -> None:
         if self.enabled and self.level is LoggingLevel.INFO:
             self._add(message)
