@@ -152,6 +152,15 @@ class Access:
         request = Request(Principal.service(service), "sts:AssumeRole", role_arn)
         return evaluate(request, trust_policy=trust).allowed
 
+    def role_allows(self, role: Entity, role_arn: str, action: str, resource: str) -> bool:
+        """Whether a session of `role` (a service acting with it, as API Gateway writes
+        logs with the account's CloudWatch role) may do `action` by the role's policies."""
+        name = role_arn.rsplit("/", 1)[-1]
+        account = role_arn.split(":")[4]
+        session = f"arn:aws:sts::{account}:assumed-role/{name}/{name}"
+        request = Request(Principal.assumed_role(session, role_arn), action, resource)
+        return evaluate(request, self._held_by(role)).allowed
+
     @staticmethod
     def _request(
         ctx: RequestContext, caller: CallerPrincipal, action: str, resource: str
