@@ -125,7 +125,9 @@ def build(settings: Settings) -> Cove:
     network.subscribe(EndpointPolicyNotices(network, access))
     vending = CredentialVending(directory, settings.public_url, settings.region)
     subsystems = _build_subsystems(settings, engine, resources, vending, network)
-    runtime = RuntimeService(settings, subsystems.runtime, resources, access)
+    runtime = RuntimeService(
+        settings, subsystems.runtime, resources, access, subsystems.control.context.tags
+    )
     sagemaker = sagemaker_service(
         subsystems.control.context, access, PassedRoles(directory, access)
     )

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
+from functools import lru_cache
 
 from cove.iam.context import EMPTY_CONTEXT, ConditionContext, iso_time
 
@@ -129,3 +130,19 @@ def standard_context(
     values.update({f"aws:ResourceTag/{k}": v for k, v in (resource_tags or {}).items()})
     values.update(extra or {})
     return ConditionContext(values)
+
+
+# Condition keys that describe the resource a request acts on, such as its tags, as
+# (key, value) pairs: hashable, so decisions can be cached by them.
+ResourceKeys = tuple[tuple[str, str], ...]
+
+
+@lru_cache(maxsize=4096)
+def resource_tag_keys(tags: ResourceKeys, service: str | None = None) -> ResourceKeys:
+    """The condition keys a resource's tags set: aws:ResourceTag/<key> for every tag, and
+    <service>:ResourceTag/<key> for a service that defines its own as well (SageMaker's
+    sagemaker:ResourceTag/${TagKey}; Service Authorization Reference)."""
+    keys = [(f"aws:ResourceTag/{k}", v) for k, v in tags]
+    if service:
+        keys += [(f"{service}:ResourceTag/{k}", v) for k, v in tags]
+    return tuple(keys)

@@ -25,7 +25,7 @@ from cove.iam.decisions import DecisionCache, PolicySet
 from cove.iam.documents import Policy, PolicyKind, parse_policy
 from cove.iam.evaluation import denial_message, evaluate
 from cove.iam.policy import anonymous_denied, denied
-from cove.iam.request import Principal, PrincipalKind, Request, standard_context
+from cove.iam.request import Principal, PrincipalKind, Request, ResourceKeys, standard_context
 from cove.identity.directory import Directory
 from cove.identity.entities import Entity
 from cove.identity.kinds import EntityKind
@@ -85,6 +85,7 @@ class Access:
         action: str,
         resource: str = "*",
         resource_policies: Sequence[str] = (),
+        resource_keys: ResourceKeys = (),
     ) -> None:
         caller = ctx.principal
         if caller is None:
@@ -93,7 +94,10 @@ class Access:
         if caller.is_root and not resource_policies and endpoint_id is None:
             return  # only a resource or endpoint policy could stop the root user
         plain = not resource_policies and caller.session_policy is None
-        fast_key = (caller.arn, caller.user_id, action, resource, ctx.source_ip, endpoint_id or "")
+        fast_key = (
+            caller.arn, caller.user_id, action, resource, ctx.source_ip, endpoint_id or "",
+            resource_keys,  # a resource's tags change outside the directory
+        )  # fmt: skip
         generation = self.directory.changes.generation
         if plain and not ctx.condition_keys:
             # the hot path (InvokeEndpoint by a user): a decision that read no volatile key
@@ -103,7 +107,7 @@ class Access:
                 if known[1] is None:
                     return
                 raise denied(known[1])
-        request = self._request(ctx, caller, action, resource)
+        request = self._request(ctx, caller, action, resource, resource_keys)
         if resource_policies:
             # bucket policies change outside the directory: evaluated afresh each time
             resource_side = tuple(_parsed_resource(d) for d in resource_policies)
@@ -154,7 +158,11 @@ class Access:
 
     @staticmethod
     def _request(
-        ctx: RequestContext, caller: CallerPrincipal, action: str, resource: str
+        ctx: RequestContext,
+        caller: CallerPrincipal,
+        action: str,
+        resource: str,
+        resource_keys: ResourceKeys = (),
     ) -> Request:
         principal = engine_principal(caller)
         listener = ctx.listener
@@ -172,11 +180,13 @@ class Access:
             # the public listener speaks plain HTTP (aws:SecureTransport false), its
             # edge inside VPC networks TLS
             secure, source_ip, keys = listener.tls, ctx.source_ip, ctx.condition_keys
+        if resource_keys:
+            keys = {**dict(resource_keys), **keys}
         context = standard_context(
             principal,
             secure_transport=secure,
             source_ip=source_ip,
-            extra=keys,  # the endpoint's, and what the operation's input sets
+            extra=keys,  # the endpoint's, the resource's, and what the operation's input sets
         )
         return Request(principal, action, resource, context)
 

@@ -16,12 +16,14 @@ from urllib.parse import unquote
 from botocore.model import OperationModel
 
 from cove.config import Settings
+from cove.control.tags import TagIndex
 from cove.errors import AwsError, internal_error
 from cove.gateway.service import UNSIGNED, ServiceDefaults
 from cove.http.header_values import is_visible_ascii
 from cove.http.messages import BodyPlan, Request, Response
 from cove.http.server import Reply
 from cove.iam.policy import ROOT_ONLY, Authorizer
+from cove.iam.request import ResourceKeys, resource_tag_keys
 from cove.instance.serving.context import CUSTOM_ATTRIBUTES, MAX_CUSTOM_ATTRIBUTES
 from cove.protocol.rest_errors import error_response
 from cove.protocol.shapes import service_model, validate
@@ -78,9 +80,11 @@ class RuntimeService(ServiceDefaults):
         runtime: LocalRuntime,
         resources: ResourceStore,
         authorizer: Authorizer = ROOT_ONLY,
+        tags: TagIndex | None = None,
     ) -> None:
         self.settings = settings
         self.authorizer = authorizer
+        self.tags = tags  # the endpoints' tags, for aws:ResourceTag; None: untagged
         self.runtime = runtime
         self.resources = resources
         self._waiting: set[asyncio.Task[None]] = set()  # calls waiting for a restored fleet
@@ -152,10 +156,9 @@ class RuntimeService(ServiceDefaults):
         """The fleet to send this call to; AwsError if the call may not go anywhere."""
         name = unquote(req.path[len(PREFIX) : -len(SUFFIX)])
         req.context.operation = "InvokeEndpoint"
+        arn = self.settings.arn("sagemaker", f"endpoint/{name.lower()}")
         self.authorizer.authorize(
-            req.context,
-            "sagemaker:InvokeEndpoint",
-            self.settings.arn("sagemaker", f"endpoint/{name.lower()}"),
+            req.context, "sagemaker:InvokeEndpoint", arn, resource_keys=self._keys(arn)
         )
         if len(req.body) > errors.MAX_BODY:
             raise errors.body_too_large(len(req.body))
@@ -164,6 +167,14 @@ class RuntimeService(ServiceDefaults):
         if fleet is None:
             raise self._why_no_fleet(name)
         return fleet
+
+    def _keys(self, arn: str) -> ResourceKeys:
+        """The condition keys the endpoint's tags set (Service Authorization Reference:
+        InvokeEndpoint takes aws:ResourceTag/${TagKey} and sagemaker:ResourceTag/${TagKey}
+        on the endpoint), read from memory."""
+        if self.tags is None:
+            return ()
+        return resource_tag_keys(self.tags.tags_of(arn), "sagemaker")
 
     def _respond(
         self, req: Request, fleet: LocalFleet, outcome: InvokeResult | AwsError
