@@ -27,7 +27,7 @@ class Principal:
     session `arn:aws:sts::<account>:assumed-role/<role>/<session>` (with the role's ARN
     in `role_arn`); a service principal's name such as `sagemaker.amazonaws.com`; or
     "anonymous". `user_id` is aws:userid: the account ID for root, the user's AIDA... ID,
-    the role's AROA... ID and session name joined by a colon.
+    the role's AROA... ID and session name joined by a colon; None for anonymous.
     """
 
     kind: PrincipalKind
@@ -58,7 +58,10 @@ class Principal:
 
     @classmethod
     def anonymous(cls) -> Principal:
-        return cls(PrincipalKind.ANONYMOUS, "anonymous", user_id="anonymous")
+        """An unsigned request's: it has no aws:userid, aws:PrincipalArn or
+        aws:PrincipalAccount, which only signed requests carry (IAM UG, "AWS global
+        condition context keys")."""
+        return cls(PrincipalKind.ANONYMOUS, "anonymous")
 
     @property
     def root_arn(self) -> str | None:
@@ -113,9 +116,10 @@ def standard_context(
         "aws:SecureTransport": secure_transport,
         "aws:CurrentTime": iso_time(now),
         "aws:EpochTime": str(int(now.timestamp())),
-        "aws:PrincipalType": principal.kind.value,
-        "aws:PrincipalAccount": principal.account or "anonymous",
+        "aws:PrincipalType": principal.kind.value,  # present for every request
     }
+    if principal.account:
+        values["aws:PrincipalAccount"] = principal.account
     if principal.principal_arn:
         values["aws:PrincipalArn"] = principal.principal_arn
     if principal.user_id:

@@ -10,7 +10,8 @@ policy (for every caller, the root user too), and carries aws:SourceVpce, aws:So
 and aws:VpcSourceIp instead of aws:SourceIp (IAM UG, "AWS global condition context keys";
 PrivateLink guide, "Control access to VPC endpoints using endpoint policies").
 
-The root user is allowed everything but what a resource or endpoint policy denies."""
+The root user is allowed everything but what a resource or endpoint policy denies; an
+unsigned (anonymous) request only what a resource policy allows everyone."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from typing import Protocol
 
 from cove.http.messages import Principal as CallerPrincipal
 from cove.http.messages import RequestContext
+from cove.iam.context import ConditionContext
 from cove.iam.decisions import DecisionCache, PolicySet
 from cove.iam.documents import Policy, PolicyKind, parse_policy
 from cove.iam.evaluation import denial_message, evaluate
@@ -88,9 +90,10 @@ class Access:
         resource_keys: ResourceKeys = (),
     ) -> None:
         caller = ctx.principal
-        if caller is None:
-            raise anonymous_denied(action, resource)
         endpoint_id = ctx.listener.vpce_id if ctx.listener.through_endpoint else None
+        if caller is None:
+            self._anonymous(ctx, action, resource, resource_policies, resource_keys, endpoint_id)
+            return
         if caller.is_root and not resource_policies and endpoint_id is None:
             return  # only a resource or endpoint policy could stop the root user
         plain = not resource_policies and caller.session_policy is None
@@ -134,6 +137,30 @@ class Access:
         if not decision.allowed:
             raise denied(denial_message(decision, request))
 
+    def _anonymous(
+        self,
+        ctx: RequestContext,
+        action: str,
+        resource: str,
+        resource_policies: Sequence[str],
+        resource_keys: ResourceKeys,
+        endpoint_id: str | None,
+    ) -> None:
+        """An unsigned request has no policies of its own: only the resource's own policy
+        can allow it, by naming everyone ("Principal": "*"), with its conditions
+        (aws:SourceIp and the rest) as for any caller; an endpoint policy still filters
+        it (IAM UG, "Policy evaluation logic"; S3 UG, "Principals")."""
+        if not resource_policies:
+            raise anonymous_denied(action, resource)
+        principal = Principal.anonymous()
+        request = Request(principal, action, resource, self._context(ctx, principal, resource_keys))
+        policies = replace(
+            self._policies(request, None, endpoint_id),
+            resource=tuple(_parsed_resource(d) for d in resource_policies),
+        )
+        if not policies.evaluate(request).allowed:
+            raise anonymous_denied(action, resource)
+
     def may_assume(self, ctx: RequestContext, role: Entity, role_arn: str) -> None:
         """AccessDenied unless the caller may assume `role`: its trust policy must allow
         the caller, and unless it names the caller itself, so must the caller's own
@@ -156,8 +183,9 @@ class Access:
         request = Request(Principal.service(service), "sts:AssumeRole", role_arn)
         return evaluate(request, trust_policy=trust).allowed
 
-    @staticmethod
+    @classmethod
     def _request(
+        cls,
         ctx: RequestContext,
         caller: CallerPrincipal,
         action: str,
@@ -165,6 +193,12 @@ class Access:
         resource_keys: ResourceKeys = (),
     ) -> Request:
         principal = engine_principal(caller)
+        return Request(principal, action, resource, cls._context(ctx, principal, resource_keys))
+
+    @staticmethod
+    def _context(
+        ctx: RequestContext, principal: Principal, resource_keys: ResourceKeys
+    ) -> ConditionContext:
         listener = ctx.listener
         if listener.through_endpoint:
             # the endpoint's ENIs speak TLS; the source is the VPC host, not an address
@@ -182,13 +216,12 @@ class Access:
             secure, source_ip, keys = listener.tls, ctx.source_ip, ctx.condition_keys
         if resource_keys:
             keys = {**dict(resource_keys), **keys}
-        context = standard_context(
+        return standard_context(
             principal,
             secure_transport=secure,
             source_ip=source_ip,
             extra=keys,  # the endpoint's, the resource's, and what the operation's input sets
         )
-        return Request(principal, action, resource, context)
 
     def _policies(
         self, request: Request, session_policy: str | None = None, endpoint_id: str | None = None
