@@ -56,21 +56,27 @@ def transform_fn(model, data, content_type, accept):
 """
 
 
-def test_a_models_code_acts_as_its_execution_role(server: CoveServer, tmp_path: Path) -> None:
+def role_reading_one_bucket(server: CoveServer, name: str, readable: str, other: str) -> str:
+    """A role SageMaker may assume whose only permission is reading objects of `readable`;
+    both buckets are made with an object "k". The role's ARN."""
     iam, s3 = server.client("iam"), server.client("s3")
-    for bucket in ("role-may-read", "role-may-not-read"):
+    for bucket in (readable, other):
         s3.create_bucket(Bucket=bucket)
         s3.put_object(Bucket=bucket, Key="k", Body=f"in {bucket}".encode())
     trust = {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
         "Action": "sts:AssumeRole"}]}  # fmt: skip
-    iam.create_role(RoleName="reads-one-bucket", AssumeRolePolicyDocument=json.dumps(trust))
-    iam.put_role_policy(RoleName="reads-one-bucket", PolicyName="one", PolicyDocument=json.dumps(
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(RoleName=name, PolicyName="one", PolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Action": "s3:GetObject",
-            "Resource": "arn:aws:s3:::role-may-read/*"}]}))  # fmt: skip
+            "Resource": f"arn:aws:s3:::{readable}/*"}]}))  # fmt: skip
+    return f"arn:aws:iam::{ACCOUNT}:role/{name}"
+
+
+def test_a_models_code_acts_as_its_execution_role(server: CoveServer, tmp_path: Path) -> None:
+    role = role_reading_one_bucket(server, "reads-one-bucket", "role-may-read", "role-may-not-read")
     model_uri = upload(server, pack(sklearn_model(tmp_path / "m", SCRIPT)))
-    role = f"arn:aws:iam::{ACCOUNT}:role/reads-one-bucket"
     name = deploy(server, "sklearn", model_uri, role=role)
     answer = server.client("sagemaker-runtime").invoke_endpoint(
         EndpointName=name, ContentType="text/plain", Body=b"go"
@@ -122,21 +128,12 @@ print(json.dumps(out))
 def test_a_training_jobs_credentials_are_its_roles(server: CoveServer, tmp_path: Path) -> None:
     """The built-in algorithms make no AWS calls of their own, so the job's code is played
     by boto3 run with exactly the AWS_* environment the job's process holds."""
-    iam, s3 = server.client("iam"), server.client("s3")
-    for bucket in ("job-may-read", "job-may-not-read"):
-        s3.create_bucket(Bucket=bucket)
-        s3.put_object(Bucket=bucket, Key="k", Body=f"in {bucket}".encode())
-    trust = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
-        "Action": "sts:AssumeRole"}]}  # fmt: skip
-    iam.create_role(RoleName="job-reads-one-bucket", AssumeRolePolicyDocument=json.dumps(trust))
-    iam.put_role_policy(RoleName="job-reads-one-bucket", PolicyName="one",
-                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
-                            "Effect": "Allow", "Action": "s3:GetObject",
-                            "Resource": "arn:aws:s3:::job-may-read/*"}]}))  # fmt: skip
+    role = role_reading_one_bucket(
+        server, "job-reads-one-bucket", "job-may-read", "job-may-not-read"
+    )
     sm = server.client("sagemaker")
     name = unique("role-job")
-    long_job(server, name, role=f"arn:aws:iam::{ACCOUNT}:role/job-reads-one-bucket")
+    long_job(server, name, role=role)
     wait_secondary(sm, name, "Training")
     held = aws_variables(wait_process(name))
     assert "AWS_ACCESS_KEY_ID" not in held and "AWS_SECRET_ACCESS_KEY" not in held
