@@ -129,7 +129,10 @@ def build(settings: Settings) -> Cove:
     network.subscribe(EndpointPolicyNotices(network, access))
     vending = CredentialVending(directory, settings.public_url, settings.region)
     subsystems = _build_subsystems(settings, engine, resources, vending, network)
-    runtime = RuntimeService(settings, subsystems.runtime, resources, access, CallerZones(network))
+    runtime = RuntimeService(
+        settings, subsystems.runtime, resources, access, CallerZones(network),
+        subsystems.control.context.tags,
+    )  # fmt: skip
     sagemaker = sagemaker_service(
         subsystems.control.context, access, PassedRoles(directory, access)
     )
