@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 from models import SKLEARN_IMAGE, breast_cancer, csv_rows, deploy, pack, sklearn_model, upload
-from netns_watch import NamespaceWatch
+from netns_watch import NamespaceWatch, left_over
 
-from cove.host.netns.namespaces import NetworkUnavailable, check_support, inodes_in_use
+from cove.host.netns.namespaces import NetworkUnavailable, check_support
 
 ROOT = Path(__file__).parents[2]
 SCRIPT = ROOT / "examples" / "private_link.sh"
@@ -73,7 +73,7 @@ def test_seed_000_walkthrough_runs_as_written(make_server, tmp_path) -> None:
     assert ec2.describe_vpc_endpoints()["VpcEndpoints"] == []
     assert srv.stop() == []  # no holder, nsenter or shell outlives the server
     assert len(made.seen) >= 3  # the router and the endpoint's ENIs, at least
-    assert inodes_in_use() & made.seen == set()
+    assert left_over(made.seen) == set()
     after = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     assert after == links_before
 

@@ -38,8 +38,9 @@ from models import (
     sklearn_predict,
     upload,
 )
+from netns_watch import NamespaceWatch, left_over
 
-from cove.host.netns.namespaces import NetworkUnavailable, check_support, inodes_in_use
+from cove.host.netns.namespaces import NetworkUnavailable, check_support
 
 ROOT = Path(__file__).parents[2]
 BIN = ROOT / ".venv" / "bin"
@@ -163,9 +164,9 @@ def test_an_unprivileged_server_builds_its_vpcs_in_a_user_namespace_of_its_own(
     dns = found["DnsEntries"][0]["DnsName"]
     # the namespaces' holders: the server's user, in a user namespace that is not ours
     assert _children_namespaces(srv.proc.pid, "user") - {os.readlink("/proc/self/ns/user")}
-    made = {int(n.split("[")[1].rstrip("]")) for n in _children_namespaces(srv.proc.pid, "net")}
-    made.discard(os.stat("/proc/self/ns/net").st_ino)
-    assert len(made) >= 2  # the router and the endpoint's ENI
+    made = NamespaceWatch(srv.proc.pid)
+    made.sample()
+    assert len(made.seen) >= 2  # the router and the endpoint's ENI
 
     rows = breast_cancer()[0][:1]
     row = csv_rows(rows).strip()
@@ -186,6 +187,6 @@ def test_an_unprivileged_server_builds_its_vpcs_in_a_user_namespace_of_its_own(
     assert "--user needs a server running as root" in refused.stderr
 
     assert srv.stop() == []
-    assert inodes_in_use() & made == set()
+    assert left_over(made.seen) == set()
     after = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     assert after == links_before
