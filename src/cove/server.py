@@ -33,10 +33,12 @@ from cove.http.server import serve_tcp
 from cove.identity.access import Access
 from cove.identity.directory import Directory
 from cove.identity.vending import CredentialVending, RoleCredentials
+from cove.network.attachments import Attachments
 from cove.network.fabric import Fabric
 from cove.network.store import NetworkStore
 from cove.pki.authority import CertificateAuthority
 from cove.runtime.manager import LocalRuntime
+from cove.runtime.vpc import InstanceNetworks
 from cove.services.apigateway.invoke import InvokeService
 from cove.services.apigateway.service import apigateway_service
 from cove.services.credentials import CredentialsService
@@ -106,6 +108,7 @@ class Cove:
     fabric: Fabric
     hosts: HostsService
     function_enis: FunctionEnis
+    instance_networks: InstanceNetworks
     listeners: VpcListeners
     gateway: Gateway
     services: list[Service] = field(default_factory=list)
@@ -137,12 +140,16 @@ def build(settings: Settings) -> Cove:
     hosts_registry = HostRegistry({})
     limits = http_limits(settings).within_fds()
     connections = Connections(limits)  # the public listener's and every VPC listener's
+    role_credentials = CredentialsService(vending)
     listeners = VpcListeners(credentials, {
         "sagemaker.runtime": [runtime], "sagemaker.api": [sagemaker], "sts": [sts], "s3": [s3],
     }, MetadataService(hosts_registry, vending.credentials, settings.region,
-                       settings.account_id), limits, connections)  # fmt: skip
+                       settings.account_id), limits, connections, role_credentials)  # fmt: skip
     fabric = Fabric(network, listeners, authority, settings.region)
-    function_enis = FunctionEnis(network, fabric, authority.ca_path)
+    attachments = Attachments(network, fabric, authority.ca_path)
+    function_enis = FunctionEnis(attachments)
+    instance_networks = InstanceNetworks(attachments)
+    subsystems.runtime.use_networks(instance_networks)
     function_runtime = SandboxedRuntime.from_settings(
         settings, subsystems.confinement, vending, subsystems.logs, function_enis
     )
@@ -163,7 +170,7 @@ def build(settings: Settings) -> Cove:
         # invoke URLs by their Host header (or /_cove/execute-api/), before any path-routed
         # API; cove exec's hosts at /_cove/hosts
         InvokeService(engine_of_apis, credentials, access), hosts,
-        runtime, sagemaker, MetricsService(subsystems.runtime), CredentialsService(vending),
+        runtime, sagemaker, MetricsService(subsystems.runtime), role_credentials,
         iam_service(directory, access), sts, ec2, apigateway_service(apis, access),
         logs_service(subsystems.logs, access, settings.region, settings.account_id),
         lambda_api, s3,
@@ -172,7 +179,7 @@ def build(settings: Settings) -> Cove:
     listeners.public = gateway  # the edge inside VPC networks is the public path
     return Cove(
         settings, engine, resources, credentials, claimed, subsystems, network, fabric, hosts,
-        function_enis, listeners, gateway, services, lambda_api,
+        function_enis, instance_networks, listeners, gateway, services, lambda_api,
     )  # fmt: skip
 
 
@@ -207,6 +214,7 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     runtime, control = cove.subsystems.runtime, cove.subsystems.control
     cove.hosts.forget_stale()  # `cove exec` hosts end with their server
     cove.function_enis.forget_stale()  # and functions' ENIs (workers make them anew)
+    cove.instance_networks.find_stale()  # instances' ENIs: adopted again as they come back
     await cove.fabric.start()  # every VPC built, its endpoints answering, before any request
     server = await serve_tcp(
         gateway, settings.host, settings.port, PUBLIC_LISTENER, cove.listeners.limits,
@@ -215,6 +223,7 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     # `cove env` reads where the server listens from here.
     (settings.data_dir / PORT_FILE).write_text(f"{settings.public_url}\n")
     await control.start()  # reconcile: bring back what was InService before a restart
+    await cove.instance_networks.release_unclaimed()  # ENIs no instance came back to
     reaper = asyncio.create_task(cove.hosts.reap(), name="hosts-reaper")
     if cove.lambda_api is not None:
         await cove.lambda_api.lc.recover()  # functions a stop left Pending or InProgress

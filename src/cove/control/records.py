@@ -54,8 +54,9 @@ class VariantRecord:
 
     def to_doc(self) -> dict[str, Any]:
         spec = dataclasses.asdict(self.spec)
-        if spec["role_arn"] is None:  # as documents written before specs named a role
-            del spec["role_arn"]
+        for key in ("role_arn", "vpc"):  # as documents written before specs named them
+            if spec[key] is None:
+                del spec[key]
         doc: dict[str, Any] = {
             "VariantName": self.name,
             "Spec": spec,
@@ -72,7 +73,7 @@ class VariantRecord:
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> VariantRecord:
         return cls(
-            spec=VariantSpec(**doc["Spec"]),
+            spec=VariantSpec.from_dict(doc["Spec"]),
             serverless_config=doc.get("ServerlessConfig"),
             desired_weight=doc["DesiredWeight"],
             desired_instance_count=doc["DesiredInstanceCount"],

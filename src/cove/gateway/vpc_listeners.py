@@ -5,6 +5,8 @@
   carry the endpoint, VPC, subnet and AZ they arrived through;
 - a host's instance metadata service (plain HTTP on 169.254.169.254:80) reaches only the
   metadata service;
+- a SageMaker instance's or job's container credentials endpoint (plain HTTP on
+  169.254.170.2:80) reaches only the credentials service;
 - the VPC's public edge (TLS on 443) is the public path: every service, as from outside.
 """
 
@@ -36,6 +38,7 @@ class VpcListeners:
         metadata: Service,
         limits: HttpLimits | None,
         connections: Connections | None = None,
+        credentials_service: Service | None = None,
     ) -> None:
         self.public: Gateway | None = None  # the server's own gateway, set once it is made
         self.limits = limits
@@ -47,6 +50,8 @@ class VpcListeners:
             for suffix, services in by_endpoint_service.items()
         }
         self.metadata = Gateway(credentials, [metadata])
+        self.credentials = Gateway(credentials, [credentials_service] if credentials_service
+                                   else [])  # fmt: skip
 
     async def serve_endpoint(
         self, sock: socket.socket, tls: ssl.SSLContext, endpoint: VpcEndpoint,
@@ -70,6 +75,15 @@ class VpcListeners:
         )  # fmt: skip
         return await serve_socket(
             self.metadata, sock, listener, self.limits, None, self.connections
+        )
+
+    async def serve_credentials(self, sock: socket.socket, eni: NetworkInterface) -> asyncio.Server:
+        listener = Listener(
+            kind="credentials", vpc_id=eni.vpc_id, subnet_id=eni.subnet_id, az=eni.zone.name,
+            interface_id=eni.eni_id,
+        )  # fmt: skip
+        return await serve_socket(
+            self.credentials, sock, listener, self.limits, None, self.connections
         )
 
     async def serve_public(self, sock: socket.socket, tls: ssl.SSLContext) -> asyncio.Server:

@@ -8,7 +8,10 @@ with them (see DESIGN.md, "Network plane"):
   from subnets whose route table has an internet-gateway route);
 - an interface endpoint's ENI serves its service on port 443 with TLS, from a socket made
   inside the ENI's namespace and served by the server's own event loop; a host's ENI
-  (`cove exec`) has its instance metadata service at 169.254.169.254.
+  (`cove exec`) has its instance metadata service at 169.254.169.254; a SageMaker
+  instance's or job's ENI the container credentials endpoint at 169.254.170.2, which its
+  code's AWS clients ask for the execution role's credentials (a link-local address of
+  the ENI's own namespace: no route or security group stands between them).
 
 `reconcile(vpc_id)` converges the built network on the store's snapshot; the store calls
 for it after every change. Blocking work (namespaces, `ip`, `nft`) runs in a thread.
@@ -32,6 +35,7 @@ from cove.network.failures import NetworkError
 from cove.network.firewall_rules import ruleset_of
 from cove.network.resolver import Resolver
 from cove.network.resources import (
+    SAGEMAKER_REQUESTER,
     EndpointState,
     NetworkInterface,
     Subnet,
@@ -45,6 +49,7 @@ from cove.pki.authority import CertificateAuthority
 log = logging.getLogger(__name__)
 
 METADATA_ADDRESS = "169.254.169.254"
+CREDENTIALS_ADDRESS = "169.254.170.2"  # where ECS's agent serves a task's role credentials
 HTTPS = 443
 RETRY_AFTER = 1.0  # seconds before a VPC whose build failed is built again
 PROBE_TIMEOUT = 2.0  # seconds a new endpoint listener has to complete a TLS handshake
@@ -64,6 +69,8 @@ class Listeners(Protocol):
     ) -> Closable: ...  # fmt: skip
 
     async def serve_metadata(self, sock: socket.socket, eni: NetworkInterface) -> Closable: ...
+
+    async def serve_credentials(self, sock: socket.socket, eni: NetworkInterface) -> Closable: ...
 
     async def serve_public(self, sock: socket.socket, tls: ssl.SSLContext) -> Closable: ...
 
@@ -263,6 +270,8 @@ class Fabric:
         try:
             if endpoint is not None:
                 await self._serve_endpoint(built, endpoint)
+            elif eni.owner == SAGEMAKER_REQUESTER:
+                await self._serve_credentials(built)
             elif not eni.requester_managed:
                 await self._serve_metadata(built)
         except BaseException:
@@ -314,15 +323,12 @@ class Fabric:
         built.servers.append(await self.listeners.serve_endpoint(sock, tls, endpoint, eni))
 
     async def _serve_metadata(self, built: _Interface) -> None:
-        def prepare() -> socket.socket:
-            address = ipaddress.IPv4Address(METADATA_ADDRESS)
-            links.add_local_address(built.namespace, address)
-            return built.namespace.socket(
-                socket.AF_INET, socket.SOCK_STREAM, (METADATA_ADDRESS, 80)
-            )
-
-        sock = await asyncio.to_thread(prepare)
+        sock = await asyncio.to_thread(_link_local_socket, built.namespace, METADATA_ADDRESS)
         built.servers.append(await self.listeners.serve_metadata(sock, built.eni))
+
+    async def _serve_credentials(self, built: _Interface) -> None:
+        sock = await asyncio.to_thread(_link_local_socket, built.namespace, CREDENTIALS_ADDRESS)
+        built.servers.append(await self.listeners.serve_credentials(sock, built.eni))
 
     async def _settle_state(self, vpc: _Vpc, endpoint: VpcEndpoint) -> None:
         """A pending interface endpoint is `available` once every ENI of it answers TLS on
@@ -381,3 +387,9 @@ class Fabric:
             vpc.router.close()
 
         await asyncio.to_thread(close_all)
+
+
+def _link_local_socket(namespace: Namespace, address: str) -> socket.socket:
+    """A listening socket on port 80 of a link-local address of the ENI's own namespace."""
+    links.add_local_address(namespace, ipaddress.IPv4Address(address))
+    return namespace.socket(socket.AF_INET, socket.SOCK_STREAM, (address, 80))

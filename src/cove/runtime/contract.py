@@ -9,7 +9,15 @@ installs a new fleet only after it is healthy, then stops the old one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class VpcPlacement:
+    """The model's VpcConfig: its instances are hosts in these subnets, in these groups."""
+
+    subnets: tuple[str, ...]
+    security_group_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,15 @@ class VariantSpec:
     instance_count: int = 1
     weight: float = 1.0
     role_arn: str | None = None  # the model's ExecutionRoleArn: what its code may do
+    vpc: VpcPlacement | None = None  # the model's VpcConfig
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> VariantSpec:
+        """The spec `dataclasses.asdict` wrote."""
+        vpc = doc.get("vpc")
+        if vpc:
+            vpc = VpcPlacement(tuple(vpc["subnets"]), tuple(vpc["security_group_ids"]))
+        return cls(**{**doc, "vpc": vpc or None})
 
 
 class FleetFailed(Exception):

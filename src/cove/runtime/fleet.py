@@ -22,7 +22,7 @@ from cove.identity.vending import RoleCredentials
 from cove.instance.serving.context import CUSTOM_ATTRIBUTES
 from cove.runtime import errors
 from cove.runtime.client import HttpResponse, NotSent
-from cove.runtime.contract import FleetFailed, InvokeResult, VariantSpec
+from cove.runtime.contract import FleetFailed, InvokeResult, VariantSpec, VpcPlacement
 from cove.runtime.images import ServingImage, UnsupportedImage, resolve
 from cove.runtime.instance import Instance, InstanceFailed
 from cove.runtime.invocation import Invocation, Moved, QueueTimeout
@@ -31,6 +31,7 @@ from cove.runtime.launch import make_launch
 from cove.runtime.metrics import InstanceSample, Metrics
 from cove.runtime.model_store import ModelCopy, ModelDataError, ModelStore
 from cove.runtime.router import LeastOutstanding, WeightTable
+from cove.runtime.vpc import InstanceNetworks, InstanceNic, PlacementFailed, description
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class FleetHost:
     next_slot: Callable[[], int]
     metrics: Metrics
     credentials: RoleCredentials | None = None  # execution roles' credentials for models
+    networks: InstanceNetworks | None = None  # where instances of models in a VPC run
 
 
 @dataclass
@@ -84,6 +86,7 @@ class LocalFleet:
         self._stopped = False
         self._numbers: dict[str, int] = {}
         self._waiting: set[asyncio.Task[None]] = set()  # calls waiting for a healthy instance
+        self._nics: dict[str, InstanceNic] = {}  # instance id -> its ENI, in a VPC
 
     # -- lifecycle --------------------------------------------------------------------
     async def start(self) -> None:
@@ -112,6 +115,13 @@ class LocalFleet:
                 "Cove's serving stacks; a bring-your-own-container image answers one request "
                 "at a time. Remove COVE_MAX_BATCH_SIZE from the model's Environment."
             )
+        if spec.vpc is not None and image.is_command:
+            raise FleetFailed(
+                f"Image {spec.image} is a bring-your-own-container command, which Cove cannot "
+                "run in a VPC yet (it reaches such a container over TCP on loopback, which "
+                "is the ENI's own there); deploy the model without VpcConfig, or with one of "
+                "Cove's serving stacks."
+            )
         if image.module and importlib.util.find_spec(image.module) is None:
             raise FleetFailed(
                 f"Image {spec.image} is not one Cove can run: its {image.stack} serving stack "
@@ -125,11 +135,18 @@ class LocalFleet:
 
     async def _grow(self, variant: _Variant, count: int) -> None:
         """Start `count` more instances; they join the rotation only once all are healthy."""
-        new = [self._new_instance(variant) for _ in range(count)]
+        new: list[Instance] = []
+        try:
+            for _ in range(count):
+                new.append(await self._new_instance(variant, new))
+        except PlacementFailed as exc:
+            await self._release(new)
+            raise FleetFailed(str(exc)) from None
         results = await asyncio.gather(*(i.start() for i in new), return_exceptions=True)
         failures = [(i, r) for i, r in zip(new, results, strict=True) if isinstance(r, Exception)]
         if failures:
             await asyncio.gather(*(i.stop() for i in new))
+            await self._release(new)
             inst, exc = failures[0]
             if not isinstance(exc, InstanceFailed):
                 raise exc
@@ -149,14 +166,19 @@ class LocalFleet:
             variant.role_env = credentials.environment(role, f"SageMaker-{self.endpoint_name}")
         return variant.role_env
 
-    def _new_instance(self, variant: _Variant) -> Instance:
+    async def _new_instance(self, variant: _Variant, starting: list[Instance]) -> Instance:
         name = variant.spec.variant_name
         number = self._numbers[name] = self._numbers.get(name, 0) + 1
+        instance_id = f"{name}-{number}"
+        az = f"{self.settings.region}{string.ascii_lowercase[(number - 1) % 3]}"
+        nic = None
+        if variant.spec.vpc is not None:  # a host in one of the model's subnets
+            nic = await self._attach(variant.spec.vpc, [*variant.instances, *starting],
+                                     instance_id)  # fmt: skip
+            az = nic.az
         slot = self.host.next_slot()
         profile = profile_for(variant.itype, slot)
-        instance_id = f"{name}-{number}"
         logs = self.settings.data_dir / "logs" / "endpoints" / self.endpoint_name
-        region = self.settings.region
 
         def launch():  # type: ignore[no-untyped-def]
             return make_launch(
@@ -168,6 +190,7 @@ class LocalFleet:
                 f"instance-{slot}",
                 self.host.confinement,
                 self._role_env(variant),
+                nic.attachment if nic is not None else None,
             )
 
         return Instance(
@@ -175,7 +198,7 @@ class LocalFleet:
             name,
             launch,
             logs / f"{instance_id}.log",
-            az=f"{region}{string.ascii_lowercase[(number - 1) % 3]}",
+            az=az,
             startup_timeout=self.settings.startup_timeout,
             on_healthy=self._healthy_changed.set,
             timeout=self.settings.model_timeout,
@@ -183,14 +206,36 @@ class LocalFleet:
             on_idle=self._rebalance,
         )
 
-    async def stop(self) -> None:
-        """Let requests in flight finish (bounded by the model timeout), then stop."""
+    async def _attach(
+        self, vpc: VpcPlacement, others: list[Instance], instance_id: str
+    ) -> InstanceNic:
+        networks = self.host.networks
+        if networks is None:
+            raise PlacementFailed("The model has a VpcConfig, and this Cove builds no VPCs.")
+        placed = [self._nics[i.instance_id].az for i in others if i.instance_id in self._nics]
+        key = description(f"endpoint {self.endpoint_name}", instance_id)
+        nic = self._nics[instance_id] = await networks.attach(vpc, placed, key)
+        return nic
+
+    async def _release(self, instances: list[Instance]) -> None:
+        """The ENIs of instances that stopped (or never started) go."""
+        for inst in instances:
+            nic = self._nics.pop(inst.instance_id, None)
+            if nic is not None and self.host.networks is not None:
+                await self.host.networks.release(nic)
+
+    async def stop(self, keep_networks: bool = False) -> None:
+        """Let requests in flight finish (bounded by the model timeout), then stop.
+        `keep_networks`: the server is stopping, not the endpoint: its instances' ENIs stay
+        for them to adopt after the restart."""
         self._stopped = True
         if self._health_task is not None:
             self._health_task.cancel()
         instances = [i for v in self._live.values() for i in v.instances]
         await _drain(instances, self.settings.model_timeout + 1)
         await asyncio.gather(*(i.stop() for i in instances))
+        if not keep_networks:
+            await self._release(instances)
         for variant in self._live.values():
             if not variant.released:
                 variant.released = True
@@ -213,6 +258,7 @@ class LocalFleet:
             del variant.instances[count:]
             await _drain(gone, self.settings.model_timeout + 1)
             await asyncio.gather(*(i.stop() for i in gone))
+            await self._release(gone)
         self.variants[variant_name] = replace(self.variants[variant_name], instance_count=count)
 
     def instances(self, variant_name: str | None = None) -> list[Instance]:

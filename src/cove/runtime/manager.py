@@ -20,6 +20,7 @@ from cove.runtime.contract import Fleet, VariantSpec
 from cove.runtime.fleet import FleetHost, LocalFleet
 from cove.runtime.metrics import Metrics
 from cove.runtime.model_store import ModelStore, UnpackLimits
+from cove.runtime.vpc import InstanceNetworks
 from cove.storage.artifacts import ArtifactStore
 
 SOCKET_DIR_PREFIX = "cove-sockets-"
@@ -65,6 +66,10 @@ class LocalRuntime:
         self._created: weakref.WeakSet[LocalFleet] = weakref.WeakSet()
         self._installed: dict[str, asyncio.Event] = {}  # endpoints calls wait for
 
+    def use_networks(self, networks: InstanceNetworks) -> None:
+        """Where instances of models in a VPC run (the fabric is built after the runtime)."""
+        self.host.networks = networks
+
     def create_fleet(self, endpoint_name: str, specs: list[VariantSpec]) -> LocalFleet:
         fleet = LocalFleet(endpoint_name, specs, self.host)
         self._created.add(fleet)
@@ -109,5 +114,5 @@ class LocalRuntime:
         fleets = set(self.fleets.values()) | set(self._created)
         self.fleets.clear()
         self._created.clear()
-        await asyncio.gather(*(f.stop() for f in fleets), return_exceptions=True)
+        await asyncio.gather(*(f.stop(keep_networks=True) for f in fleets), return_exceptions=True)
         shutil.rmtree(self.socket_dir, ignore_errors=True)

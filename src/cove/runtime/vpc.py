@@ -1,0 +1,129 @@
+"""The instances of a model with a VpcConfig are hosts in its subnets (SageMaker DG, "Give
+SageMaker AI hosted endpoints access to resources in your Amazon VPC":
+https://docs.aws.amazon.com/sagemaker/latest/dg/host-vpc.html).
+
+- Placement: an endpoint's instances are spread over the AZs of the model's subnets, round
+  robin (a new instance goes to the AZ, in the order the subnets name them, that holds
+  the fewest of its variant's instances); within an AZ its subnets take turns, and the
+  next one is tried when one has no room.
+- Each instance is one requester-managed ENI in its subnet with the model's security
+  groups and two private IPs, a primary and a secondary one: the page asks for "at least
+  2 private IP addresses" per instance and points to EC2's "Multiple IP addresses" (the
+  addresses of one interface). The ENI shows in DescribeNetworkInterfaces (interface type
+  `interface`, RequesterId sagemaker.amazonaws.com) and in the subnet's free count, and is
+  released when its instance goes.
+- A subnet without room fails the endpoint with EC2's InsufficientFreeAddressesInSubnet
+  text, which names the subnet.
+- After a restart an instance adopts the ENI it had (its addresses and AZ), as AWS, whose
+  endpoint never stopped, would still show it; ENIs that no instance adopted once the
+  endpoints are back are released.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cove.host.network_attachment import NetworkAttachment
+from cove.network.attachments import Attachments, AttachmentUnavailable
+from cove.network.failures import Failure, NetworkError
+from cove.network.resources import SAGEMAKER_REQUESTER, NetworkInterface
+from cove.runtime.contract import VpcPlacement
+
+INSTANCE_ADDRESSES = 2
+
+
+class PlacementFailed(Exception):
+    """The instance cannot be a host in the model's subnets; str() is a FailureReason."""
+
+
+@dataclass(frozen=True)
+class InstanceNic:
+    """An instance's ENI: where it is, and how its process joins it."""
+
+    eni_id: str
+    subnet_id: str
+    az: str
+    private_ips: tuple[str, ...]
+    attachment: NetworkAttachment
+
+
+def description(owner: str, instance_id: str) -> str:
+    """What DescribeNetworkInterfaces shows for an instance's ENI (Cove's words: AWS's
+    description of these ENIs is not documented) and what a restart finds it by."""
+    return f"SageMaker {owner} instance {instance_id}"
+
+
+def spread(subnets: Sequence[tuple[str, str]], placed: Sequence[str]) -> list[str]:
+    """The subnets to try for a new instance, in order: those of the AZ holding the fewest
+    of `placed` (the AZs of the variant's other instances), the first such AZ in the
+    order of `subnets` ((subnet, AZ) pairs), starting with the one whose turn it is."""
+    zones = list(dict.fromkeys(az for _, az in subnets))
+    zone = min(zones, key=lambda z: sum(1 for p in placed if p == z))
+    own = [s for s, az in subnets if az == zone]
+    turn = sum(1 for p in placed if p == zone) % len(own)
+    return own[turn:] + own[:turn]
+
+
+class InstanceNetworks:
+    def __init__(self, attachments: Attachments) -> None:
+        self.attachments = attachments
+        self.store = attachments.store
+        self._stale: dict[str, NetworkInterface] = {}  # a previous run's, by description
+        self._lock = asyncio.Lock()
+
+    def find_stale(self) -> None:
+        """At start, before any endpoint comes back: the ENIs the last run's instances
+        held, for them to adopt."""
+        self._stale = {
+            e.description: e for e in self.store.interfaces() if e.owner == SAGEMAKER_REQUESTER
+        }
+
+    async def release_unclaimed(self) -> None:
+        """Once the endpoints are back: the ENIs no instance adopted go."""
+        async with self._lock:
+            stale, self._stale = list(self._stale.values()), {}
+        for eni in stale:
+            await self.attachments.release(eni.eni_id)
+
+    async def attach(self, vpc: VpcPlacement, placed: Sequence[str], key: str) -> InstanceNic:
+        """An ENI for a new instance (`key`, its description), built and entered."""
+        try:
+            self.attachments.check()
+            async with self._lock:
+                eni = self._stale.get(key)
+                if eni is not None and _fits(eni, vpc):
+                    del self._stale[key]
+                else:  # (one that no longer fits goes with the unclaimed)
+                    eni = self._create(vpc, placed, key)
+            return InstanceNic(
+                eni.eni_id, eni.subnet_id, eni.zone.name, eni.private_ips,
+                await self.attachments.attach(eni.eni_id),
+            )  # fmt: skip
+        except (NetworkError, AttachmentUnavailable) as exc:
+            raise PlacementFailed(str(exc)) from None
+
+    async def release(self, nic: InstanceNic) -> None:
+        await self.attachments.release(nic.eni_id)
+
+    def _create(self, vpc: VpcPlacement, placed: Sequence[str], key: str) -> NetworkInterface:
+        zones = [(s, self.store.subnet(s).zone.name) for s in vpc.subnets]
+        full: NetworkError | None = None
+        for subnet_id in spread(zones, placed):
+            try:
+                return self.store.create_managed_interface(
+                    subnet_id, list(vpc.security_group_ids), key, SAGEMAKER_REQUESTER,
+                    INSTANCE_ADDRESSES,
+                )  # fmt: skip
+            except NetworkError as exc:
+                if exc.failure is not Failure.SUBNET_FULL:
+                    raise
+                full = full or exc
+        assert full is not None
+        raise full
+
+
+def _fits(eni: NetworkInterface, vpc: VpcPlacement) -> bool:
+    """A previous run's ENI still fits the model: in one of its subnets, with its groups."""
+    return eni.subnet_id in vpc.subnets and set(eni.group_ids) == set(vpc.security_group_ids)
