@@ -7,7 +7,10 @@
   metadata service;
 - a SageMaker instance's or job's container credentials endpoint (plain HTTP on
   169.254.170.2:80) reaches only the credentials service;
-- the VPC's public edge (TLS on 443) is the public path: every service, as from outside.
+- the VPC's public edge (TLS on 443) is the public path: every service, as from outside;
+- S3's public endpoint in the VPC (TLS on 443) serves S3 alone, on the public path, and
+  so does an S3 gateway endpoint's listener, whose requests carry the endpoint (its
+  policy applies, aws:SourceVpce is its id) and the VPC.
 """
 
 from __future__ import annotations
@@ -84,6 +87,17 @@ class VpcListeners:
         )  # fmt: skip
         return await serve_socket(
             self.credentials, sock, listener, self.limits, None, self.connections
+        )
+
+    async def serve_s3(
+        self, sock: socket.socket, tls: ssl.SSLContext, gateway: VpcEndpoint | None
+    ) -> asyncio.Server:
+        listener = EDGE_LISTENER
+        if gateway is not None:
+            listener = Listener(kind="vpce", vpce_id=gateway.endpoint_id, vpc_id=gateway.vpc_id,
+                                tls=True)  # fmt: skip
+        return await serve_socket(
+            self.endpoint_gateways["s3"], sock, listener, self.limits, tls, self.connections
         )
 
     async def serve_public(self, sock: socket.socket, tls: ssl.SSLContext) -> asyncio.Server:

@@ -10,7 +10,7 @@ import logging
 import string
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cove.config import Settings
@@ -22,7 +22,8 @@ from cove.identity.vending import RoleCredentials
 from cove.instance.serving.context import CUSTOM_ATTRIBUTES
 from cove.runtime import errors
 from cove.runtime.client import HttpResponse, NotSent
-from cove.runtime.contract import FleetFailed, InvokeResult, VariantSpec, VpcPlacement
+from cove.runtime.contract import FleetFailed, InvokeResult, VariantSpec
+from cove.runtime.fleet_vpc import FleetEnis, through_vpc
 from cove.runtime.images import ServingImage, UnsupportedImage, resolve
 from cove.runtime.instance import Instance, InstanceFailed
 from cove.runtime.invocation import Invocation, Moved, QueueTimeout
@@ -31,7 +32,7 @@ from cove.runtime.launch import make_launch
 from cove.runtime.metrics import InstanceSample, Metrics
 from cove.runtime.model_store import ModelCopy, ModelDataError, ModelStore
 from cove.runtime.router import LeastOutstanding, WeightTable
-from cove.runtime.vpc import InstanceNetworks, InstanceNic, PlacementFailed, description
+from cove.runtime.vpc import InstanceNetworks, PlacementFailed
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +64,12 @@ class _Variant:
     spec: VariantSpec
     image: ServingImage
     itype: InstanceType
-    model: ModelCopy
+    model: ModelCopy | None  # None until downloaded through the VPC, for a model in one
     instances: list[Instance]
     batching: BatchPolicy
     released: bool = False  # its model copy, when the fleet stopped
     role_env: dict[str, str] | None = None  # its role's credentials, once an instance ran
+    reached: set[str] = field(default_factory=set)  # subnets it was downloaded from
 
 
 class LocalFleet:
@@ -86,7 +88,7 @@ class LocalFleet:
         self._stopped = False
         self._numbers: dict[str, int] = {}
         self._waiting: set[asyncio.Task[None]] = set()  # calls waiting for a healthy instance
-        self._nics: dict[str, InstanceNic] = {}  # instance id -> its ENI, in a VPC
+        self.enis = FleetEnis(host.networks, endpoint_name, host.confinement, host.models)
 
     # -- lifecycle --------------------------------------------------------------------
     async def start(self) -> None:
@@ -127,10 +129,12 @@ class LocalFleet:
                 f"Image {spec.image} is not one Cove can run: its {image.stack} serving stack "
                 f"({image.module}) is not installed in this Cove."
             )
-        try:
-            model = await self.host.models.prepare(spec.model_data_url)
-        except ModelDataError as exc:
-            raise FleetFailed(str(exc)) from None
+        model = None
+        if not through_vpc(spec):  # else as its instances start, from their subnets
+            try:
+                model = await self.host.models.prepare(spec.model_data_url)
+            except ModelDataError as exc:
+                raise FleetFailed(str(exc)) from None
         return _Variant(spec, image, itype, model, [], batching)
 
     async def _grow(self, variant: _Variant, count: int) -> None:
@@ -139,14 +143,18 @@ class LocalFleet:
         try:
             for _ in range(count):
                 new.append(await self._new_instance(variant, new))
-        except PlacementFailed as exc:
-            await self._release(new)
+            variant.model = await self.enis.reach_model(
+                variant.spec, [i.instance_id for i in new], variant.model, variant.reached,
+                self._role_env(variant),
+            )  # fmt: skip
+        except (PlacementFailed, ModelDataError) as exc:
+            await self.enis.release(i.instance_id for i in new)
             raise FleetFailed(str(exc)) from None
         results = await asyncio.gather(*(i.start() for i in new), return_exceptions=True)
         failures = [(i, r) for i, r in zip(new, results, strict=True) if isinstance(r, Exception)]
         if failures:
             await asyncio.gather(*(i.stop() for i in new))
-            await self._release(new)
+            await self.enis.release(i.instance_id for i in new)
             inst, exc = failures[0]
             if not isinstance(exc, InstanceFailed):
                 raise exc
@@ -173,14 +181,15 @@ class LocalFleet:
         az = f"{self.settings.region}{string.ascii_lowercase[(number - 1) % 3]}"
         nic = None
         if variant.spec.vpc is not None:  # a host in one of the model's subnets
-            nic = await self._attach(variant.spec.vpc, [*variant.instances, *starting],
-                                     instance_id)  # fmt: skip
+            others = [i.instance_id for i in (*variant.instances, *starting)]
+            nic = await self.enis.attach(variant.spec.vpc, others, instance_id)
             az = nic.az
         slot = self.host.next_slot()
         profile = profile_for(variant.itype, slot)
         logs = self.settings.data_dir / "logs" / "endpoints" / self.endpoint_name
 
         def launch():  # type: ignore[no-untyped-def]
+            assert variant.model is not None  # downloaded before any instance starts
             return make_launch(
                 variant.image,
                 variant.model.path,
@@ -206,24 +215,6 @@ class LocalFleet:
             on_idle=self._rebalance,
         )
 
-    async def _attach(
-        self, vpc: VpcPlacement, others: list[Instance], instance_id: str
-    ) -> InstanceNic:
-        networks = self.host.networks
-        if networks is None:
-            raise PlacementFailed("The model has a VpcConfig, and this Cove builds no VPCs.")
-        placed = [self._nics[i.instance_id].az for i in others if i.instance_id in self._nics]
-        key = description(f"endpoint {self.endpoint_name}", instance_id)
-        nic = self._nics[instance_id] = await networks.attach(vpc, placed, key)
-        return nic
-
-    async def _release(self, instances: list[Instance]) -> None:
-        """The ENIs of instances that stopped (or never started) go."""
-        for inst in instances:
-            nic = self._nics.pop(inst.instance_id, None)
-            if nic is not None and self.host.networks is not None:
-                await self.host.networks.release(nic)
-
     async def stop(self, keep_networks: bool = False) -> None:
         """Let requests in flight finish (bounded by the model timeout), then stop.
         `keep_networks`: the server is stopping, not the endpoint: its instances' ENIs stay
@@ -235,9 +226,9 @@ class LocalFleet:
         await _drain(instances, self.settings.model_timeout + 1)
         await asyncio.gather(*(i.stop() for i in instances))
         if not keep_networks:
-            await self._release(instances)
+            await self.enis.release(i.instance_id for i in instances)
         for variant in self._live.values():
-            if not variant.released:
+            if not variant.released and variant.model is not None:
                 variant.released = True
                 self.host.models.release(variant.model)
                 if variant.role_env is not None and self.host.credentials is not None:
@@ -258,7 +249,7 @@ class LocalFleet:
             del variant.instances[count:]
             await _drain(gone, self.settings.model_timeout + 1)
             await asyncio.gather(*(i.stop() for i in gone))
-            await self._release(gone)
+            await self.enis.release(i.instance_id for i in gone)
         self.variants[variant_name] = replace(self.variants[variant_name], instance_count=count)
 
     def instances(self, variant_name: str | None = None) -> list[Instance]:

@@ -17,19 +17,29 @@ https://docs.aws.amazon.com/sagemaker/latest/dg/host-vpc.html).
 - After a restart an instance adopts the ENI it had (its addresses and AZ), as AWS, whose
   endpoint never stopped, would still show it; ENIs that no instance adopted once the
   endpoints are back are released.
+- The model artifact is downloaded through the VPC, from each subnet the instances are in
+  (network/s3_transfer.py): where S3 cannot be reached, the endpoint fails with AWS's
+  words and what to add to which route table.
 """
 
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from cove.host.network_attachment import NetworkAttachment
+from cove.host.sandbox import Sandbox
 from cove.network.attachments import Attachments, AttachmentUnavailable
 from cove.network.failures import Failure, NetworkError
+from cove.network.paths import S3Path, no_s3_route, s3_path
 from cove.network.resources import SAGEMAKER_REQUESTER, NetworkInterface
+from cove.network.s3_transfer import Transfer, TransferFailed, TransferFailure, transfer
 from cove.runtime.contract import VpcPlacement
+from cove.runtime.model_store import ModelDataError
 
 INSTANCE_ADDRESSES = 2
 
@@ -38,11 +48,22 @@ class PlacementFailed(Exception):
     """The instance cannot be a host in the model's subnets; str() is a FailureReason."""
 
 
+# SageMaker's FailureReason when an instance in a VPC cannot reach the model artifact (as
+# CloudFormation reports it: github.com/aws-solutions-library-samples/guidance-for-text-
+# generation-using-embeddings-from-enterprise-data-on-aws/issues/3)
+UNREACHABLE_MODEL = (
+    'Failed to download model data from URL "{url}". Please ensure that an S3 VPC endpoint '
+    "exists in route table or NAT gateway for the VPC mode and the URL is reachable from "
+    "within the subnets provided."
+)
+
+
 @dataclass(frozen=True)
 class InstanceNic:
     """An instance's ENI: where it is, and how its process joins it."""
 
     eni_id: str
+    vpc_id: str
     subnet_id: str
     az: str
     private_ips: tuple[str, ...]
@@ -98,7 +119,7 @@ class InstanceNetworks:
                 else:  # (one that no longer fits goes with the unclaimed)
                     eni = self._create(vpc, placed, key)
             return InstanceNic(
-                eni.eni_id, eni.subnet_id, eni.zone.name, eni.private_ips,
+                eni.eni_id, eni.vpc_id, eni.subnet_id, eni.zone.name, eni.private_ips,
                 await self.attachments.attach(eni.eni_id),
             )  # fmt: skip
         except (NetworkError, AttachmentUnavailable) as exc:
@@ -106,6 +127,35 @@ class InstanceNetworks:
 
     async def release(self, nic: InstanceNic) -> None:
         await self.attachments.release(nic.eni_id)
+
+    async def model_transfer(
+        self, nic: InstanceNic, job: Transfer, env: dict[str, str], sandbox: Sandbox
+    ) -> None:
+        """`job` (the model's download, or a check that it is reachable) made from the
+        instance's ENI; ModelDataError with the endpoint's FailureReason."""
+        work = Path(tempfile.mkdtemp(prefix=".transfer-", dir=job.local.parent if job.local
+                                     else None))  # fmt: skip
+        try:
+            await transfer(job, nic.attachment, sandbox, work, env)
+        except TransferFailed as exc:
+            raise ModelDataError(self._unreachable(nic, job.uri, exc)) from None
+        finally:
+            await asyncio.to_thread(shutil.rmtree, work, True)
+
+    def _unreachable(self, nic: InstanceNic, url: str, exc: TransferFailed) -> str:
+        if exc.failure is TransferFailure.REFUSED:
+            return f'Failed to download model data from URL "{url}": {exc}'
+        snapshot = self.store.snapshot(nic.vpc_id)
+        path = s3_path(snapshot, nic.subnet_id)
+        if path is S3Path.NONE:
+            advice = no_s3_route(snapshot, nic.subnet_id, self.store.region)
+        else:
+            advice = (
+                f"S3 is routed from subnet {nic.subnet_id} through {path.value}, yet the "
+                f"connection failed ({exc}): check that the model's security groups let it "
+                "out (and an interface endpoint's groups let it in)"
+            )
+        return f"{UNREACHABLE_MODEL.format(url=url)} ({advice}.)"
 
     def _create(self, vpc: VpcPlacement, placed: Sequence[str], key: str) -> NetworkInterface:
         zones = [(s, self.store.subnet(s).zone.name) for s in vpc.subnets]
