@@ -22,7 +22,7 @@ from pathlib import Path
 from harness import model, procs, report, venvs, wrk
 from harness.cove import Cove, CoveUser, model_env_from
 from harness.cove_front_door import CoveFrontDoor
-from harness.cove_vpc import CoveVpcEndpoint, CoveVpcPublic
+from harness.cove_vpc import CoveAzPrivate, CoveAzPublic, CoveVpcEndpoint, CoveVpcPublic
 from harness.report import Outcome
 from harness.servers import Floor, Peer, Relay, peer_variants
 from harness.targets import Target
@@ -71,6 +71,7 @@ def select(args: argparse.Namespace) -> list[Target]:
     env = model_env_from(args.cove_env)
     targets: list[Target] = [Floor(), Relay(), Cove(env), CoveUser(env),
                              CoveVpcEndpoint(env), CoveVpcPublic(env), CoveFrontDoor(env),
+                             CoveAzPrivate(env), CoveAzPublic(env),
                              *peer_variants(quiet=not args.peer_logs)]
     only = {n for n in args.only.split(",") if n}
     skip = {n for n in args.skip.split(",") if n}
@@ -159,6 +160,7 @@ def measure(target: Target, outcome: Outcome, art: model.Artifact, work: Path,
             print(f"    c={conns:<3} {result.rps:9.0f} rps  p50 {result.p50_us / 1000:7.3f} ms"
                   f"  p99 {result.p99_us / 1000:7.3f} ms  other CPU "
                   f"{result.extra['other_cpu_pct']:4.0f}%{flag}", flush=True)
+        outcome.label = target.describe()  # with what the runs showed (calls by AZ)
     except Exception as exc:  # one broken server must not stop the others
         outcome.failures.append(f"{type(exc).__name__}: {exc}")
         print(f"  {target.name} FAILED: {exc}", flush=True)

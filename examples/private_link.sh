@@ -6,7 +6,7 @@
 # DNS, through the default hostname; a host whose group the endpoint does not allow times
 # out; an endpoint policy that denies the endpoint is refused with AWS's message.
 #
-#   eval "$(cove env)"          # a running `cove server` (as root: it builds namespaces)
+#   eval "$(cove env)"          # a running `cove server` (root, or rootless: same user)
 #   examples/private_link.sh ENDPOINT_NAME [CSV_ROW]
 #
 # ENDPOINT_NAME is an InService endpoint (examples/breast_cancer.py deploys one); the row

@@ -56,6 +56,7 @@ class CoveServer:
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
+    launcher: list[str] = field(default_factory=list)  # an argv prefix: who runs it, where
 
     @property
     def url(self) -> str:
@@ -72,7 +73,8 @@ class CoveServer:
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         env = {**os.environ, **self.env}
         self.proc = subprocess.Popen(
-            [*COVE, "server", "--port", str(self.port), "--data-dir", str(self.data_dir)],
+            [*self.launcher, *COVE, "server", "--port", str(self.port),
+             "--data-dir", str(self.data_dir)],  # fmt: skip
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,

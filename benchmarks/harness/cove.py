@@ -46,6 +46,9 @@ def _capture(request: object, **_: object) -> None:
 class Cove(Target):
     name, role = "cove", "cove"
 
+    instances = 1  # the endpoint's InitialInstanceCount
+    server_env: dict[str, str] = {}  # added to `cove server`'s environment
+
     def __init__(self, model_env: dict[str, str] | None = None) -> None:
         self.model_env = model_env or {}
         self.port = 0
@@ -69,7 +72,7 @@ class Cove(Target):
         started = time.monotonic()
         command = [str(COVE), "server", "--port", str(self.port), "--data-dir", str(data_dir)]
         # A broken instance fails the endpoint in 2 minutes instead of the default 10.
-        env = {"COVE_LOG_LEVEL": "WARNING", "COVE_STARTUP_TIMEOUT": "120"}
+        env = {"COVE_LOG_LEVEL": "WARNING", "COVE_STARTUP_TIMEOUT": "120", **self.server_env}
         self.proc = procs.spawn(command, log_path, env, work)
         procs.wait_until(lambda: self._listening(log_path), BOOT_TIMEOUT, self.proc, log_path)
         self.boot_s = time.monotonic() - started
@@ -85,7 +88,8 @@ class Cove(Target):
                               "Environment": self.model_env},
             ExecutionRoleArn="arn:aws:iam::000000000000:role/cove",
         )
-        variant = {"VariantName": "AllTraffic", "ModelName": NAME, "InitialInstanceCount": 1,
+        variant = {"VariantName": "AllTraffic", "ModelName": NAME,
+                   "InitialInstanceCount": self.instances,
                    "InstanceType": "ml.m5.large"}
         sm.create_endpoint_config(EndpointConfigName=NAME, ProductionVariants=[variant])
         created = time.monotonic()

@@ -116,6 +116,8 @@ def goals(outcomes: list[Outcome], lo: int, hi: int) -> list[Goal]:
     vpce = next(iter(_by_role(outcomes, "cove-vpce")), None)
     vpc_tls = next(iter(_by_role(outcomes, "cove-vpc-tls")), None)
     front = next(iter(_by_role(outcomes, "cove-apigw")), None)
+    az_private = next(iter(_by_role(outcomes, "cove-az-private")), None)
+    az_public = next(iter(_by_role(outcomes, "cove-az-public")), None)
     floor = next(iter(_by_role(outcomes, "floor")), None)
     peer = best_peer(outcomes, hi)
 
@@ -147,6 +149,12 @@ def goals(outcomes: list[Outcome], lo: int, hi: int) -> list[Goal]:
         # call; and the function's cold start (its first answer after CreateFunction)
         Goal(f"Through API Gateway and Lambda, warm: p50 at c={lo} <= 3x direct InvokeEndpoint",
              ratio_of(front, cove, "p50_ms", lo), 3.0, False),
+        # network issue II: with a 1 ms cross-AZ delay, private DNS keeps calls in the
+        # caller's AZ; the public path pays the delay on the calls another AZ serves
+        Goal(f"Cross-AZ delay 1 ms, 2 AZs: p50 at c={lo} through private DNS <= the public "
+             "path's (saving in the Servers table's AZ shares)",
+             _ratio(az_private.p50_ms(lo), az_public.p50_ms(lo))
+             if az_private and az_public else None, 1.0, False),
         Goal("Function cold start (CreateFunction -> first answer through the API) < 0.5 s",
              statistics.median(front.cold_s) if front and front.cold_s else None, 0.5, False,
              " s"),
@@ -167,6 +175,30 @@ def hop_reference(outcomes: list[Outcome], lo: int) -> list[str]:
         f"has a p50 at c={lo} of {_fmt(hop)}x the floor's: the process hop alone. Cove's p50 "
         f"at c={lo} is {_fmt(rest)}x the relay's: its gateway (HTTP, SigV4, routing) and its "
         "serving stack on top of the hop.",
+        "",
+    ]
+
+
+def cross_az_reference(outcomes: list[Outcome], lo: int) -> list[str]:
+    """What AZ-local routing saved, in ms, at the median and at p90 (the public path pays
+    the delay on the calls another AZ serves: about half of them with two AZs)."""
+    private = next(iter(_by_role(outcomes, "cove-az-private")), None)
+    public = next(iter(_by_role(outcomes, "cove-az-public")), None)
+    if private is None or public is None or private.p50_ms(lo) is None:
+        return []
+
+    def p90(o: Outcome) -> float | None:
+        return o.median(lo, lambda r: r.p90_us / 1000)
+
+    def saving(a: float | None, b: float | None) -> str:
+        return "-" if a is None or b is None else f"{b - a:.3f} ms"
+
+    return [
+        f"Cross-AZ (1 ms delay, host in AZ a, c={lo}): p50 {_fmt(private.p50_ms(lo), 3)} ms "
+        f"through private DNS against {_fmt(public.p50_ms(lo), 3)} ms over the public path "
+        f"(saving {saving(private.p50_ms(lo), public.p50_ms(lo))}); p90 "
+        f"{_fmt(p90(private), 3)} against {_fmt(p90(public), 3)} ms (saving "
+        f"{saving(p90(private), p90(public))}). The AZ shares are in the Servers table.",
         "",
     ]
 
@@ -297,6 +329,7 @@ def markdown(outcomes: list[Outcome], concurrency: list[int], settings: dict[str
         goals_table(goals(outcomes, min(concurrency), max(concurrency))),
         "",
         *hop_reference(outcomes, min(concurrency)),
+        *cross_az_reference(outcomes, min(concurrency)),
     ]
     if notes:
         parts += ["## Notes", "", *[f"- {_one_line(n, 600)}" for n in notes], ""]

@@ -19,8 +19,9 @@ def _data_dir(args: argparse.Namespace) -> Path:
 def cmd_server(args: argparse.Namespace) -> int:
     from cove.server import run
 
+    chosen = {} if args.cross_az_delay_ms is None else {"cross_az_delay_ms": args.cross_az_delay_ms}
     try:
-        run(Settings(data_dir=_data_dir(args), host=args.host, port=args.port))
+        run(Settings(data_dir=_data_dir(args), host=args.host, port=args.port, **chosen))
     except (DataDirInUse, InvalidSetting) as exc:
         print(f"cove server: {exc}", file=sys.stderr)
         return 1
@@ -90,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--host", default="127.0.0.1", help="address to listen on")
     server.add_argument("--port", type=int, default=8443, help="port to listen on")
     server.add_argument("--data-dir", help=data_help)
+    server.add_argument(
+        "--cross-az-delay-ms", type=float, metavar="MS",
+        help="make cross-AZ cost visible: a call served by an instance in another "
+        "Availability Zone than its caller's (the interface endpoint ENI it came through, "
+        "or the subnet of a VPC host on the public path) waits MS milliseconds first "
+        "(default: $COVE_CROSS_AZ_DELAY_MS or 0, off)",
+    )  # fmt: skip
     server.set_defaults(func=cmd_server)
 
     env = sub.add_parser(
@@ -115,7 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
         "without capabilities (it cannot leave the host's network or change the VPC's "
         "rules), as --user, with the data dir hidden. Standard streams and the exit code "
         "pass through; the host ends with the command (or when this process is killed). "
-        "Needs root (network namespaces) and a running `cove server`.",
+        "Needs a running `cove server`, and the server's user: root for a server running as "
+        "root; for a rootless server (its namespaces in a user namespace of its own), that "
+        "same user, without --user.",
         epilog="example:\n  cove exec --subnet subnet-0a1b2c3d4e5f60718 --security-group "
         "sg-0123456789abcdef0 \\\n    --role arn:aws:iam::000000000000:role/host-role -- \\\n"
         "    aws sagemaker-runtime invoke-endpoint --endpoint-name my-endpoint \\\n"
@@ -129,8 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     exec_.add_argument("--role", metavar="ROLE_ARN", help="the role the host's credentials are of")
     exec_.add_argument(
         "--user", metavar="USER",
-        help="who COMMAND runs as (a name or uid; default root's uid); always without "
-        "capabilities, in PID and mount namespaces of its own, the data dir hidden",
+        help="who COMMAND runs as (a name or uid; default root's uid; root servers only); "
+        "always without capabilities, in PID and mount namespaces of its own, the data dir "
+        "hidden",
     )  # fmt: skip
     exec_.add_argument("--data-dir", help=data_help)
     exec_.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS]")

@@ -63,6 +63,9 @@ class Settings:
     model_max_files: int = _env("COVE_MODEL_MAX_FILES", "100000", int)
     # An instance log past this is rotated (see `cove.host.log_files`).
     log_max_bytes: int = _env("COVE_LOG_MAX_BYTES", str(16 << 20), int)
+    # Makes cross-AZ cost visible (0: off): a call served in another AZ than its caller's
+    # waits this long before it reaches the instance (see `cove.runtime.fleet`).
+    cross_az_delay_ms: float = _env("COVE_CROSS_AZ_DELAY_MS", "0", float)
 
     # Lambda functions (see `cove.functions.runtime`): the workers, and so the concurrent
     # invocations, one function version may have (past it an invocation waits briefly for a
@@ -84,6 +87,13 @@ class Settings:
     body_timeout: float = _env("COVE_BODY_TIMEOUT", "20", float)
     max_connections_per_client: int = _env("COVE_MAX_CONNECTIONS_PER_CLIENT", "256", int)
     max_connections: int = _env("COVE_MAX_CONNECTIONS", "4096", int)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.cross_az_delay_ms <= 10_000:
+            raise InvalidSetting(
+                f"COVE_CROSS_AZ_DELAY_MS must be from 0 (off) to 10000 ms, "
+                f"not {self.cross_az_delay_ms:g}"
+            )
 
     @property
     def db_url(self) -> str:

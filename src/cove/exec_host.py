@@ -113,6 +113,26 @@ def host_user(user: str | None) -> tuple[int, int]:
     return entry.pw_uid, entry.pw_gid
 
 
+def _host_identity(rootless: bool, user: str | None) -> tuple[int, int, list[str]]:
+    """Who owns the host's home, and the setpriv prefix the command runs under.
+
+    A root server's host runs as root or `--user`, without capabilities. A rootless
+    server's namespaces live in its user namespace, where only its own user exists (as
+    root, without capabilities once dropped): only that user can enter them."""
+    no_caps = ["--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+    if rootless:
+        if user is not None:
+            raise ExecFailed(
+                "--user needs a server running as root: a rootless server's hosts have "
+                "one user, the server's own"
+            )
+        return os.getuid(), os.getgid(), ["setpriv", *no_caps]
+    if os.geteuid() != 0:
+        raise ExecFailed("needs root: the server runs as root, so its namespaces are root's")
+    uid, gid = host_user(user)
+    return uid, gid, ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", *no_caps]
+
+
 def _host_files(work: Path, resolver_ip: str, ca: Path, uid: int, gid: int) -> dict[str, Path]:
     """The files the host sees: its resolv.conf and nsswitch.conf, Cove's CA, a home."""
     work.chmod(0o755)
@@ -132,12 +152,8 @@ def run_in_subnet(
     data_dir: Path, subnet_id: str, group_ids: list[str], role_arn: str | None,
     command: list[str], user: str | None = None,
 ) -> int:  # fmt: skip
-    if os.geteuid() != 0:
-        print("cove exec: needs root (it enters the host's network namespace)", file=sys.stderr)
-        return 126
     ca = data_dir / CA_DIR / CA_CERT_FILE
     try:
-        uid, gid = host_user(user)
         if not ca.exists():
             raise ExecFailed(f"no Cove CA in {data_dir} (start `cove server` first)")
         host = _call(
@@ -150,13 +166,10 @@ def run_in_subnet(
         return 125
     work = Path(tempfile.mkdtemp(prefix="cove-exec-"))
     try:
+        uid, gid, drop = _host_identity(bool(host.get("Rootless")), user)
         files = _host_files(work, host["ResolverIp"], ca, uid, gid)
-        drop = [
-            "setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
-            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
-        ]  # fmt: skip
         argv = [
-            "nsenter", f"--net={host['NamespacePath']}", "--",
+            *host["EnterCommand"],
             "unshare", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc", "--",
             "sh", "-c", _ENTER_HOST, "cove-exec", str(files["resolv"]), str(files["nsswitch"]),
             str(data_dir.resolve()), *drop, *command,
@@ -164,6 +177,9 @@ def run_in_subnet(
         env = host_environment(str(files["ca"]), host["Region"])
         env["HOME"] = str(files["home"])
         return subprocess.call(argv, env=env)
+    except ExecFailed as error:
+        print(f"cove exec: {error}", file=sys.stderr)
+        return 125
     except KeyboardInterrupt:
         return 130
     finally:

@@ -34,11 +34,13 @@ from cove.identity.access import Access
 from cove.identity.directory import Directory
 from cove.identity.vending import CredentialVending, RoleCredentials
 from cove.network.attachments import Attachments
+from cove.network.caller_zones import CallerZones
 from cove.network.fabric import Fabric
 from cove.network.store import NetworkStore
 from cove.pki.authority import CertificateAuthority
 from cove.runtime.manager import LocalRuntime
-from cove.runtime.vpc import InstanceNetworks
+from cove.runtime.placement import RegionZones
+from cove.runtime.vpc import InstanceNetworks, SubnetZones
 from cove.services.apigateway.invoke import InvokeService
 from cove.services.apigateway.service import apigateway_service
 from cove.services.credentials import CredentialsService
@@ -127,8 +129,8 @@ def build(settings: Settings) -> Cove:
     access = Access(directory, network)
     network.subscribe(EndpointPolicyNotices(network, access))
     vending = CredentialVending(directory, settings.public_url, settings.region)
-    subsystems = _build_subsystems(settings, engine, resources, vending)
-    runtime = RuntimeService(settings, subsystems.runtime, resources, access)
+    subsystems = _build_subsystems(settings, engine, resources, vending, network)
+    runtime = RuntimeService(settings, subsystems.runtime, resources, access, CallerZones(network))
     sagemaker = sagemaker_service(
         subsystems.control.context, access, PassedRoles(directory, access)
     )
@@ -184,14 +186,22 @@ def build(settings: Settings) -> Cove:
 
 
 def _build_subsystems(
-    settings: Settings, engine: Engine, resources: ResourceStore, credentials: RoleCredentials
+    settings: Settings,
+    engine: Engine,
+    resources: ResourceStore,
+    credentials: RoleCredentials,
+    network: NetworkStore,
 ) -> Subsystems:
     """Storage first, then the data plane, then the control plane that drives it."""
     objects = ObjectStore(settings.data_dir / "objects", engine)
     artifacts = ArtifactStore(settings, objects)
     confinement = Confinement.for_server(settings.data_dir)
-    runtime = LocalRuntime(settings, artifacts, confinement, credentials)
-    control = build_control_plane(settings, resources, runtime, artifacts, confinement, credentials)
+    # each instance's AZ: spread over its model's subnets' AZs, or else the region's
+    placement = SubnetZones(network, RegionZones(settings.region))
+    runtime = LocalRuntime(settings, artifacts, confinement, credentials, placement)
+    control = build_control_plane(
+        settings, resources, runtime, artifacts, confinement, credentials, network
+    )
     return Subsystems(
         objects, artifacts, confinement, runtime, control, LogEvents(settings.data_dir)
     )

@@ -63,11 +63,22 @@ def test_invocations_latencies_and_errors_are_counted(server, endpoint) -> None:
     assert inf == 5
 
 
-def test_instance_cpu_and_memory(server, endpoint) -> None:
+def test_instance_calls_cpu_and_memory_with_its_az(server, endpoint) -> None:
+    # per instance: `instance_id`, not `instance`, which Prometheus sets on every series
+    # it scrapes to the target's address (a clashing one becomes `exported_instance`:
+    # https://prometheus.io/docs/prometheus/latest/configuration/configuration/, honor_labels)
+    rt = server.client("sagemaker-runtime")
+    before = scrape(server)
+    labels = {"endpoint": endpoint, "variant": "AllTraffic", "instance_id": "AllTraffic-1",
+              "availability_zone": "us-east-1a"}  # fmt: skip
+    served = value(before, "cove_instance_invocations_total", **labels)
+    for i in range(3):
+        rt.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=csv_rows(X[i:i+1]))
     text = scrape(server)
-    labels = {"endpoint": endpoint, "variant": "AllTraffic", "instance": "AllTraffic-1"}
+    assert value(text, "cove_instance_invocations_total", **labels) == served + 3
     assert value(text, "cove_instance_cpu_seconds_total", **labels) > 0
     assert value(text, "cove_instance_memory_bytes", **labels) > 10 * 2**20
+    assert 'instance="' not in text
 
 
 def test_signed_scrape_also_works_and_a_bad_signature_does_not(server) -> None:

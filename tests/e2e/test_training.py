@@ -220,12 +220,20 @@ def wait_process(name: str) -> int:
     return pid
 
 
+def aws_environment(pid: int) -> list[str]:
+    """The AWS_* variables a job's process started with."""
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return sorted(v.split(b"=", 1)[0].decode() for v in environ if v.startswith(b"AWS_"))
+
+
 def test_stop_training_job_stops_the_process(server) -> None:
     sm = server.client("sagemaker")
     name = unique("stop")
     long_job(server, name)
     wait_secondary(sm, name, "Training")
-    wait_process(name)
+    pid = wait_process(name)
+    # a job that is not isolated acts as its role (what the isolated one must not get)
+    assert "AWS_CONTAINER_CREDENTIALS_FULL_URI" in aws_environment(pid)
     sm.stop_training_job(TrainingJobName=name)
     assert sm.describe_training_job(TrainingJobName=name)["TrainingJobStatus"] in (
         "Stopping", "Stopped")
@@ -299,6 +307,11 @@ def test_network_isolation_runs_the_job_without_network(server) -> None:
     pid = wait_process(name)
     assert os.readlink(f"/proc/{pid}/ns/net") != os.readlink("/proc/self/ns/net")
     assert Path(f"/proc/{pid}/net/dev").read_text().count(":") == 1  # only a down loopback
+    # and no credentials: "no AWS credentials are made available to the container runtime
+    # environment" (SageMaker Developer Guide, "Run training and inference containers in
+    # internet-free mode",
+    # https://docs.aws.amazon.com/sagemaker/latest/dg/mkt-algo-model-internet-free.html)
+    assert aws_environment(pid) == []
     sm.stop_training_job(TrainingJobName=name)
     job = wait_done(sm, name)
     assert job["TrainingJobStatus"] == "Stopped" and job["EnableNetworkIsolation"] is True

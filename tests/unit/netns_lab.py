@@ -157,9 +157,7 @@ def udp_echoes(ns: Namespace, address: str, port: int) -> bool:
 
 def pings(ns: Namespace, address: str) -> bool:
     """One ICMP echo request from ns (a raw socket: no ping binary needed); True on a reply."""
-    sock = ns.call_inside(
-        lambda: socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-    )
+    sock = ns.socket(socket.AF_INET, socket.SOCK_RAW, ("0.0.0.0", 0), proto=socket.IPPROTO_ICMP)
     # A fresh id per probe: conntrack tracks an echo by its id, so reusing one would make
     # the next request part of the last (still tracked) exchange.
     ident = int.from_bytes(os.urandom(2), "big")

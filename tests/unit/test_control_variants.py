@@ -68,6 +68,19 @@ def test_a_models_vpc_config_places_its_instances_and_survives_the_record(
     assert VariantRecord.from_doc(record.to_doc()).spec == record.spec
 
 
+@pytest.mark.parametrize(
+    ("model_isolated", "config_isolated", "isolated"),
+    [(False, False, False), (True, False, True), (False, True, True)],
+)
+def test_network_isolation_is_the_models_or_the_configs(
+    store: ResourceStore, model_isolated: bool, config_isolated: bool, isolated: bool
+) -> None:
+    model(store, "m", PrimaryContainer={"Image": "sklearn"}, EnableNetworkIsolation=model_isolated)
+    config = {"ProductionVariants": [variant()], "EnableNetworkIsolation": config_isolated}
+    [spec] = fleet_specs(build_records(store, Settings(), config))
+    assert spec.network_isolation is isolated
+
+
 def test_serverless_runs_as_one_instance(store: ResourceStore) -> None:
     model(store, "m", PrimaryContainer={"Image": "sklearn", "ModelDataUrl": "s3://b/m.tar.gz"})
     pv = {
@@ -85,10 +98,6 @@ def test_serverless_runs_as_one_instance(store: ResourceStore) -> None:
     [
         ({"Containers": [{"Image": "a"}, {"Image": "b"}]}, "inference pipelines"),
         ({"PrimaryContainer": {"ModelPackageName": "pkg"}}, "ModelPackageName"),
-        (
-            {"PrimaryContainer": {"Image": "a"}, "EnableNetworkIsolation": True},
-            "EnableNetworkIsolation",
-        ),
     ],
 )
 def test_refuses_what_it_cannot_run(store: ResourceStore, doc: dict, words: str) -> None:

@@ -21,21 +21,28 @@ from cove.runtime.instance import Instance
 from cove.runtime.invocation import Invocation
 from cove.runtime.lane import BatchPolicy
 from cove.runtime.metrics import Metrics
+from cove.runtime.placement import RegionZones
 
 SPEC = VariantSpec("v", "m", "tiny", None)
 
 
 async def fleet_of(
     tmp_path: Path, modes: list[str], serial: BatchPolicy | None = None,
-    model_timeout: float = 5.0,
+    model_timeout: float = 5.0, zones: list[str] | None = None, cross_az_delay_ms: float = 0,
 ) -> LocalFleet:
-    settings = Settings(data_dir=tmp_path / "data", model_timeout=model_timeout)
-    host = FleetHost(settings, None, tmp_path, None, lambda: 0, Metrics())  # type: ignore[arg-type]
+    settings = Settings(
+        data_dir=tmp_path / "data", model_timeout=model_timeout,
+        cross_az_delay_ms=cross_az_delay_ms,
+    )  # fmt: skip
+    host = FleetHost(
+        settings, None, tmp_path, None, lambda: 0, Metrics(), RegionZones("us-east-1"),  # type: ignore[arg-type]
+    )
     fleet = LocalFleet("ep", [SPEC], host)
     instances = [
         tiny_instance(
             tmp_path / f"i{n}", mode, name=f"v-{n}", serial=serial, timeout=model_timeout,
             on_healthy=fleet._healthy_changed.set, on_idle=fleet._rebalance,
+            az=(zones or ["us-east-1a"] * len(modes))[n - 1],
         )
         for n, mode in enumerate(modes, 1)
     ]
@@ -50,9 +57,13 @@ def answer_future() -> asyncio.Future[InvokeResult | AwsError]:
     return asyncio.get_running_loop().create_future()
 
 
-async def invoke(fleet: LocalFleet, body: bytes, target: str | None = None):  # noqa: ANN201
+async def invoke(  # noqa: ANN201
+    fleet: LocalFleet, body: bytes, target: str | None = None, az: str | None = None,
+    caller_az: str | None = None,
+):
     fut = answer_future()
-    fleet.submit(Invocation(body, "text/plain", None), target, fut.set_result)
+    call = Invocation(body, "text/plain", None, az=az, caller_az=caller_az)
+    fleet.submit(call, target, fut.set_result)
     return await asyncio.wait_for(fut, 5)
 
 
@@ -214,6 +225,111 @@ def test_least_outstanding_spreads_concurrent_calls(tmp_path: Path, serial) -> N
             got = await asyncio.gather(*(invoke(fleet, b"slow") for _ in range(4)))
             pids = [r.body.split(b":")[0] for r in got]  # type: ignore[union-attr]
             assert sorted(pids) == sorted([str(a.pid).encode()] * 2 + [str(b.pid).encode()] * 2)
+        finally:
+            await fleet.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_call_through_an_az_is_served_there_while_it_has_a_healthy_instance(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        zones = ["us-east-1a", "us-east-1b", "us-east-1b"]
+        fleet = await fleet_of(tmp_path, ["ok", "ok", "ok"], zones=zones)
+        in_a, b1, b2 = fleet.instances()
+        try:
+            for _ in range(4):
+                assert answered_by(await invoke(fleet, b"x", az="us-east-1a"), in_a, b"x")
+            # the least busy of AZ b's, even while AZ a's is idle
+            got = await asyncio.gather(*(invoke(fleet, b"slow", az="us-east-1b") for _ in range(4)))
+            assert sorted(r.body.split(b":")[0] for r in got) == sorted(  # type: ignore[union-attr]
+                [str(b1.pid).encode()] * 2 + [str(b2.pid).encode()] * 2
+            )
+            # the public path (no AZ) spreads over every AZ
+            got = await asyncio.gather(*(invoke(fleet, b"slow") for _ in range(3)))
+            assert {r.body.split(b":")[0] for r in got} == {  # type: ignore[union-attr]
+                str(i.pid).encode() for i in (in_a, b1, b2)
+            }
+            # AZ a's instance is down: AZ a's calls go to another AZ, until it is back
+            in_a.recycle("test")
+            assert not answered_by(await invoke(fleet, b"y", az="us-east-1a"), in_a, b"y")
+            await until(lambda: in_a.healthy)
+            assert answered_by(await invoke(fleet, b"z", az="us-east-1a"), in_a, b"z")
+            # a zone the variant has no instance in: any
+            assert isinstance(await invoke(fleet, b"w", az="us-east-1c"), InvokeResult)
+            # what each answered, for /metrics: AZ a's 4 + 1 of the public 3 + z (+ w?)
+            assert sum(i.served for i in (in_a, b1, b2)) == 14
+            assert in_a.served in (6, 7)
+        finally:
+            await fleet.stop()
+
+    asyncio.run(scenario())
+
+
+def test_calls_bound_to_an_az_do_not_move_to_an_idle_instance_elsewhere(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        fleet = await fleet_of(
+            tmp_path, ["ok", "ok"], serial=BatchPolicy(), zones=["us-east-1a", "us-east-1b"]
+        )
+        busy, idle = fleet.instances()
+        try:
+            idle.healthy = False  # everything goes to `busy` for now
+            order: list[bytes] = []
+            sent: list[bytes] = []
+            route = fleet._send
+
+            def spy(call: _Call) -> None:
+                sent.append(call.invocation.body)
+                route(call)
+
+            fleet._send = spy  # type: ignore[method-assign]
+
+            async def call(body: bytes, az: str | None = None) -> InvokeResult | AwsError:
+                got = await invoke(fleet, body, az=az)
+                order.append(body)
+                return got
+
+            calls = [
+                asyncio.ensure_future(call(b"slower")),
+                asyncio.ensure_future(call(b"bound", "us-east-1a")),
+                asyncio.ensure_future(call(b"free")),
+                asyncio.ensure_future(call(b"later", "us-east-1a")),
+            ]
+            await until(lambda: busy.outstanding == 4)
+            idle.healthy = True
+            # `idle` answers this one, goes idle, and takes what may be served in AZ b
+            assert answered_by(await invoke(fleet, b"b"), idle, b"b")
+            slow, bound, free, later = await asyncio.gather(*calls)
+            assert answered_by(free, idle, b"free"), free  # moved: the public path
+            assert answered_by(slow, busy, b"slower")
+            # AZ a's calls stayed, in their order (moved, `bound` would have come back
+            # to AZ a behind `later`)
+            assert answered_by(bound, busy, b"bound") and answered_by(later, busy, b"later")
+            assert order.index(b"bound") < order.index(b"later"), order
+            # and only `free` was routed a second time
+            assert sent == [b"slower", b"bound", b"free", b"later", b"b", b"free"]
+        finally:
+            await fleet.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_call_served_in_another_az_than_its_callers_waits_the_cross_az_delay(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        fleet = await fleet_of(tmp_path, ["ok"], zones=["us-east-1a"], cross_az_delay_ms=200)
+        (inst,) = fleet.instances()
+        loop = asyncio.get_running_loop()
+        try:
+            took = {}
+            for caller in ("us-east-1a", "us-east-1b", None):
+                start = loop.time()
+                assert answered_by(await invoke(fleet, b"x", caller_az=caller), inst, b"x")
+                took[caller] = loop.time() - start
+            assert took["us-east-1b"] >= 0.2, took
+            assert took["us-east-1a"] < 0.1 and took[None] < 0.1, took  # same AZ, or none
         finally:
             await fleet.stop()
 

@@ -19,7 +19,7 @@ from netns_lab import (  # noqa: F401 (host_unchanged is a fixture)
 )
 
 from cove.host.netns import links
-from cove.host.netns.namespaces import Namespace
+from cove.host.netns.namespaces import Namespace, UserNamespace
 
 pytestmark = [requires_netns, pytest.mark.usefixtures("host_unchanged")]
 
@@ -28,16 +28,28 @@ N = IPv4Network
 GATEWAY_1 = A("10.0.1.1")
 
 
+@pytest.fixture(params=["root", "rootless"])
+def owner(request: pytest.FixtureRequest) -> Iterator[UserNamespace | None]:
+    """Every link test twice: namespaces made directly, and inside a user namespace (as a
+    server without root makes them; here made by root, the same commands)."""
+    if request.param == "root":
+        yield None
+        return
+    made = UserNamespace.create()
+    yield made
+    made.close()
+
+
 @pytest.fixture
-def router() -> Iterator[Namespace]:
-    with Namespace.create("router") as ns:
+def router(owner: UserNamespace | None) -> Iterator[Namespace]:
+    with Namespace.create("router", owner) as ns:
         ns.sysctl("net.ipv4.ip_forward", 1)
         yield ns
 
 
 @pytest.fixture
-def hosts() -> Iterator[list[Namespace]]:
-    made = [Namespace.create(f"host{i}") for i in range(3)]
+def hosts(owner: UserNamespace | None) -> Iterator[list[Namespace]]:
+    made = [Namespace.create(f"host{i}", owner) for i in range(3)]
     yield made
     for ns in made:
         ns.close()
@@ -196,11 +208,13 @@ def test_interface_names_are_checked(router: Namespace, hosts: list[Namespace]) 
         links.route(router, N("10.0.0.0/16"))
 
 
-def test_hosts_attach_concurrently_from_worker_threads(router: Namespace) -> None:
+def test_hosts_attach_concurrently_from_worker_threads(
+    router: Namespace, owner: UserNamespace | None
+) -> None:
     # The fabric calls these through asyncio.to_thread: many at once, on pool threads.
     async def build() -> list[Namespace]:
         async def one(i: int) -> Namespace:
-            host = await asyncio.to_thread(Namespace.create, f"h{i}")
+            host = await asyncio.to_thread(Namespace.create, f"h{i}", owner)
             await asyncio.to_thread(_attach, router, host, f"vh{i}", f"10.0.1.{10 + i}")
             return host
 

@@ -3,6 +3,7 @@ when the process that made them is SIGKILLed."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -22,6 +23,8 @@ from cove.host.netns.namespaces import (
     Namespace,
     NamespaceClosed,
     NetworkUnavailable,
+    Privilege,
+    UserNamespace,
     inodes_in_use,
     wait_gone,
 )
@@ -29,9 +32,22 @@ from cove.host.netns.namespaces import (
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 
-def test_without_root_it_fails_closed_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(namespaces.os, "geteuid", lambda: 1000)
-    with pytest.raises(NetworkUnavailable, match="needs root"):
+@requires_netns
+def test_without_admin_capabilities_it_builds_rootless(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert namespaces.check_support() is Privilege.ROOT
+    monkeypatch.setattr(namespaces, "_has_admin_capabilities", lambda: False)
+    assert namespaces.check_support() is Privilege.ROOTLESS  # unshare -rn works here
+
+
+def test_with_neither_root_nor_user_namespaces_it_fails_closed_and_says_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(namespaces, "_has_admin_capabilities", lambda: False)
+    refused = subprocess.CompletedProcess(
+        [], 1, "", "unshare: unshare failed: Operation not permitted"
+    )
+    monkeypatch.setattr(namespaces.subprocess, "run", lambda *a, **k: refused)
+    with pytest.raises(NetworkUnavailable, match="either root .* or unprivileged user namespaces"):
         namespaces.check_support()
 
 
@@ -154,3 +170,41 @@ def test_holders_die_with_their_parent_even_when_it_is_sigkilled() -> None:
     finally:
         parent.kill()
         parent.wait()
+
+
+@requires_netns
+def test_inside_a_user_namespace_commands_sysctls_and_sockets_work_as_with_root() -> None:
+    owner = UserNamespace.create()
+    try:
+        ns = Namespace.create("owned", owner)
+        with ns:
+            assert ns.enter_argv()[:3] == [
+                "nsenter",
+                "--preserve-credentials",
+                f"--user={owner.path}",
+            ]
+            assert os.readlink(f"/proc/{ns.pid}/ns/user") != os.readlink("/proc/self/ns/user")
+            assert ns.run(["id", "-u"]).strip() == "0"  # our user is its root
+            ns.sysctl("net.ipv4.ip_forward", 1)
+            assert ns.read_sysctl("net.ipv4.ip_forward") == "1"
+            assert Path("/proc/sys/net/ipv4/ip_forward").read_text().strip() == "0"
+            # a socket made inside by a helper process, handed over: it listens there only
+            server = ns.socket(socket.AF_INET, socket.SOCK_STREAM, ("127.0.0.1", 0))
+            with server:
+                port = server.getsockname()[1]
+                with pytest.raises(ConnectionRefusedError):
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                client = ns.socket(socket.AF_INET, socket.SOCK_STREAM, ("127.0.0.1", 0),
+                                   listen=False)  # fmt: skip
+                with client:
+                    client.connect(("127.0.0.1", port))
+                # the helper's failure is the OSError binding would have raised here
+                with pytest.raises(OSError) as taken:
+                    ns.socket(socket.AF_INET, socket.SOCK_STREAM, ("127.0.0.1", port))
+                assert taken.value.errno == errno.EADDRINUSE
+            with pytest.raises(NetworkUnavailable, match="rootless"):
+                ns.call_inside(lambda: None)
+            inode = ns.inode()
+        assert inode not in inodes_in_use()
+    finally:
+        owner.close()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from cove.config import Settings
+from cove.control.vpc import NetworkLookup
 from cove.host.confinement import Confinement
 from cove.identity.vending import RoleCredentials
 from cove.runtime.contract import Runtime
@@ -27,6 +28,8 @@ class ControlContext:
     confinement: Confinement  # the sandbox and cgroups job processes run in
     # execution roles' credentials for the jobs' code; None: jobs run without any
     credentials: RoleCredentials | None = None
+    # the account's subnets and security groups, which VpcConfigs name; None: unchecked
+    network: NetworkLookup | None = None
     # Providers with long-running work of their own (e.g. a job runner) register here:
     # `on_start` runs after the endpoints are reconciled, `on_stop` before the runtime stops.
     on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

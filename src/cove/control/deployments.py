@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from cove.control.kinds import ENDPOINT
 from cove.control.records import EndpointRecord, VariantRecord
 from cove.control.variants import fleet_specs, mark_deployed
+from cove.control.vpc import NetworkLookup, zone_shortage
 from cove.runtime.contract import Fleet, FleetFailed, Runtime
 from cove.statuses import EndpointStatus
 from cove.storage.resources import Resource, ResourceStore
@@ -41,9 +42,12 @@ Step = Callable[[str], Awaitable[None]]
 
 
 class Deployments:
-    def __init__(self, store: ResourceStore, runtime: Runtime) -> None:
+    def __init__(
+        self, store: ResourceStore, runtime: Runtime, network: NetworkLookup | None = None
+    ) -> None:
         self.store = store
         self.runtime = runtime
+        self.network = network  # where the variants' subnets are
         self._fleets: dict[str, Fleet] = {}  # the fleet installed per endpoint (lower name)
         self._tasks: dict[str, asyncio.Task[None]] = {}  # the latest transition per endpoint
 
@@ -138,6 +142,7 @@ class Deployments:
 
     async def _start_fleet(self, name: str, records: list[VariantRecord]) -> Fleet:
         """A healthy fleet for `records`, or FleetFailed; nothing is left running on failure."""
+        self._check_placement(records)
         fleet: Fleet | None = None
         try:
             fleet = self.runtime.create_fleet(name, fleet_specs(records))
@@ -150,6 +155,18 @@ class Deployments:
                 raise
             log.exception("endpoint %s: starting its fleet failed", name)
             raise FleetFailed(f"Cove could not start the endpoint's instances: {exc}") from exc
+
+    def _check_placement(self, records: list[VariantRecord]) -> None:
+        """SageMaker hosts a model in a VPC only where its subnets span two Availability
+        Zones, and says so by failing the endpoint (see cove.control.vpc)."""
+        if self.network is None:
+            return
+        for rec in records:
+            spec = rec.spec
+            if spec.subnets:
+                reason = zone_shortage(self.network, spec.subnets, spec.instance_type)
+                if reason is not None:
+                    raise FleetFailed(reason)
 
     def _install(self, name: str, fleet: Fleet) -> Fleet | None:
         replaced = self.runtime.install(name, fleet)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cove.config import Settings
 from cove.control.context import ControlContext
 from cove.control.deployments import Deployments
+from cove.control.vpc import NetworkLookup
 from cove.host.confinement import Confinement
 from cove.identity.vending import RoleCredentials
 from cove.runtime.contract import Runtime
@@ -36,8 +37,9 @@ def build_control_plane(
     artifacts: ArtifactStore,
     confinement: Confinement,
     credentials: RoleCredentials | None = None,
+    network: NetworkLookup | None = None,
 ) -> ControlPlane:
-    deployments = Deployments(resources, runtime)
+    deployments = Deployments(resources, runtime, network)
     return ControlPlane(
         ControlContext(
             settings,
@@ -47,5 +49,6 @@ def build_control_plane(
             deployments,
             confinement,
             credentials=credentials,
+            network=network,
         )
     )

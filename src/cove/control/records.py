@@ -10,6 +10,12 @@ from typing import Any
 
 from cove.runtime.contract import VariantSpec
 
+# VariantSpec fields a document leaves out while they hold their defaults, as documents
+# written before specs had them did (so those read back and are written again unchanged)
+_LEFT_OUT_AT_DEFAULT = ("role_arn", "subnets", "security_group_ids", "network_isolation")
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(VariantSpec)}
+_TUPLES = ("subnets", "security_group_ids")  # lists in a document
+
 
 @dataclass
 class VariantRecord:
@@ -54,9 +60,12 @@ class VariantRecord:
 
     def to_doc(self) -> dict[str, Any]:
         spec = dataclasses.asdict(self.spec)
-        for key in ("role_arn", "vpc"):  # as documents written before specs named them
-            if spec[key] is None:
+        for key in _LEFT_OUT_AT_DEFAULT:
+            if spec[key] == _DEFAULTS[key]:
                 del spec[key]
+        for key in _TUPLES:
+            if key in spec:
+                spec[key] = list(spec[key])
         doc: dict[str, Any] = {
             "VariantName": self.name,
             "Spec": spec,
@@ -73,7 +82,7 @@ class VariantRecord:
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> VariantRecord:
         return cls(
-            spec=VariantSpec.from_dict(doc["Spec"]),
+            spec=_spec(doc["Spec"]),
             serverless_config=doc.get("ServerlessConfig"),
             desired_weight=doc["DesiredWeight"],
             desired_instance_count=doc["DesiredInstanceCount"],
@@ -81,6 +90,10 @@ class VariantRecord:
             current_instance_count=doc.get("CurrentInstanceCount"),
             resolution_time=doc.get("ResolutionTime"),
         )
+
+
+def _spec(doc: dict[str, Any]) -> VariantSpec:
+    return VariantSpec(**{k: tuple(v) if k in _TUPLES else v for k, v in doc.items()})
 
 
 @dataclass

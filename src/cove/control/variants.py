@@ -9,9 +9,10 @@ Mapping: image = the model's container Image, model_data_url = ModelDataUrl (or
 ModelDataSource.S3DataSource.S3Uri), environment = Environment, instance_type,
 instance_count = InitialInstanceCount, weight = InitialVariantWeight (default 1.0).
 A serverless variant (ServerlessConfig) runs as one instance of SERVERLESS_INSTANCE_TYPE.
-A model's VpcConfig places its instances in its subnets (vpc). What Cove cannot run yet
-(inference pipelines, multi-model containers, model packages, network isolation) is
-refused with a ValidationException that says so, rather than deployed without it.
+subnets and security_group_ids = the model's VpcConfig (its instances are hosts there),
+network_isolation = the model's or the config's EnableNetworkIsolation. What Cove cannot
+run yet (inference pipelines, multi-model containers, model packages) is refused with a
+ValidationException that says so, rather than deployed without it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from cove.control.kinds import MODEL
 from cove.control.models import containers
 from cove.control.records import VariantRecord
 from cove.errors import validation_error
-from cove.runtime.contract import VariantSpec, VpcPlacement
+from cove.runtime.contract import VariantSpec
 from cove.storage.resources import ResourceStore
 
 SERVERLESS_INSTANCE_TYPE = "ml.m5.large"
@@ -78,6 +79,16 @@ def _record(
     _refuse_unsupported(model.name, model.doc, config_doc, found)
     container = found[0]
     serverless = pv.get("ServerlessConfig")
+    isolated = bool(
+        model.doc.get("EnableNetworkIsolation") or config_doc.get("EnableNetworkIsolation")
+    )
+    if serverless and isolated:
+        raise validation_error(
+            f"Production variant {pv['VariantName']} is serverless, and serverless endpoints "
+            f"do not support network isolation (model \"{model.name}\" or the endpoint "
+            "configuration sets EnableNetworkIsolation)."
+        )
+    vpc = model.doc.get("VpcConfig") or {}
     spec = VariantSpec(
         variant_name=pv["VariantName"],
         model_name=model.name,
@@ -88,7 +99,9 @@ def _record(
         instance_count=1 if serverless else pv["InitialInstanceCount"],
         weight=float(pv.get("InitialVariantWeight", 1.0)),
         role_arn=model.doc.get("ExecutionRoleArn"),
-        vpc=_placement(model.doc.get("VpcConfig")),
+        subnets=tuple(vpc.get("Subnets") or ()),
+        security_group_ids=tuple(vpc.get("SecurityGroupIds") or ()),
+        network_isolation=isolated,
     )
     return VariantRecord(spec, serverless, spec.weight, spec.instance_count)
 
@@ -109,15 +122,6 @@ def _refuse_unsupported(
         refuse("deploying from a ModelPackageName is not supported; give the container an Image")
     if container.get("Mode") == "MultiModel":
         refuse("multi-model containers (Mode MultiModel) are not supported")
-    if model_doc.get("EnableNetworkIsolation") or config_doc.get("EnableNetworkIsolation"):
-        refuse("EnableNetworkIsolation is not supported on this host")
-
-
-def _placement(vpc: dict[str, Any] | None) -> VpcPlacement | None:
-    """The model's VpcConfig: its instances are hosts in its subnets (runtime/vpc.py)."""
-    if not vpc:
-        return None
-    return VpcPlacement(tuple(vpc["Subnets"]), tuple(vpc["SecurityGroupIds"]))
 
 
 def _model_data_url(container: dict[str, Any]) -> str | None:

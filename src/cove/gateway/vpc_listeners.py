@@ -7,7 +7,9 @@
   metadata service;
 - a SageMaker instance's or job's container credentials endpoint (plain HTTP on
   169.254.170.2:80) reaches only the credentials service;
-- the VPC's public edge (TLS on 443) is the public path: every service, as from outside;
+- the VPC's public edge (TLS on 443) is the public path: every service, as from outside
+  (its requests carry the VPC they came from, for the cross-AZ delay only: policies see
+  the public path);
 - S3's public endpoint in the VPC (TLS on 443) serves S3 alone, on the public path, and
   so does an S3 gateway endpoint's listener, whose requests carry the endpoint (its
   policy applies, aws:SourceVpce is its id) and the VPC.
@@ -28,9 +30,6 @@ from cove.http.limits import HttpLimits
 from cove.http.messages import Listener
 from cove.http.server import serve_socket
 from cove.network.resources import NetworkInterface, VpcEndpoint
-
-# the public path, over TLS: policies see aws:SecureTransport true
-EDGE_LISTENER = Listener(kind="public", tls=True)
 
 
 class VpcListeners:
@@ -90,18 +89,20 @@ class VpcListeners:
         )
 
     async def serve_s3(
-        self, sock: socket.socket, tls: ssl.SSLContext, gateway: VpcEndpoint | None
+        self, sock: socket.socket, tls: ssl.SSLContext, vpc_id: str, gateway: VpcEndpoint | None
     ) -> asyncio.Server:
-        listener = EDGE_LISTENER
+        listener = Listener(kind="public", tls=True, vpc_id=vpc_id)
         if gateway is not None:
-            listener = Listener(kind="vpce", vpce_id=gateway.endpoint_id, vpc_id=gateway.vpc_id,
+            listener = Listener(kind="vpce", vpce_id=gateway.endpoint_id, vpc_id=vpc_id,
                                 tls=True)  # fmt: skip
         return await serve_socket(
             self.endpoint_gateways["s3"], sock, listener, self.limits, tls, self.connections
         )
 
-    async def serve_public(self, sock: socket.socket, tls: ssl.SSLContext) -> asyncio.Server:
+    async def serve_public(
+        self, sock: socket.socket, tls: ssl.SSLContext, vpc_id: str
+    ) -> asyncio.Server:
         assert self.public is not None, "the public gateway is set before VPCs are built"
-        return await serve_socket(
-            self.public, sock, EDGE_LISTENER, self.limits, tls, self.connections
-        )
+        # the public path, over TLS: policies see aws:SecureTransport true
+        listener = Listener(kind="public", tls=True, vpc_id=vpc_id)
+        return await serve_socket(self.public, sock, listener, self.limits, tls, self.connections)

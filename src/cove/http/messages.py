@@ -12,10 +12,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Listener:
-    """Where a request arrived: the public listener, a VPC endpoint's ENI (its endpoint,
-    VPC, subnet and AZ), a host's instance metadata service (the host's ENI), the
-    container credentials endpoint of a SageMaker instance's or job's ENI, or a private
-    socket (a worker's)."""
+    """Where a request arrived: the public listener (or its edge inside a VPC: that VPC),
+    a VPC endpoint's ENI (its endpoint, VPC, subnet and AZ), a host's instance metadata
+    service (the host's ENI), the container credentials endpoint of a SageMaker
+    instance's or job's ENI, or a private socket (a worker's)."""
 
     kind: str = "public"  # "public" | "vpce" | "imds" | "credentials" | "worker"
     vpce_id: str | None = None

@@ -32,7 +32,13 @@ from typing import Protocol
 
 from cove.host.netns import links
 from cove.host.netns.firewall import render
-from cove.host.netns.namespaces import Namespace, NetworkUnavailable, check_support
+from cove.host.netns.namespaces import (
+    Namespace,
+    NetworkUnavailable,
+    Privilege,
+    UserNamespace,
+    check_support,
+)
 from cove.network.failures import NetworkError
 from cove.network.firewall_rules import ruleset_of
 from cove.network.resolver import Resolver
@@ -76,10 +82,12 @@ class Listeners(Protocol):
 
     async def serve_credentials(self, sock: socket.socket, eni: NetworkInterface) -> Closable: ...
 
-    async def serve_public(self, sock: socket.socket, tls: ssl.SSLContext) -> Closable: ...
+    async def serve_public(
+        self, sock: socket.socket, tls: ssl.SSLContext, vpc_id: str
+    ) -> Closable: ...
 
     async def serve_s3(
-        self, sock: socket.socket, tls: ssl.SSLContext, gateway: VpcEndpoint | None
+        self, sock: socket.socket, tls: ssl.SSLContext, vpc_id: str, gateway: VpcEndpoint | None
     ) -> Closable:
         """S3 alone: on its public endpoint (`gateway` None), or behind a gateway endpoint."""
         ...
@@ -136,13 +144,18 @@ class Fabric:
         self._probe_tls: ssl.SSLContext | None = None
         self._s3_context: ssl.SSLContext | None = None
         self.unavailable: str | None = None  # why VPCs cannot be built here, if they cannot
+        self.privilege: Privilege | None = None
+        self._owner: UserNamespace | None = None  # rootless: where every namespace lives
 
     # -- lifecycle ------------------------------------------------------------------
     async def start(self) -> None:
         """Build every VPC the store has (before the server says it is serving)."""
         self._loop = asyncio.get_running_loop()
         try:
-            await asyncio.to_thread(check_support)
+            self.privilege = await asyncio.to_thread(check_support)
+            if self.privilege is Privilege.ROOTLESS:
+                self._owner = await asyncio.to_thread(UserNamespace.create)
+                log.info("VPC networks are built rootless, in a user namespace of their own")
         except NetworkUnavailable as why:
             self.unavailable = str(why)
             log.warning("VPC networks are not built on this host: %s", why)
@@ -164,6 +177,9 @@ class Fabric:
         for vpc_id in list(self._vpcs):
             async with self._locks.setdefault(vpc_id, asyncio.Lock()):
                 await self._tear_down(vpc_id)
+        if self._owner is not None:
+            await asyncio.to_thread(self._owner.close)
+            self._owner = None
 
     def changed(self, vpc_id: str) -> None:
         """The store's callback (from any thread): rebuild that VPC soon."""
@@ -218,7 +234,7 @@ class Fabric:
         """The VPC's router with its resolver and public edge: recorded only once all of
         it works (a failure takes down what was made, and the next pass tries again)."""
         vpc_id = snapshot.vpc.vpc_id
-        router = await asyncio.to_thread(Namespace.create, f"{vpc_id}-router")
+        router = await asyncio.to_thread(Namespace.create, f"{vpc_id}-router", self._owner)
         vpc = _Vpc(vpc_id, router, VpcNames(self.region, self.store.catalog))
         resolver_ip = ipaddress.IPv4Address(snapshot.vpc.resolver_ip)
         made: list[socket.socket] = []
@@ -243,8 +259,9 @@ class Fabric:
             tls = await asyncio.to_thread(
                 self.authority.server_context, public_names(self.region), (PUBLIC_EDGE,)
             )
-            vpc.servers.append(await self.listeners.serve_public(edge, tls))
-            vpc.servers.append(await self.listeners.serve_s3(s3, await self._s3_tls(), None))
+            vpc.servers.append(await self.listeners.serve_public(edge, tls, vpc_id))
+            s3_tls = await self._s3_tls()
+            vpc.servers.append(await self.listeners.serve_s3(s3, s3_tls, vpc_id, None))
         except BaseException:
             for sock in made:
                 sock.close()
@@ -308,7 +325,7 @@ class Fabric:
         self, vpc: _Vpc, eni: NetworkInterface, cidr: str, gateway: str
     ) -> _Interface:
         def build() -> _Interface:
-            namespace = Namespace.create(eni.eni_id)
+            namespace = Namespace.create(eni.eni_id, self._owner)
             router_if = router_ifname(eni.eni_id)
             try:
                 links.attach_host(
@@ -368,7 +385,7 @@ class Fabric:
                 return vpc.router.socket(socket.AF_INET, socket.SOCK_STREAM, (address, HTTPS))
 
             sock = await asyncio.to_thread(prepare)
-            server = await self.listeners.serve_s3(sock, await self._s3_tls(), endpoint)
+            server = await self.listeners.serve_s3(sock, await self._s3_tls(), vpc.vpc_id, endpoint)
             vpc.gateways[endpoint_id] = _Gateway(address, server)
             taken.add(address)
 
@@ -408,14 +425,17 @@ class Fabric:
         context = self._probe_context()
 
         def probe() -> bool:
-            with (
-                socket.create_connection((address, HTTPS), timeout=PROBE_TIMEOUT) as raw,
-                context.wrap_socket(raw) as tls,
-            ):
-                return tls.version() is not None
+            # a socket made in the router stays there: connect from this thread
+            raw = vpc.router.socket(socket.AF_INET, socket.SOCK_STREAM, ("0.0.0.0", 0),
+                                    listen=False)  # fmt: skip
+            with raw:
+                raw.settimeout(PROBE_TIMEOUT)
+                raw.connect((address, HTTPS))
+                with context.wrap_socket(raw) as tls:
+                    return tls.version() is not None
 
         try:
-            return await asyncio.to_thread(vpc.router.call_inside, probe)
+            return await asyncio.to_thread(probe)
         except OSError:
             return False
 

@@ -9,7 +9,7 @@ installs a new fleet only after it is healthy, then stops the old one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -31,15 +31,19 @@ class VariantSpec:
     instance_count: int = 1
     weight: float = 1.0
     role_arn: str | None = None  # the model's ExecutionRoleArn: what its code may do
-    vpc: VpcPlacement | None = None  # the model's VpcConfig
+    # the model's VpcConfig: where its instances go (empty: no VPC)
+    subnets: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
+    # EnableNetworkIsolation (the model's or the endpoint config's): no network, no
+    # credentials for the instances' code
+    network_isolation: bool = False
 
-    @classmethod
-    def from_dict(cls, doc: dict[str, Any]) -> VariantSpec:
-        """The spec `dataclasses.asdict` wrote."""
-        vpc = doc.get("vpc")
-        if vpc:
-            vpc = VpcPlacement(tuple(vpc["subnets"]), tuple(vpc["security_group_ids"]))
-        return cls(**{**doc, "vpc": vpc or None})
+    @property
+    def vpc(self) -> VpcPlacement | None:
+        """The model's VpcConfig, if it has one."""
+        if not self.subnets:
+            return None
+        return VpcPlacement(self.subnets, self.security_group_ids)
 
 
 class FleetFailed(Exception):

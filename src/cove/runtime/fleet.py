@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import importlib.util
 import logging
-import string
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -17,7 +16,7 @@ from cove.config import Settings
 from cove.errors import AwsError, internal_error
 from cove.host.confinement import Confinement
 from cove.host.instance_types import InstanceType, UnknownInstanceType, lookup, profile_for
-from cove.host.sandbox import SandboxUnavailable
+from cove.host.sandbox import OPT_OUT_ENV, SandboxUnavailable
 from cove.identity.vending import RoleCredentials
 from cove.instance.serving.context import CUSTOM_ATTRIBUTES
 from cove.runtime import errors
@@ -31,6 +30,7 @@ from cove.runtime.lane import BatchPolicy, policy_from
 from cove.runtime.launch import make_launch
 from cove.runtime.metrics import InstanceSample, Metrics
 from cove.runtime.model_store import ModelCopy, ModelDataError, ModelStore
+from cove.runtime.placement import Placement
 from cove.runtime.router import LeastOutstanding, WeightTable
 from cove.runtime.vpc import InstanceNetworks, PlacementFailed
 
@@ -46,8 +46,8 @@ HEALTHY_WAIT = 30.0
 @dataclass
 class FleetHost:
     """What the runtime lends each fleet: settings, model directories, places for
-    sockets and logs, the sandbox and cgroups instances run in, and a counter that
-    spreads instances over the host's CPUs."""
+    sockets and logs, the sandbox and cgroups instances run in, a counter that
+    spreads instances over the host's CPUs, and the placement that picks their AZs."""
 
     settings: Settings
     models: ModelStore
@@ -55,6 +55,7 @@ class FleetHost:
     confinement: Confinement
     next_slot: Callable[[], int]
     metrics: Metrics
+    placement: Placement
     credentials: RoleCredentials | None = None  # execution roles' credentials for models
     networks: InstanceNetworks | None = None  # where instances of models in a VPC run
 
@@ -88,6 +89,7 @@ class LocalFleet:
         self._stopped = False
         self._numbers: dict[str, int] = {}
         self._waiting: set[asyncio.Task[None]] = set()  # calls waiting for a healthy instance
+        self._cross_az_delay = host.settings.cross_az_delay_ms / 1000  # 0: off
         self.enis = FleetEnis(host.networks, endpoint_name, host.confinement, host.models)
 
     # -- lifecycle --------------------------------------------------------------------
@@ -111,6 +113,8 @@ class LocalFleet:
             batching = policy_from(spec.environment)
         except (SandboxUnavailable, UnsupportedImage, UnknownInstanceType, ValueError) as exc:
             raise FleetFailed(str(exc)) from None
+        if spec.network_isolation:
+            _check_isolation(self.host.confinement, image)
         if batching.enabled and image.is_command:
             raise FleetFailed(
                 f"Adaptive batching ({spec.environment.get('COVE_MAX_BATCH_SIZE')}) needs one of "
@@ -142,10 +146,12 @@ class LocalFleet:
         new: list[Instance] = []
         try:
             for _ in range(count):
-                new.append(await self._new_instance(variant, new))
+                placed = [i.az for i in (*variant.instances, *new) if i.az is not None]
+                zone = self.host.placement.zone(variant.spec, placed)
+                new.append(await self._new_instance(variant, zone, placed))
             variant.model = await self.enis.reach_model(
                 variant.spec, [i.instance_id for i in new], variant.model, variant.reached,
-                self._role_env(variant),
+                self._grant(variant),
             )  # fmt: skip
         except (PlacementFailed, ModelDataError) as exc:
             await self.enis.release(i.instance_id for i in new)
@@ -167,6 +173,13 @@ class LocalFleet:
     def _role_env(self, variant: _Variant) -> dict[str, str]:
         """The variant's instances act as the model's execution role (SageMaker's session
         name for hosting is the endpoint's)."""
+        if variant.spec.network_isolation:
+            return {}  # an isolated model gets no credentials at all
+        return self._grant(variant)
+
+    def _grant(self, variant: _Variant) -> dict[str, str]:
+        """The execution role's credentials, as SageMaker itself uses them too (to
+        download an isolated model's artifact through its VPC, say)."""
         credentials, role = self.host.credentials, variant.spec.role_arn
         if credentials is None or role is None:
             return {}
@@ -174,16 +187,18 @@ class LocalFleet:
             variant.role_env = credentials.environment(role, f"SageMaker-{self.endpoint_name}")
         return variant.role_env
 
-    async def _new_instance(self, variant: _Variant, starting: list[Instance]) -> Instance:
+    async def _new_instance(self, variant: _Variant, az: str, placed: list[str]) -> Instance:
+        """An instance in `az` (its variant's others are in `placed`); for a model in a
+        VPC, a host in one of its subnets there (or in the ENI it had before a restart)."""
         name = variant.spec.variant_name
         number = self._numbers[name] = self._numbers.get(name, 0) + 1
         instance_id = f"{name}-{number}"
-        az = f"{self.settings.region}{string.ascii_lowercase[(number - 1) % 3]}"
-        nic = None
-        if variant.spec.vpc is not None:  # a host in one of the model's subnets
-            others = [i.instance_id for i in (*variant.instances, *starting)]
-            nic = await self.enis.attach(variant.spec.vpc, others, instance_id)
+        network = None
+        if variant.spec.vpc is not None:
+            nic = await self.enis.attach(variant.spec.vpc, az, placed, instance_id)
             az = nic.az
+            # isolated: the ENI is SageMaker's (downloads), the model gets loopback alone
+            network = None if variant.spec.network_isolation else nic.attachment
         slot = self.host.next_slot()
         profile = profile_for(variant.itype, slot)
         logs = self.settings.data_dir / "logs" / "endpoints" / self.endpoint_name
@@ -199,7 +214,8 @@ class LocalFleet:
                 f"instance-{slot}",
                 self.host.confinement,
                 self._role_env(variant),
-                nic.attachment if nic is not None else None,
+                network,
+                isolated=variant.spec.network_isolation,
             )
 
         return Instance(
@@ -272,13 +288,15 @@ class LocalFleet:
 
     def _rebalance(self, idle: Instance) -> None:
         """An instance ran out of work: half the calls queued behind the busiest sibling
-        come here, so nothing waits behind a slow or hung instance while this one idles."""
+        come here, so nothing waits behind a slow or hung instance while this one idles
+        (those a sibling in another AZ holds for its own AZ stay there)."""
         variant = self._live.get(idle.variant)
         if variant is None or not idle.healthy:
             return
         donor = max(variant.instances, key=lambda i: i.queued)
         if donor is not idle and donor.queued:
-            donor.give_up_queued((donor.queued + 1) // 2)
+            zone = None if donor.az == idle.az else idle.az
+            donor.give_up_queued((donor.queued + 1) // 2, zone)
 
     # -- invocations ------------------------------------------------------------------
     def submit(self, invocation: Invocation, target_variant: str | None, done: Answer) -> None:
@@ -298,25 +316,34 @@ class LocalFleet:
         self._send(_Call(self, invocation, name, done))
 
     def _send(self, call: _Call) -> None:
-        inst = self.balancer.pick(self._live[call.variant].instances)
+        inst = self.balancer.pick(self._live[call.variant].instances, call.invocation.az)
         if inst is None:  # none healthy right now: wait for one off the hot path
             task = asyncio.get_running_loop().create_task(self._send_when_healthy(call))
             self._waiting.add(task)
             task.add_done_callback(self._waiting.discard)
             return
-        call.send_to(inst)  # type: ignore[arg-type]
+        self._dispatch(call, inst)  # type: ignore[arg-type]
 
     async def _send_when_healthy(self, call: _Call) -> None:
         try:
-            inst = await self._pick(call.variant)
+            inst = await self._pick(call.variant, call.invocation.az)
         except AwsError as err:
             call.done(err)
             return
+        self._dispatch(call, inst)
+
+    def _dispatch(self, call: _Call, inst: Instance) -> None:
+        """Send the call; one served in another AZ than its caller's first waits the
+        cross-AZ delay when one is set (standing for the hops between AZs it would make)."""
+        delay = self._cross_az_delay
+        if delay and call.invocation.caller_az not in (None, inst.az):
+            asyncio.get_running_loop().call_later(delay, call.send_to, inst)
+            return
         call.send_to(inst)
 
-    async def _pick(self, variant_name: str) -> Instance:
+    async def _pick(self, variant_name: str, az: str | None) -> Instance:
         instances = self._live[variant_name].instances
-        inst = self.balancer.pick(instances)
+        inst = self.balancer.pick(instances, az)
         if inst is not None:
             return inst  # type: ignore[return-value]
         loop = asyncio.get_running_loop()
@@ -328,12 +355,12 @@ class LocalFleet:
             self._healthy_changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._healthy_changed.wait(), min(remaining, 0.5))
-            inst = self.balancer.pick(instances)
+            inst = self.balancer.pick(instances, az)
         return inst  # type: ignore[return-value]
 
     def samples(self) -> list[InstanceSample]:
         return [
-            InstanceSample(self.endpoint_name, i.variant, i.instance_id, i.pid)
+            InstanceSample(self.endpoint_name, i.variant, i.instance_id, i.az, i.pid, i.served)
             for i in self.instances()
         ]
 
@@ -368,6 +395,7 @@ class _Call:
         fleet, inst = self.fleet, self.instance
         assert inst is not None
         if isinstance(outcome, HttpResponse) and 200 <= outcome.status < 300:
+            inst.served += 1
             self.done(
                 InvokeResult(
                     outcome.body,
@@ -399,6 +427,7 @@ class _Call:
             metrics.record_error(502)
             self.done(errors.model_crashed(fleet.log_arn(inst), inst.log_path))
         elif isinstance(outcome, HttpResponse):
+            inst.served += 1
             metrics.record_error(outcome.status)
             self.done(
                 errors.model_error(outcome.status, outcome.body, fleet.log_arn(inst), inst.log_path)
@@ -413,3 +442,22 @@ async def _drain(instances: list[Instance], timeout: float) -> None:
     deadline = loop.time() + timeout
     while any(i.outstanding for i in instances) and loop.time() < deadline:
         await asyncio.sleep(0.05)
+
+
+def _check_isolation(confinement: Confinement, image: ServingImage) -> None:
+    """EnableNetworkIsolation: the instance runs with no network but loopback and no
+    credentials (SageMaker Developer Guide, "Run training and inference containers in
+    internet-free mode"). Where Cove cannot do that, the endpoint fails rather than run
+    the model connected."""
+    if not confinement.sandbox.enabled:
+        raise FleetFailed(
+            "EnableNetworkIsolation is set but this server runs models without a sandbox "
+            f"({OPT_OUT_ENV}=off), so it cannot take their network away. Start the server "
+            "with the sandbox or create the model without EnableNetworkIsolation."
+        )
+    if image.is_command:
+        raise FleetFailed(
+            f"EnableNetworkIsolation is set and image {image.executable} is a command, which "
+            "Cove reaches on a loopback TCP port an isolated instance does not share with "
+            "the server. Use one of Cove's serving stacks or turn network isolation off."
+        )

@@ -34,15 +34,14 @@ class FleetEnis:
         self._nics: dict[str, InstanceNic] = {}  # instance id -> its ENI
 
     async def attach(
-        self, vpc: VpcPlacement, others: Sequence[str], instance_id: str
+        self, vpc: VpcPlacement, zone: str, placed: Sequence[str], instance_id: str
     ) -> InstanceNic:
-        """The ENI of a new instance, placed beside its variant's `others` (instance ids);
+        """The ENI of a new instance in `zone` (its variant's others are in `placed`);
         PlacementFailed."""
         if self.networks is None:
             raise PlacementFailed("The model has a VpcConfig, and this Cove builds no VPCs.")
-        placed = [self._nics[i].az for i in others if i in self._nics]
         key = description(f"endpoint {self.endpoint_name}", instance_id)
-        nic = self._nics[instance_id] = await self.networks.attach(vpc, placed, key)
+        nic = self._nics[instance_id] = await self.networks.attach(vpc, zone, placed, key)
         return nic
 
     async def release(self, instance_ids: Iterable[str]) -> None:

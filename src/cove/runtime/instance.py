@@ -58,7 +58,7 @@ class Instance:
         variant: str,
         make_launch: Callable[[], Launch],
         log_path: Path,
-        az: str | None,
+        az: str,
         startup_timeout: float,
         on_healthy: Callable[[], None],
         timeout: float,
@@ -71,10 +71,11 @@ class Instance:
         hears when a lane has answered everything it had."""
         self.instance_id = instance_id
         self.variant = variant
-        self.az = az  # for AZ-local routing behind VPC endpoints
+        self.az = az  # its Availability Zone, for AZ-local routing behind VPC endpoints
         self.log_path = log_path
         self.healthy = False
         self.restarts = 0
+        self.served = 0  # calls it answered (any status), for /metrics
         self._make_launch = make_launch
         self._startup_timeout = startup_timeout
         self._on_healthy = on_healthy
@@ -241,10 +242,11 @@ class Instance:
         """Calls waiting for this instance that were not sent yet."""
         return self._lane.queued if self._lane is not None else 0
 
-    def give_up_queued(self, count: int) -> None:
-        """The `count` oldest waiting calls go back to the fleet (as `Moved`)."""
+    def give_up_queued(self, count: int, zone: str | None = None) -> None:
+        """The `count` oldest waiting calls go back to the fleet (as `Moved`); with
+        `zone`, only those that may be served in that AZ."""
         if self._lane is not None:
-            self._lane.give_up_queued(count)
+            self._lane.give_up_queued(count, zone)
 
     @property
     def outstanding(self) -> int:

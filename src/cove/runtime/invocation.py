@@ -19,6 +19,12 @@ class Invocation:
     accept: str | None
     custom_attributes: str | None = None
     inference_id: str | None = None
+    # the AZ of the interface endpoint ENI the call came through: served in that AZ
+    # when the variant has a healthy instance there; None (the public path): any AZ
+    az: str | None = None
+    # the AZ the call comes from where it is known (that ENI's, or a VPC host's on the
+    # public path): served elsewhere, it pays the cross-AZ delay when one is set
+    caller_az: str | None = None
 
     def headers(self) -> list[tuple[str, str]]:
         """The request headers of the container contract's `POST /invocations`."""

@@ -108,10 +108,22 @@ class Lane:
         """Calls waiting, not sent yet."""
         return len(self._queue)
 
-    def give_up_queued(self, count: int) -> None:
-        """Hand back the `count` oldest waiting calls (they get `Moved`)."""
-        for _ in range(min(count, len(self._queue))):
-            _settle(self._queue.popleft(), Moved("moved to an idle instance"))
+    def give_up_queued(self, count: int, zone: str | None = None) -> None:
+        """Hand back the `count` oldest waiting calls (they get `Moved`); with `zone`,
+        only calls that may be served there (from that AZ, or from any), so that a call
+        bound to this instance's AZ keeps its place instead of coming back to the end."""
+        if zone is None:
+            moving = [self._queue.popleft() for _ in range(min(count, len(self._queue)))]
+        else:
+            moving, staying = [], deque[_Pending]()
+            for call in self._queue:
+                if len(moving) < count and call.invocation.az in (None, zone):
+                    moving.append(call)
+                else:
+                    staying.append(call)
+            self._queue = staying
+        for call in moving:
+            _settle(call, Moved("moved to an idle instance"))
 
     # -- calls ------------------------------------------------------------------------
     def submit(self, invocation: Invocation, done: Done) -> None:

@@ -2,10 +2,11 @@
 
 Every instance runs in a sandbox (`cove.host.sandbox`) that holds its model read-only at
 /opt/ml/model and its socket directory at /run/cove, and in a cgroup with the instance
-type's CPU share and memory. In-process stacks run `python -m cove.instance.worker serve`
-on a Unix socket there. A local executable is started the way SageMaker starts a
-container, `<exe> serve` (its directory is visible read-only), with the model's
-Environment plus:
+type's CPU share and memory; a model with EnableNetworkIsolation gets a network
+namespace of its own with loopback alone (and, from its fleet, no credentials).
+In-process stacks run `python -m cove.instance.worker serve` on a Unix socket there. A
+local executable is started the way SageMaker starts a container, `<exe> serve` (its
+directory is visible read-only), with the model's Environment plus:
 
 * `SAGEMAKER_BIND_TO_PORT`: the loopback TCP port to serve /ping and /invocations on;
 * `SM_MODEL_DIR`: the model directory (what a container finds at /opt/ml/model);
@@ -84,9 +85,13 @@ def make_launch(
     confinement: Confinement,
     role_env: dict[str, str] | None = None,
     network: NetworkAttachment | None = None,
+    isolated: bool = False,
 ) -> Launch:
     """`run_dir`: the instance's own directory for its socket and environment file
-    (visible inside at /run/cove); `name` names its cgroup and appears in logs."""
+    (visible inside at /run/cove); `name` names its cgroup and appears in logs.
+    `network`: the ENI of a model in a VPC, whose namespace the instance runs in.
+    `isolated` (EnableNetworkIsolation): a network namespace with loopback alone; the
+    Unix socket in /run/cove stays its channel to the server."""
     sandbox = confinement.sandbox
     run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     model = sandbox.place(model_dir, MODEL_DIR)
@@ -131,7 +136,7 @@ def make_launch(
     env_file.write_text(json.dumps(chosen))  # 0600 under the server's umask
     sandbox.give(run_dir)
     argv = [sys.executable, "-m", "cove.host.with_env", f"{run.target}/{ENV_FILE}", *argv]
-    jail = Jail(tuple(binds), cwd="/tmp")
+    jail = Jail(tuple(binds), cwd="/tmp", network=not isolated)
     command = sandbox.command(argv, jail, f"instance {name}")
     if network is not None:
         command = network.enter(command)

@@ -20,6 +20,7 @@ from cove.runtime.contract import Fleet, VariantSpec
 from cove.runtime.fleet import FleetHost, LocalFleet
 from cove.runtime.metrics import Metrics
 from cove.runtime.model_store import ModelStore, UnpackLimits
+from cove.runtime.placement import Placement, RegionZones
 from cove.runtime.vpc import InstanceNetworks
 from cove.storage.artifacts import ArtifactStore
 
@@ -46,7 +47,10 @@ class LocalRuntime:
         artifacts: ArtifactStore,
         confinement: Confinement,
         credentials: RoleCredentials | None = None,
+        placement: Placement | None = None,
     ) -> None:
+        """`placement` picks each new instance's AZ (by default: spread over the
+        region's AZs)."""
         self.settings = settings
         self.socket_dir = _socket_dir()
         slots = itertools.count()
@@ -60,6 +64,7 @@ class LocalRuntime:
             confinement,
             lambda: next(slots),
             self.metrics,
+            placement or RegionZones(settings.region),
             credentials,
         )
         self.fleets: dict[str, LocalFleet] = {}  # lower-cased endpoint name -> serving fleet

@@ -3,9 +3,11 @@ the Prometheus text format.
 
 Per endpoint and variant: Invocations, Invocation4XXErrors, Invocation5XXErrors,
 ModelLatency and OverheadLatency (microseconds, as SageMaker reports them). Per
-instance: CPU seconds and resident memory of its process tree, read from /proc when
-scraped. Recording is
-a few attribute updates, so the hot path pays next to nothing for it.
+instance, labelled with its `instance_id` and `availability_zone` too: the calls it
+answered, and the CPU seconds and resident memory of its process tree, read from /proc
+when scraped. (Not `instance`: Prometheus gives every scraped series an `instance` label
+of its own, the target's address, and renames a clashing one to `exported_instance`.)
+Recording is a few attribute updates, so the hot path pays next to nothing for it.
 """
 
 from __future__ import annotations
@@ -81,7 +83,9 @@ class InstanceSample:
     endpoint: str
     variant: str
     instance: str
+    az: str
     pid: int | None
+    served: int = 0  # calls it answered
 
 
 class Metrics:
@@ -125,10 +129,10 @@ class Metrics:
         return "\n".join(out) + "\n"
 
 
-def _labels(endpoint: str, variant: str, instance: str | None = None) -> str:
+def _labels(endpoint: str, variant: str, instance: InstanceSample | None = None) -> str:
     pairs = [("endpoint", endpoint), ("variant", variant)]
     if instance is not None:
-        pairs.append(("instance", instance))
+        pairs += [("instance_id", instance.instance), ("availability_zone", instance.az)]
     inner = ",".join(f'{k}="{_escape(v)}"' for k, v in pairs)
     return "{" + inner + "}"
 
@@ -149,15 +153,20 @@ def _histogram(out: list[str], name: str, labels: str, hist: LatencyHistogram) -
 
 
 def _instance_lines(out: list[str], instances: list[InstanceSample]) -> None:
+    served_name = "cove_instance_invocations_total"
     cpu_name, mem_name = "cove_instance_cpu_seconds_total", "cove_instance_memory_bytes"
-    cpu_lines, mem_lines = [], []
+    served_lines, cpu_lines, mem_lines = [], [], []
     for inst in instances:
+        labels = _labels(inst.endpoint, inst.variant, inst)
+        served_lines.append(f"{served_name}{labels} {inst.served}")
         usage = _proc_usage(inst.pid)
         if usage is None:
             continue
-        labels = _labels(inst.endpoint, inst.variant, inst.instance)
         cpu_lines.append(f"{cpu_name}{labels} {usage[0]:.2f}")
         mem_lines.append(f"{mem_name}{labels} {usage[1]}")
+    out.append(f"# HELP {served_name} Calls the instance answered, per instance and AZ.")
+    out.append(f"# TYPE {served_name} counter")
+    out.extend(served_lines)
     out.append(f"# HELP {cpu_name} CPU time used by the instance's process (CPUUtilization).")
     out.append(f"# TYPE {cpu_name} counter")
     out.extend(cpu_lines)

@@ -1,7 +1,8 @@
-"""Routing decisions: a variant by traffic weight, then the least-loaded healthy instance.
+"""Routing decisions: a variant by traffic weight, then the least-loaded healthy instance,
+in the AZ of the VPC endpoint ENI a request came through when the variant has a healthy
+instance there (AZ-local routing; a request on the public listener may go to any AZ).
 
-Kept free of I/O so the policy is easy to test and to extend (AZ affinity: prefer
-instances whose `az` matches the VPC endpoint ENI a request came through).
+Kept free of I/O so the policy is easy to test.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ class WeightTable:
 
 
 class LeastOutstanding:
-    """Picks the healthy instance with the fewest requests in flight; ties rotate."""
+    """Picks the healthy instance with the fewest requests in flight, among those in
+    `az` when any of them is healthy (another AZ only when none is); ties rotate."""
 
     def __init__(self) -> None:
         self._turn = 0

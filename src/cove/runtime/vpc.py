@@ -3,9 +3,9 @@ SageMaker AI hosted endpoints access to resources in your Amazon VPC":
 https://docs.aws.amazon.com/sagemaker/latest/dg/host-vpc.html).
 
 - Placement: an endpoint's instances are spread over the AZs of the model's subnets, round
-  robin (a new instance goes to the AZ, in the order the subnets name them, that holds
-  the fewest of its variant's instances); within an AZ its subnets take turns, and the
-  next one is tried when one has no room.
+  robin (SubnetZones, the runtime's placement seam: a new instance goes to the AZ, in the
+  order the subnets name them, that holds the fewest of its variant's instances); within
+  an AZ its subnets take turns, and the next one is tried when one has no room.
 - Each instance is one requester-managed ENI in its subnet with the model's security
   groups and two private IPs, a primary and a secondary one: the page asks for "at least
   2 private IP addresses" per instance and points to EC2's "Multiple IP addresses" (the
@@ -38,8 +38,10 @@ from cove.network.failures import Failure, NetworkError
 from cove.network.paths import S3Path, no_s3_route, s3_path
 from cove.network.resources import SAGEMAKER_REQUESTER, NetworkInterface
 from cove.network.s3_transfer import Transfer, TransferFailed, TransferFailure, transfer
-from cove.runtime.contract import VpcPlacement
+from cove.network.store import NetworkStore
+from cove.runtime.contract import VariantSpec, VpcPlacement
 from cove.runtime.model_store import ModelDataError
+from cove.runtime.placement import Placement, spread
 
 INSTANCE_ADDRESSES = 2
 
@@ -76,15 +78,39 @@ def description(owner: str, instance_id: str) -> str:
     return f"SageMaker {owner} instance {instance_id}"
 
 
-def spread(subnets: Sequence[tuple[str, str]], placed: Sequence[str]) -> list[str]:
-    """The subnets to try for a new instance, in order: those of the AZ holding the fewest
-    of `placed` (the AZs of the variant's other instances), the first such AZ in the
-    order of `subnets` ((subnet, AZ) pairs), starting with the one whose turn it is."""
-    zones = list(dict.fromkeys(az for _, az in subnets))
-    zone = min(zones, key=lambda z: sum(1 for p in placed if p == z))
-    own = [s for s, az in subnets if az == zone]
+def in_turn(subnets: Sequence[tuple[str, str]], zone: str, placed: Sequence[str]) -> list[str]:
+    """The subnets to try for a new instance in `zone`, in order: that AZ's ((subnet, AZ)
+    pairs), starting with the one whose turn it is after the variant's instances already
+    there (`placed`: their AZs); all of them in turn when none is in `zone`."""
+    own = [s for s, az in subnets if az == zone] or [s for s, _ in subnets]
     turn = sum(1 for p in placed if p == zone) % len(own)
     return own[turn:] + own[:turn]
+
+
+class SubnetZones:
+    """The runtime's placement (runtime/placement.py): a model with a VpcConfig spreads
+    over the AZs of its subnets, in the order they name them; any other as `fallback`."""
+
+    def __init__(self, store: NetworkStore, fallback: Placement) -> None:
+        self.store = store
+        self.fallback = fallback
+
+    def zone(self, spec: VariantSpec, placed: Sequence[str]) -> str:
+        zones = [z for _, z in _zones(self.store, spec.subnets)]
+        if not zones:
+            return self.fallback.zone(spec, placed)
+        return spread(list(dict.fromkeys(zones)), placed)
+
+
+def _zones(store: NetworkStore, subnet_ids: Sequence[str]) -> list[tuple[str, str]]:
+    """(subnet, its AZ) for the subnets that exist."""
+    found = []
+    for subnet_id in subnet_ids:
+        try:
+            found.append((subnet_id, store.subnet(subnet_id).zone.name))
+        except NetworkError:
+            continue  # deleted since CreateModel: no zone; creating its ENI says so
+    return found
 
 
 class InstanceNetworks:
@@ -108,8 +134,11 @@ class InstanceNetworks:
         for eni in stale:
             await self.attachments.release(eni.eni_id)
 
-    async def attach(self, vpc: VpcPlacement, placed: Sequence[str], key: str) -> InstanceNic:
-        """An ENI for a new instance (`key`, its description), built and entered."""
+    async def attach(
+        self, vpc: VpcPlacement, zone: str, placed: Sequence[str], key: str
+    ) -> InstanceNic:
+        """An ENI for a new instance (`key`, its description) in `zone`, beside its
+        variant's instances in `placed` (their AZs), built and entered."""
         try:
             self.attachments.check()
             async with self._lock:
@@ -117,7 +146,7 @@ class InstanceNetworks:
                 if eni is not None and _fits(eni, vpc):
                     del self._stale[key]
                 else:  # (one that no longer fits goes with the unclaimed)
-                    eni = self._create(vpc, placed, key)
+                    eni = self._create(vpc, zone, placed, key)
             return InstanceNic(
                 eni.eni_id, eni.vpc_id, eni.subnet_id, eni.zone.name, eni.private_ips,
                 await self.attachments.attach(eni.eni_id),
@@ -157,10 +186,11 @@ class InstanceNetworks:
             )
         return f"{UNREACHABLE_MODEL.format(url=url)} ({advice}.)"
 
-    def _create(self, vpc: VpcPlacement, placed: Sequence[str], key: str) -> NetworkInterface:
-        zones = [(s, self.store.subnet(s).zone.name) for s in vpc.subnets]
+    def _create(
+        self, vpc: VpcPlacement, zone: str, placed: Sequence[str], key: str
+    ) -> NetworkInterface:
         full: NetworkError | None = None
-        for subnet_id in spread(zones, placed):
+        for subnet_id in in_turn(_zones(self.store, vpc.subnets), zone, placed):
             try:
                 return self.store.create_managed_interface(
                     subnet_id, list(vpc.security_group_ids), key, SAGEMAKER_REQUESTER,
@@ -170,7 +200,8 @@ class InstanceNetworks:
                 if exc.failure is not Failure.SUBNET_FULL:
                     raise
                 full = full or exc
-        assert full is not None
+        if full is None:  # none of the model's subnets exists any more
+            raise NetworkError(Failure.SUBNET_NOT_FOUND, id=", ".join(vpc.subnets))
         raise full
 
 

@@ -18,6 +18,13 @@ reap it, which only `close` or the liveness check does, after which the object r
 Processes started inside (through `enter_argv`) keep the namespace alive while they run:
 `close` kills them; if the server is SIGKILLed they are the caller's to stop.
 
+Privilege: with CAP_SYS_ADMIN and CAP_NET_ADMIN (root) namespaces are made directly.
+Without them, where the kernel lets unprivileged users make user namespaces (`unshare -rn`),
+every namespace is made inside one UserNamespace Cove owns (rootless): commands enter it
+first (`nsenter --preserve-credentials --user=...`), and sockets are made by a short-lived
+process inside and handed over by SCM_RIGHTS, since a multithreaded process cannot join
+a user namespace.
+
 Threads: every method blocks (a subprocess or a short-lived thread) and may be called from
 any thread; nothing is shared but the holder, guarded by a lock. Callers on an event loop
 wrap calls in asyncio.to_thread.
@@ -33,12 +40,16 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from enum import Enum
 from typing import TypeVar
 
 _CLONE_NEWNET = 0x40000000
+_CAP_NET_ADMIN = 12
+_CAP_SYS_ADMIN = 21
 _COMMAND_TIMEOUT = 30.0
 _TOOLS = ("ip", "nft", "nsenter", "unshare")
 
@@ -51,6 +62,25 @@ _PROBE_RULESET = """table ip probe {
     ct state established,related accept
   }
 }
+"""
+
+
+# Run inside a namespace by socket() when rootless: argv is the channel's fd, then the
+# socket's family, type, protocol, host, port, listen flag and backlog; a failure prints
+# its errno.
+_MAKE_SOCKET = """
+import socket, sys
+channel, family, kind, proto, host, port, listen, backlog = sys.argv[1:]
+try:
+    sock = socket.socket(int(family), int(kind), int(proto))
+    if int(kind) == socket.SOCK_STREAM:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, int(port)))
+    if int(kind) == socket.SOCK_STREAM and int(listen):
+        sock.listen(int(backlog))
+except OSError as error:
+    sys.exit(f"{error.errno} {error.strerror}")
+socket.send_fds(socket.socket(fileno=int(channel)), [b"s"], [sock.fileno()])
 """
 
 
@@ -76,79 +106,127 @@ def _libc() -> ctypes.CDLL:
     return ctypes.CDLL(None, use_errno=True)
 
 
-def check_support() -> None:
-    """Raise NetworkUnavailable unless namespaces, veth pairs and nftables work here."""
-    if os.geteuid() != 0:
-        # Unprivileged user namespaces (unshare -rn) would need every namespace of a VPC
-        # inside one user namespace Cove owns; not built yet, so fail closed and say so.
-        raise NetworkUnavailable(
-            "VPC networking needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to create network "
-            "namespaces; run `cove server` as root"
-        )
+class Privilege(Enum):
+    """How this process can make network namespaces."""
+
+    ROOT = "root"  # CAP_SYS_ADMIN and CAP_NET_ADMIN: directly
+    ROOTLESS = "rootless"  # inside a user namespace of its own (unshare -rn)
+
+
+def _has_admin_capabilities() -> bool:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("CapEff:"):
+                effective = int(line.split()[1], 16)
+                return all(effective >> cap & 1 for cap in (_CAP_NET_ADMIN, _CAP_SYS_ADMIN))
+    return False
+
+
+def check_support() -> Privilege:
+    """How namespaced networks can be built here; NetworkUnavailable if they cannot
+    (namespaces, veth pairs and an nftables forward chain, tried for real)."""
     missing = [tool for tool in _TOOLS if shutil.which(tool) is None]
     if missing:
         raise NetworkUnavailable(
             f"VPC networking needs {', '.join(missing)} on PATH; install iproute2, "
             "nftables and util-linux"
         )
+    privilege = Privilege.ROOT if _has_admin_capabilities() else Privilege.ROOTLESS
+    unshare = ["unshare", "--net"]
+    if privilege is Privilege.ROOTLESS:
+        unshare = ["unshare", "--user", "--map-root-user", "--net"]
     probe = subprocess.run(
-        [
-            "unshare",
-            "--net",
-            "--",
-            "sh",
-            "-c",
-            "ip link add name probe0 type veth peer name probe1 && nft -f -",
-        ],
-        input=_PROBE_RULESET,
-        capture_output=True,
-        text=True,
-        timeout=_COMMAND_TIMEOUT,
+        [*unshare, "--", "sh", "-c",
+         "ip link add name probe0 type veth peer name probe1 && nft -f -"],
+        input=_PROBE_RULESET, capture_output=True, text=True, timeout=_COMMAND_TIMEOUT,
         check=False,
-    )
-    if probe.returncode != 0:
+    )  # fmt: skip
+    if probe.returncode == 0:
+        return privilege
+    why = probe.stderr.strip()
+    if privilege is Privilege.ROOTLESS:
         raise NetworkUnavailable(
-            "this kernel cannot build VPC networks (a network namespace with a veth pair "
-            f"and an nftables forward chain failed: {probe.stderr.strip()}); it needs "
-            "CONFIG_NET_NS, CONFIG_VETH and nf_tables with conntrack"
+            "VPC networking needs either root (CAP_SYS_ADMIN and CAP_NET_ADMIN) or "
+            "unprivileged user namespaces, and this process has neither: a user namespace "
+            f"with a network namespace failed ({why}); run `cove server` as root, or allow "
+            "user namespaces (sysctl kernel.unprivileged_userns_clone=1, "
+            "user.max_user_namespaces > 0, no AppArmor restriction on them)"
         )
+    raise NetworkUnavailable(
+        "this kernel cannot build VPC networks (a network namespace with a veth pair "
+        f"and an nftables forward chain failed: {why}); it needs "
+        "CONFIG_NET_NS, CONFIG_VETH and nf_tables with conntrack"
+    )
+
+
+def _hold(argv: list[str], what: str) -> subprocess.Popen[bytes]:
+    """Start a holder: argv ends in a shell that says `ready`, then becomes `cat`, one tiny
+    process reading our pipe until this process is gone."""
+    try:
+        holder = subprocess.Popen(
+            [*argv, "sh", "-c", "echo ready && exec cat >/dev/null 2>&1"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            # Its own session: a terminal's ^C to the server's group must not kill it.
+            start_new_session=True,
+        )
+    except FileNotFoundError as error:
+        raise NetworkUnavailable(f"cannot create {what}: {error}") from None
+    assert holder.stdout is not None and holder.stderr is not None
+    ready = holder.stdout.readline()
+    if ready != b"ready\n":
+        holder.wait()
+        message = holder.stderr.read().decode(errors="replace").strip()
+        raise NetworkUnavailable(f"cannot create {what}: {message}")
+    holder.stdout.close()
+    holder.stderr.close()
+    return holder
+
+
+class UserNamespace:
+    """The user namespace a rootless Cove makes its network namespaces in: this process's
+    user is root there (and only there), alive while its holder is."""
+
+    def __init__(self, holder: subprocess.Popen[bytes]) -> None:
+        self._holder = holder
+        self.path = f"/proc/{holder.pid}/ns/user"
+
+    @classmethod
+    def create(cls) -> UserNamespace:
+        return cls(_hold(["unshare", "--user", "--map-root-user", "--"], "a user namespace"))
+
+    def enter_argv(self) -> list[str]:
+        # --preserve-credentials: setgroups is denied in it, and our uid is its root anyway
+        return ["nsenter", "--preserve-credentials", f"--user={self.path}", "--"]
+
+    def close(self) -> None:
+        _kill(self._holder.pid)
+        self._holder.wait()
+        if self._holder.stdin is not None:
+            self._holder.stdin.close()
 
 
 class Namespace:
     """One network namespace, alive while its holder process is."""
 
-    def __init__(self, label: str, holder: subprocess.Popen[bytes]) -> None:
+    def __init__(
+        self, label: str, holder: subprocess.Popen[bytes], owner: UserNamespace | None = None
+    ) -> None:
         self.label = label
+        self.owner = owner
         self._holder = holder
         self._pid = holder.pid
         self._lock = threading.Lock()
         self._closed = False
 
     @classmethod
-    def create(cls, label: str) -> Namespace:
-        """A new namespace with only a loopback interface, brought up."""
-        try:
-            holder = subprocess.Popen(
-                # sh reports the namespace exists, then becomes cat: one tiny process per
-                # namespace, reading our pipe until this process is gone.
-                ["unshare", "--net", "--", "sh", "-c", "echo ready && exec cat >/dev/null 2>&1"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                # Its own session: a terminal's ^C to the server's group must not kill it.
-                start_new_session=True,
-            )
-        except FileNotFoundError as error:
-            raise NetworkUnavailable(f"cannot create a network namespace: {error}") from None
-        assert holder.stdout is not None and holder.stderr is not None
-        ready = holder.stdout.readline()
-        if ready != b"ready\n":
-            holder.wait()
-            message = holder.stderr.read().decode(errors="replace").strip()
-            raise NetworkUnavailable(f"cannot create a network namespace: {message}")
-        holder.stdout.close()
-        holder.stderr.close()
-        namespace = cls(label, holder)
+    def create(cls, label: str, owner: UserNamespace | None = None) -> Namespace:
+        """A new namespace with only a loopback interface, brought up; inside `owner`
+        (rootless) when given."""
+        prefix = owner.enter_argv() if owner is not None else []
+        holder = _hold([*prefix, "unshare", "--net", "--"], "a network namespace")
+        namespace = cls(label, holder, owner)
         try:
             namespace.ip("link set lo up")
         except BaseException:
@@ -181,7 +259,9 @@ class Namespace:
     def enter_argv(self) -> list[str]:
         """The argv prefix that runs a command inside this namespace."""
         self._check_open()
-        return ["nsenter", f"--net={self.path}", "--"]
+        if self.owner is None:
+            return ["nsenter", f"--net={self.path}", "--"]
+        return [*self.owner.enter_argv()[:-1], f"--net={self.path}", "--"]
 
     def run(
         self, argv: Sequence[str], input: str | None = None, *, timeout: float = _COMMAND_TIMEOUT
@@ -207,6 +287,9 @@ class Namespace:
     def sysctl(self, key: str, value: str | int) -> None:
         """Set a sysctl of this namespace (`net.ipv4.ip_forward`, dots or slashes)."""
         path = "/proc/sys/" + key.replace(".", "/")
+        if self.owner is not None:  # /proc/sys/net shows the namespace of its reader
+            self.run(["tee", path], input=f"{value}\n")
+            return
 
         def write() -> None:
             # /proc/sys/net resolves to the namespace of the thread that opens it.
@@ -217,6 +300,8 @@ class Namespace:
 
     def read_sysctl(self, key: str) -> str:
         path = "/proc/sys/" + key.replace(".", "/")
+        if self.owner is not None:
+            return self.run(["cat", path]).strip()
 
         def read() -> str:
             with open(path) as file:
@@ -232,14 +317,17 @@ class Namespace:
         *,
         listen: bool = True,
         backlog: int = 128,
+        proto: int = 0,
     ) -> socket.socket:
         """A socket made inside, bound to address (and listening if a stream socket,
-        unless listen=False: a client's).
+        unless listen=False: a client's); proto as socket.socket takes it (raw ICMP).
 
         It stays in this namespace whichever thread uses it later."""
+        if self.owner is not None:
+            return self._socket_made_inside(family, type, proto, address, listen, backlog)
 
         def make() -> socket.socket:
-            sock = socket.socket(family, type)
+            sock = socket.socket(family, type, proto)
             try:
                 if type == socket.SOCK_STREAM:  # rebinding past TIME_WAIT; for UDP it
                     # would let a second socket share the port silently
@@ -254,12 +342,45 @@ class Namespace:
 
         return self.call_inside(make)
 
+    def _socket_made_inside(
+        self,
+        family: socket.AddressFamily,
+        type: socket.SocketKind,
+        proto: int,
+        address: tuple[str, int],
+        listen: bool,
+        backlog: int,
+    ) -> socket.socket:
+        """socket(), rootless: a Python inside makes it and passes it back over a pair."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        with ours, theirs:
+            argv = [
+                sys.executable, "-I", "-S", "-c", _MAKE_SOCKET, str(theirs.fileno()),
+                str(int(family)), str(int(type)), str(proto), address[0], str(address[1]),
+                str(int(listen)), str(backlog),
+            ]  # fmt: skip
+            done = subprocess.run(
+                [*self.enter_argv(), *argv], pass_fds=(theirs.fileno(),), capture_output=True,
+                text=True, timeout=_COMMAND_TIMEOUT, check=False,
+            )  # fmt: skip
+            if done.returncode != 0:
+                self._check_open()
+                code, _, message = done.stderr.strip().rpartition("\n")[2].partition(" ")
+                if code.isdigit():
+                    raise OSError(int(code), message)
+                raise CommandFailed(argv, done.returncode, done.stderr)
+            _, fds, _, _ = socket.recv_fds(ours, 1, 1)
+        return socket.socket(fileno=fds[0])
+
     def call_inside(self, function: Callable[[], T]) -> T:
-        """Call function on a fresh thread that has joined this namespace.
+        """Call function on a fresh thread that has joined this namespace (root only: a
+        rootless process may not join a namespace of its user namespace).
 
         setns changes only the calling thread, and that thread ends with the call, so no
         other code ever runs in the wrong namespace."""
         self._check_open()
+        if self.owner is not None:
+            raise NetworkUnavailable("a rootless server cannot join its namespaces")
         outcome: list[T] = []
         failure: list[BaseException] = []
 

@@ -8,6 +8,7 @@ from cove.control.context import ControlContext
 from cove.control.kinds import MODEL
 from cove.control.listing import list_resources
 from cove.control.models import STORED_MEMBERS, check_model, describe
+from cove.control.vpc import check_vpc_config
 from cove.gateway.json_service import Handler
 from cove.http.messages import RequestContext
 
@@ -20,6 +21,8 @@ def handlers(control: ControlContext) -> dict[str, Handler]:
         if store.get(MODEL.store_kind, name) is not None:
             raise MODEL.already_exists(settings, name)
         check_model(params)
+        if params.get("VpcConfig") and control.network is not None:
+            check_vpc_config(control.network, params["VpcConfig"])
         doc = {key: params[key] for key in STORED_MEMBERS if key in params}
         doc.setdefault("EnableNetworkIsolation", False)
         res = MODEL.create(store, settings, name, doc)

@@ -12,6 +12,7 @@ from typing import Any
 
 from cove.control.context import ControlContext
 from cove.control.listing import list_resources
+from cove.control.vpc import check_vpc_config
 from cove.errors import AwsError, validation_error
 from cove.gateway.json_service import Handler
 from cove.http.messages import RequestContext
@@ -124,6 +125,8 @@ def handlers(control: ControlContext) -> dict[str, Handler]:
         if store.get(STORE_KIND, name) is not None:
             raise _in_use(arn(name))
         algorithm = _check_request(params)
+        if params.get("VpcConfig") and control.network is not None:
+            check_vpc_config(control.network, params["VpcConfig"])
         # Like SageMaker, an input location without objects is refused up front.
         for channel in params.get("InputDataConfig", []):
             try:

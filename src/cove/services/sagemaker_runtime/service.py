@@ -23,6 +23,7 @@ from cove.http.messages import BodyPlan, Request, Response
 from cove.http.server import Reply
 from cove.iam.policy import ROOT_ONLY, Authorizer
 from cove.instance.serving.context import CUSTOM_ATTRIBUTES, MAX_CUSTOM_ATTRIBUTES
+from cove.network.caller_zones import CallerZones
 from cove.protocol.rest_errors import error_response
 from cove.protocol.shapes import service_model, validate
 from cove.runtime import errors
@@ -78,9 +79,13 @@ class RuntimeService(ServiceDefaults):
         runtime: LocalRuntime,
         resources: ResourceStore,
         authorizer: Authorizer = ROOT_ONLY,
+        caller_zones: CallerZones | None = None,
     ) -> None:
+        """`caller_zones` names the AZ of a VPC host calling on the public path; asked
+        only when the cross-AZ delay is on, the one thing it is for."""
         self.settings = settings
         self.authorizer = authorizer
+        self._caller_zones = caller_zones if settings.cross_az_delay_ms else None
         self.runtime = runtime
         self.resources = resources
         self._waiting: set[asyncio.Task[None]] = set()  # calls waiting for a restored fleet
@@ -130,12 +135,21 @@ class RuntimeService(ServiceDefaults):
 
     def _submit(self, req: Request, fleet: LocalFleet, reply: Reply) -> None:
         headers = req.headers
+        listener = req.context.listener
+        if listener.kind == "vpce":  # served in its ENI's AZ (AZ-local routing)
+            az = caller_az = listener.az
+        else:  # the public path: any AZ
+            az = caller_az = None
+            if self._caller_zones is not None and listener.vpc_id is not None:
+                caller_az = self._caller_zones.zone(listener.vpc_id, req.context.source_ip)
         invocation = Invocation(
             req.body,
             headers.get("content-type"),
             headers.get("accept"),
             headers.get("x-amzn-sagemaker-custom-attributes"),
             headers.get("x-amzn-sagemaker-inference-id"),
+            az,
+            caller_az,
         )
 
         def answered(outcome: InvokeResult | AwsError) -> None:
