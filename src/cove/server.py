@@ -36,11 +36,12 @@ from cove.identity.vending import CredentialVending, RoleCredentials
 from cove.network.attachments import Attachments
 from cove.network.caller_zones import CallerZones
 from cove.network.fabric import Fabric
+from cove.network.sagemaker_hosts import SageMakerHosts
 from cove.network.store import NetworkStore
 from cove.pki.authority import CertificateAuthority
 from cove.runtime.manager import LocalRuntime
 from cove.runtime.placement import RegionZones
-from cove.runtime.vpc import InstanceNetworks, SubnetZones
+from cove.runtime.vpc import SubnetZones
 from cove.services.apigateway.invoke import InvokeService
 from cove.services.apigateway.service import apigateway_service
 from cove.services.credentials import CredentialsService
@@ -110,7 +111,7 @@ class Cove:
     fabric: Fabric
     hosts: HostsService
     function_enis: FunctionEnis
-    instance_networks: InstanceNetworks
+    sagemaker_hosts: SageMakerHosts
     listeners: VpcListeners
     gateway: Gateway
     services: list[Service] = field(default_factory=list)
@@ -150,8 +151,9 @@ def build(settings: Settings) -> Cove:
     fabric = Fabric(network, listeners, authority, settings.region)
     attachments = Attachments(network, fabric, authority.ca_path)
     function_enis = FunctionEnis(attachments)
-    instance_networks = InstanceNetworks(attachments)
-    subsystems.runtime.use_networks(instance_networks)
+    sagemaker_hosts = SageMakerHosts(attachments)
+    subsystems.runtime.use_networks(sagemaker_hosts)  # endpoints' instances, and
+    subsystems.control.context.hosts = sagemaker_hosts  # jobs', in their subnets
     function_runtime = SandboxedRuntime.from_settings(
         settings, subsystems.confinement, vending, subsystems.logs, function_enis
     )
@@ -181,7 +183,7 @@ def build(settings: Settings) -> Cove:
     listeners.public = gateway  # the edge inside VPC networks is the public path
     return Cove(
         settings, engine, resources, credentials, claimed, subsystems, network, fabric, hosts,
-        function_enis, instance_networks, listeners, gateway, services, lambda_api,
+        function_enis, sagemaker_hosts, listeners, gateway, services, lambda_api,
     )  # fmt: skip
 
 
@@ -224,7 +226,7 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     runtime, control = cove.subsystems.runtime, cove.subsystems.control
     cove.hosts.forget_stale()  # `cove exec` hosts end with their server
     cove.function_enis.forget_stale()  # and functions' ENIs (workers make them anew)
-    cove.instance_networks.find_stale()  # instances' ENIs: adopted again as they come back
+    cove.sagemaker_hosts.find_stale()  # instances' ENIs: adopted again as they come back
     await cove.fabric.start()  # every VPC built, its endpoints answering, before any request
     server = await serve_tcp(
         gateway, settings.host, settings.port, PUBLIC_LISTENER, cove.listeners.limits,
@@ -233,7 +235,7 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     # `cove env` reads where the server listens from here.
     (settings.data_dir / PORT_FILE).write_text(f"{settings.public_url}\n")
     await control.start()  # reconcile: bring back what was InService before a restart
-    await cove.instance_networks.release_unclaimed()  # ENIs no instance came back to
+    await cove.sagemaker_hosts.release_unclaimed()  # ENIs no instance came back to
     reaper = asyncio.create_task(cove.hosts.reap(), name="hosts-reaper")
     if cove.lambda_api is not None:
         await cove.lambda_api.lc.recover()  # functions a stop left Pending or InProgress

@@ -71,11 +71,11 @@ def both_channels(data: str) -> list[dict[str, Any]]:
 
 def create_job(sm: Any, name: str, image: str, hyperparameters: dict[str, str],
                channels: list[dict[str, Any]], output: str, max_runtime: int = 600,
-               **extra: Any) -> str:
+               role: str = ROLE, **extra: Any) -> str:
     return sm.create_training_job(
         TrainingJobName=name,
         AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File"},
-        RoleArn=ROLE,
+        RoleArn=role,
         HyperParameters=hyperparameters,
         InputDataConfig=channels,
         OutputDataConfig={"S3OutputPath": output},

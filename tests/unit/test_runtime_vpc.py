@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cove.network.sagemaker_hosts import in_turn
 from cove.network.store import NetworkStore
 from cove.runtime.contract import VariantSpec
 from cove.runtime.placement import RegionZones
-from cove.runtime.vpc import SubnetZones, in_turn
+from cove.runtime.vpc import SubnetZones
 from cove.storage.db import open_engine
 
 SUBNETS = [("s-a1", "a"), ("s-b1", "b"), ("s-a2", "a"), ("s-c1", "c")]

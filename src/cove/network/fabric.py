@@ -219,8 +219,8 @@ class Fabric:
 
     # -- building -------------------------------------------------------------------
     async def reconcile(self, vpc_id: str) -> None:
-        if self.unavailable is not None:
-            return
+        if self.unavailable is not None or self._stopping:
+            return  # (stopping: an owner releasing its ENI must not build the VPC again)
         # one build of a VPC at a time, from the newest snapshot read under the lock
         async with self._locks.setdefault(vpc_id, asyncio.Lock()):
             snapshot = self.store.snapshot_or_none(vpc_id)

@@ -17,13 +17,16 @@ talking to S3 by its real (regional) names with the execution role's credentials
 the ENI's container credentials endpoint: the route tables, security groups, gateway
 endpoints (and their policies) and interface endpoints decide, as AWS's network does.
 
-`python -m cove.network.s3_transfer get|head|put <s3 uri> <path>` prints one JSON line:
-`{"ok": true}` or `{"failure": "unreachable" | "refused", "message": ...}`.
+`python -m cove.network.s3_transfer get|head|put|get-many <s3 uri> <path>` prints one
+JSON line: `{"ok": true}` or `{"failure": "unreachable" | "refused", "message": ...}`
+(`get-many` reads (object URI, relative path) pairs from `sources.json` beside `<path>`
+and writes the objects below `objects/` there).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -40,6 +43,8 @@ from cove.host.sandbox import Jail, Sandbox
 MODULE = "cove.network.s3_transfer"
 INSIDE = "/transfer"
 OBJECT = "object"
+SOURCES = "sources.json"  # get-many: what to fetch
+OBJECTS = "objects"  # get-many: where it lands
 CONNECT_TIMEOUT = 5  # seconds: a dropped connection (no route) fails this fast
 TIMEOUT = 900.0  # seconds a whole transfer may take
 
@@ -57,11 +62,14 @@ class TransferFailed(Exception):
 
 @dataclass(frozen=True)
 class Transfer:
-    """One transfer: `get` the object into `local`, `head` it, or `put` `local` there."""
+    """One transfer: `get` the object into `local`, `head` it, `put` `local` there, or
+    `get-many` `sources` ((object URI, path relative to `local`) pairs) below the
+    directory `local` (`uri` then names them all, in messages)."""
 
     op: str
     uri: str
     local: Path | None = None
+    sources: tuple[tuple[str, str], ...] = ()
 
 
 async def transfer(
@@ -87,17 +95,32 @@ async def transfer(
         proc.kill()
         await proc.wait()
         raise TransferFailed(TransferFailure.UNREACHABLE, f"no answer in {TIMEOUT:g} s") from None
+    except BaseException:  # cancelled (its job stopped, the server stopping): it ends too
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        raise
     result = _result(out, err)
     if "failure" in result:
         raise TransferFailed(TransferFailure(result["failure"]), result["message"])
     if job.op == "get" and job.local is not None:
         await asyncio.to_thread(os.replace, work / OBJECT, job.local)
+    elif job.op == "get-many" and job.local is not None:
+        await asyncio.to_thread(_move_into, work / OBJECTS, job.local)
 
 
 def _prepare(job: Transfer, work: Path, sandbox: Sandbox) -> None:
     if job.op == "put" and job.local is not None:
         shutil.copyfile(job.local, work / OBJECT)
+    if job.op == "get-many":
+        (work / SOURCES).write_text(json.dumps(job.sources))
+        (work / OBJECTS).mkdir()
     sandbox.give(work)
+
+
+def _move_into(source: Path, dest: Path) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    for entry in source.iterdir():
+        os.replace(entry, dest / entry.name)
 
 
 def _inside(sandbox: Sandbox, work: Path) -> str:
@@ -133,10 +156,9 @@ def _run(op: str, uri: str, path: str) -> dict[str, object]:
     s3 = boto3.client("s3", config=config)
     try:
         if op == "get":  # GetObject itself (a HEAD first would answer a bare 403)
-            body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-            with open(path, "wb") as out:
-                for chunk in iter(lambda: body.read(1 << 20), b""):
-                    out.write(chunk)
+            _get(s3, bucket, key, path)
+        elif op == "get-many":
+            _get_many(s3, Path(path).parent)
         elif op == "head":
             s3.head_object(Bucket=bucket, Key=key)
         else:
@@ -152,6 +174,24 @@ def _run(op: str, uri: str, path: str) -> dict[str, object]:
     except NoCredentialsError as exc:
         return {"failure": TransferFailure.REFUSED.value, "message": str(exc)}
     return {"ok": True}
+
+
+def _get(s3: object, bucket: str, key: str, path: str | Path) -> None:
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"]  # type: ignore[attr-defined]
+    with open(path, "wb") as out:
+        for chunk in iter(lambda: body.read(1 << 20), b""):
+            out.write(chunk)
+
+
+def _get_many(s3: object, work: Path) -> None:
+    base = (work / OBJECTS).resolve()
+    for uri, rel in json.loads((work / SOURCES).read_text()):
+        target = (base / rel).resolve()
+        if base not in target.parents:
+            raise ValueError(f"{uri}: its path {rel!r} leaves the directory")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        parsed = urlparse(uri)
+        _get(s3, parsed.netloc, parsed.path.lstrip("/"), target)
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from cove.host.instance_types import InstanceType, UnknownInstanceType, lookup, 
 from cove.host.sandbox import OPT_OUT_ENV, SandboxUnavailable
 from cove.identity.vending import RoleCredentials
 from cove.instance.serving.context import CUSTOM_ATTRIBUTES
+from cove.network.sagemaker_hosts import PlacementFailed, SageMakerHosts
 from cove.runtime import errors
 from cove.runtime.client import HttpResponse, NotSent
 from cove.runtime.contract import FleetFailed, InvokeResult, VariantSpec
@@ -32,7 +33,6 @@ from cove.runtime.metrics import InstanceSample, Metrics
 from cove.runtime.model_store import ModelCopy, ModelDataError, ModelStore
 from cove.runtime.placement import Placement
 from cove.runtime.router import LeastOutstanding, WeightTable
-from cove.runtime.vpc import InstanceNetworks, PlacementFailed
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class FleetHost:
     metrics: Metrics
     placement: Placement
     credentials: RoleCredentials | None = None  # execution roles' credentials for models
-    networks: InstanceNetworks | None = None  # where instances of models in a VPC run
+    networks: SageMakerHosts | None = None  # where instances of models in a VPC run
 
 
 @dataclass

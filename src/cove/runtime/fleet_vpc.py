@@ -1,5 +1,5 @@
 """One fleet's instances of models in a VPC as hosts in their subnets: their ENIs
-(runtime/vpc.py places and makes them), and the models' artifacts downloaded through
+(network/sagemaker_hosts.py makes them), and the models' artifacts downloaded through
 them, as SageMaker downloads the artifact on every instance: from each subnet new
 instances are in, the archive itself the first time, then a check that it can be read
 from there too (an instance whose subnet reaches no S3 fails the endpoint)."""
@@ -11,10 +11,16 @@ from pathlib import Path
 
 from cove.host.confinement import Confinement
 from cove.network.s3_transfer import Transfer
+from cove.network.sagemaker_hosts import (
+    HostNic,
+    PlacementFailed,
+    SageMakerHosts,
+    credentials_inside,
+    description,
+)
 from cove.runtime.contract import VariantSpec, VpcPlacement
-from cove.runtime.launch import in_vpc
 from cove.runtime.model_store import ModelCopy, ModelStore
-from cove.runtime.vpc import InstanceNetworks, InstanceNic, PlacementFailed, description
+from cove.runtime.vpc import model_transfer
 
 
 def through_vpc(spec: VariantSpec) -> bool:
@@ -24,24 +30,26 @@ def through_vpc(spec: VariantSpec) -> bool:
 
 class FleetEnis:
     def __init__(
-        self, networks: InstanceNetworks | None, endpoint_name: str, confinement: Confinement,
+        self, networks: SageMakerHosts | None, endpoint_name: str, confinement: Confinement,
         models: ModelStore,
     ) -> None:  # fmt: skip
         self.networks = networks
         self.endpoint_name = endpoint_name
         self.confinement = confinement
         self.models = models
-        self._nics: dict[str, InstanceNic] = {}  # instance id -> its ENI
+        self._nics: dict[str, HostNic] = {}  # instance id -> its ENI
 
     async def attach(
         self, vpc: VpcPlacement, zone: str, placed: Sequence[str], instance_id: str
-    ) -> InstanceNic:
+    ) -> HostNic:
         """The ENI of a new instance in `zone` (its variant's others are in `placed`);
         PlacementFailed."""
         if self.networks is None:
             raise PlacementFailed("The model has a VpcConfig, and this Cove builds no VPCs.")
         key = description(f"endpoint {self.endpoint_name}", instance_id)
-        nic = self._nics[instance_id] = await self.networks.attach(vpc, zone, placed, key)
+        nic = self._nics[instance_id] = await self.networks.attach(
+            vpc.subnets, vpc.security_group_ids, zone, placed, key
+        )
         return nic
 
     async def release(self, instance_ids: Iterable[str]) -> None:
@@ -60,19 +68,18 @@ class FleetEnis:
         networks, url = self.networks, spec.model_data_url
         if not through_vpc(spec) or networks is None or url is None:
             return model
-        env, sandbox = {**role_env, **in_vpc(role_env)}, self.confinement.sandbox
+        env, sandbox = credentials_inside(role_env), self.confinement.sandbox
         for instance_id in new:
             nic = self._nics[instance_id]
             if nic.subnet_id in reached:
                 continue
 
-            async def fetch(url: str, archive: Path, nic: InstanceNic = nic) -> None:
-                job = Transfer("get", url, archive)
-                await networks.model_transfer(nic, job, env, sandbox)
+            async def fetch(url: str, archive: Path, nic: HostNic = nic) -> None:
+                await model_transfer(networks, nic, Transfer("get", url, archive), env, sandbox)
 
             if model is None:
                 model = await self.models.prepare(url, fetch)
             else:
-                await networks.model_transfer(nic, Transfer("head", url), env, sandbox)
+                await model_transfer(networks, nic, Transfer("head", url), env, sandbox)
             reached.add(nic.subnet_id)
         return model

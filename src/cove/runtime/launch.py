@@ -27,15 +27,13 @@ import json
 import socket
 import sys
 from pathlib import Path
-from urllib.parse import urlparse
 
 from cove.host.confinement import Confinement
 from cove.host.instance_types import Profile
 from cove.host.network_attachment import NetworkAttachment
 from cove.host.process_env import inherited_env, parent_pid
 from cove.host.sandbox import Jail
-from cove.identity.vending import URI_VARIABLE
-from cove.network.fabric import CREDENTIALS_ADDRESS
+from cove.network.sagemaker_hosts import credentials_inside
 from cove.runtime.client import tcp_connector, unix_connector
 from cove.runtime.images import ServingImage
 from cove.runtime.instance import Launch
@@ -50,15 +48,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def in_vpc(role_env: dict[str, str]) -> dict[str, str]:
-    """The role's credentials variables for code in a VPC: the provider asks the container
-    credentials address of its ENI (ECS's 169.254.170.2, which botocore allows over HTTP)."""
-    if URI_VARIABLE not in role_env:
-        return {}
-    path = urlparse(role_env[URI_VARIABLE]).path
-    return {URI_VARIABLE: f"http://{CREDENTIALS_ADDRESS}{path}"}
 
 
 def worker_prefix(profile: Profile, rlimit_bytes: int, parent: int) -> list[str]:
@@ -105,7 +94,7 @@ def make_launch(
     env.update(role_env or {})  # the execution role's credentials, the only AWS ones inside
     if network is not None:
         binds += network.binds(sandbox, run_dir)
-        env.update(in_vpc(role_env or {}), **network.tls_environment())
+        env.update(credentials_inside(role_env or {}), **network.tls_environment())
         env.pop("AWS_ENDPOINT_URL", None)
     chosen = dict(environment)
     rlimit = profile.memory_bytes if confinement.rlimits_only else 0

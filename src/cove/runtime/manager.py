@@ -16,12 +16,12 @@ from cove.config import Settings
 from cove.host.confinement import Confinement
 from cove.host.pids import alive
 from cove.identity.vending import RoleCredentials
+from cove.network.sagemaker_hosts import SageMakerHosts
 from cove.runtime.contract import Fleet, VariantSpec
 from cove.runtime.fleet import FleetHost, LocalFleet
 from cove.runtime.metrics import Metrics
 from cove.runtime.model_store import ModelStore, UnpackLimits
 from cove.runtime.placement import Placement, RegionZones
-from cove.runtime.vpc import InstanceNetworks
 from cove.storage.artifacts import ArtifactStore
 
 SOCKET_DIR_PREFIX = "cove-sockets-"
@@ -71,7 +71,7 @@ class LocalRuntime:
         self._created: weakref.WeakSet[LocalFleet] = weakref.WeakSet()
         self._installed: dict[str, asyncio.Event] = {}  # endpoints calls wait for
 
-    def use_networks(self, networks: InstanceNetworks) -> None:
+    def use_networks(self, networks: SageMakerHosts) -> None:
         """Where instances of models in a VPC run (the fabric is built after the runtime)."""
         self.host.networks = networks
 
