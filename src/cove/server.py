@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import uvloop
 from sqlalchemy import Engine
 
+from cove.apis.account import AccountSettings
 from cove.apis.engine import ApiEngine
 from cove.apis.store import ApiStore
 from cove.auth.credentials import CredentialStore, load_or_create_admin
@@ -49,6 +50,7 @@ from cove.services.ec2.service import ec2_service
 from cove.services.hosts import HostRegistry, HostsService
 from cove.services.iam.service import iam_service
 from cove.services.imds import MetadataService
+from cove.services.lambda_.code_location import CodeLocationService, CodeUrls
 from cove.services.lambda_.networks import FunctionEnis
 from cove.services.lambda_.service import LambdaService, lambda_service
 from cove.services.logs.service import logs_service
@@ -131,7 +133,10 @@ def build(settings: Settings) -> Cove:
     network.subscribe(EndpointPolicyNotices(network, access))
     vending = CredentialVending(directory, settings.public_url, settings.region)
     subsystems = _build_subsystems(settings, engine, resources, vending, network)
-    runtime = RuntimeService(settings, subsystems.runtime, resources, access, CallerZones(network))
+    runtime = RuntimeService(
+        settings, subsystems.runtime, resources, access, CallerZones(network),
+        subsystems.control.context.tags,
+    )  # fmt: skip
     sagemaker = sagemaker_service(
         subsystems.control.context, access, PassedRoles(directory, access)
     )
@@ -163,8 +168,12 @@ def build(settings: Settings) -> Cove:
     arns = Arns(settings.region, settings.account_id)
     functions = FunctionStore(engine, Packages(settings.data_dir / PACKAGES_DIR), arns)
 
+    code_urls = CodeUrls.load(
+        settings.data_dir, settings.region, settings.account_id,
+        f"{settings.host}:{settings.port}",
+    )  # fmt: skip
     lambda_api = lambda_service(
-        functions, directory, access, network, subsystems.objects, function_runtime
+        functions, directory, access, network, subsystems.objects, function_runtime, code_urls
     )
     # API Gateway's Lambda integrations invoke as apigateway.amazonaws.com
     engine_of_apis = ApiEngine(apis, lambda_api.invoker, logs=subsystems.logs)
@@ -174,8 +183,12 @@ def build(settings: Settings) -> Cove:
         # invoke URLs by their Host header (or /_cove/execute-api/), before any path-routed
         # API; cove exec's hosts at /_cove/hosts
         InvokeService(engine_of_apis, credentials, access), hosts,
+        # GetFunction's Code.Location URLs, signed with a key only this service knows
+        CodeLocationService(code_urls, functions.packages),
         runtime, sagemaker, MetricsService(subsystems.runtime), role_credentials,
-        iam_service(directory, access), sts, ec2, apigateway_service(apis, access),
+        iam_service(directory, access), sts, ec2, apigateway_service(
+            apis, AccountSettings(engine, settings.account_id), directory, access,
+        ),
         logs_service(subsystems.logs, access, settings.region, settings.account_id),
         lambda_api, s3,
     ]  # fmt: skip

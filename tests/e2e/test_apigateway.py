@@ -379,6 +379,26 @@ def _lambda_api(server, function_arn: str, kind: str, path_part: str) -> tuple[s
     return api["id"], res["id"]
 
 
+def enable_execution_logs(server, api_id: str, stage: str, level: str) -> None:
+    """The account's CloudWatch role (trusted by API Gateway, with its managed policy),
+    then the stage's */* logging level (Developer Guide, "Set up CloudWatch logging for
+    REST APIs in API Gateway")."""
+    iam, apigw = server.client("iam"), server.client("apigateway")
+    name = f"apigw-logs-{api_id}"
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]}  # fmt: skip
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.attach_role_policy(
+        RoleName=name,
+        PolicyArn="arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+    )
+    apigw.update_account(patchOperations=[
+        {"op": "replace", "path": "/cloudwatchRoleArn", "value": role["Role"]["Arn"]}])
+    apigw.update_stage(restApiId=api_id, stageName=stage, patchOperations=[
+        {"op": "replace", "path": "/*/*/logging/loglevel", "value": level}])  # fmt: skip
+
+
 def _permit(server, name: str, api_id: str) -> None:
     account = server.client("sts").get_caller_identity()["Account"]
     server.client("lambda").add_permission(
@@ -394,6 +414,7 @@ def test_lambda_integration_passes_the_body_through(lambda_ready):
     arn = _function(server, name)
     api_id, _ = _lambda_api(server, arn, "AWS", "echo")
     url = invoke_url(server, api_id, "test", "/echo")
+    enable_execution_logs(server, api_id, "test", "ERROR")
     # no permission for apigateway.amazonaws.com yet: 500, the reason in the execution log
     refused = http("POST", url, json_body={"data": "1,2"})
     assert refused.status_code == 500

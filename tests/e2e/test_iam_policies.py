@@ -25,7 +25,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.conftest import CoveServer
@@ -286,3 +288,36 @@ def test_aws_managed_policies_are_listed_with_their_documents(server: CoveServer
     version = iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])
     actions = version["PolicyVersion"]["Document"]["Statement"][0]["Action"]
     assert set(actions) == {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
+
+
+def test_aws_lambda_full_access_is_awss_document_and_enforced(server: CoveServer) -> None:
+    """AWSLambda_FullAccess v2 (edited 2025-03-17) as AWS's managed policy reference has
+    it, read from its page's Chinese edition, whose JSON is AWS's own
+    (https://docs.aws.amazon.com/zh_cn/aws-managed-policy/latest/reference/AWSLambda_FullAccess.html):
+    lambda:* and read access to what the console shows, iam:PassRole to Lambda only."""
+    iam = server.client("iam")
+    arn = "arn:aws:iam::aws:policy/AWSLambda_FullAccess"
+    policy = iam.get_policy(PolicyArn=arn)["Policy"]
+    assert (policy["DefaultVersionId"], policy["Path"]) == ("v2", "/")
+    document = iam.get_policy_version(PolicyArn=arn, VersionId="v2")["PolicyVersion"]["Document"]
+    assert [s.get("Condition") for s in document["Statement"]][1] == {
+        "StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}
+    }
+    iam.create_user(UserName="lambda-developer")
+    iam.attach_user_policy(UserName="lambda-developer", PolicyArn=arn)
+    key = iam.create_access_key(UserName="lambda-developer")["AccessKey"]
+
+    def client(service: str) -> Any:
+        return boto3.client(
+            service, endpoint_url=server.url, region_name="us-east-1",
+            aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+            config=Config(retries={"total_max_attempts": 1}),
+        )  # fmt: skip
+
+    assert "Functions" in client("lambda").list_functions()
+    assert client("iam").get_role(RoleName="cove")["Role"]["RoleName"] == "cove"
+    code, status, message = error_of(client("sagemaker").list_models)
+    assert (code, status) == ("AccessDeniedException", 403)
+    assert message.endswith(
+        "because no identity-based policy allows the sagemaker:ListModels action"
+    )

@@ -366,3 +366,57 @@ def test_iam_actions_on_group_and_stream_arns(server, logs):
     assert f"is not authorized to perform: logs:PutLogEvents on resource: {arn}:log-stream:s" in (
         message
     )
+
+
+def test_aws_cli_pages_events_as_aws_documents(server, logs):
+    """AWS CLI v1 has no `aws logs tail` (a v2 command: AWS CLI v2 reference, "logs tail",
+    https://awscli.amazonaws.com/v2/documentation/api/latest/reference/logs/tail.html);
+    get-log-events and filter-log-events read the same events. GetLogEvents pages with
+    nextForwardToken and, at the end of the stream, "returns the same token you passed
+    in" (API Reference, GetLogEvents,
+    https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_GetLogEvents.html);
+    the CLI follows FilterLogEvents' nextToken itself (--page-size) and hands out its own
+    NextToken for --max-items."""
+    assert "Invalid choice" in server.aws("logs", "tail", "/aws/lambda/x", check=False).stderr
+    group, stream = unique("/cove/cli-paging"), "s"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    t = now_ms()
+    logs.put_log_events(logGroupName=group, logStreamName=stream,
+                        logEvents=[{"timestamp": t + i, "message": f"m{i}"} for i in range(5)])
+
+    def get(*extra: str) -> dict:
+        return json.loads(server.aws("logs", "get-log-events", "--log-group-name", group,
+                                     "--log-stream-name", stream, *extra).stdout)  # fmt: skip
+
+    seen, token = [], None
+    for _ in range(4):
+        page = get("--start-from-head", "--limit", "2", *(("--next-token", token) if token else ()))
+        seen += [e["message"] for e in page["events"]]
+        if page["nextForwardToken"] == token:
+            break
+        token = page["nextForwardToken"]
+    assert seen == ["m0", "m1", "m2", "m3", "m4"]
+    assert page["events"] == [] and page["nextForwardToken"] == token  # the same token back
+    # from the tail (no --start-from-head): the last events; forward from there, only new ones
+    tail = get("--limit", "2")
+    assert [e["message"] for e in tail["events"]] == ["m3", "m4"]
+    logs.put_log_events(logGroupName=group, logStreamName=stream,
+                        logEvents=[{"timestamp": t + 10, "message": "m5"}])  # fmt: skip
+    newer = get("--next-token", tail["nextForwardToken"])
+    assert [e["message"] for e in newer["events"]] == ["m5"]
+    older = get("--next-token", tail["nextBackwardToken"], "--limit", "2")
+    assert [e["message"] for e in older["events"]] == ["m1", "m2"]
+
+    def filtered(*extra: str) -> dict:
+        return json.loads(server.aws("logs", "filter-log-events", "--log-group-name", group,
+                                     *extra).stdout)  # fmt: skip
+
+    every = filtered("--page-size", "2")  # the CLI follows nextToken to the end
+    assert [e["message"] for e in every["events"]] == [f"m{i}" for i in range(6)]
+    first = filtered("--max-items", "4", "--page-size", "3")
+    assert [e["message"] for e in first["events"]] == ["m0", "m1", "m2", "m3"]
+    rest = filtered("--starting-token", first["NextToken"], "--page-size", "3")
+    assert [e["message"] for e in rest["events"]] == ["m4", "m5"]
+    window = filtered("--start-time", str(t + 1), "--end-time", str(t + 3))
+    assert [e["message"] for e in window["events"]] == ["m1", "m2", "m3"]  # end inclusive

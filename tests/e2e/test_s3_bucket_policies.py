@@ -6,7 +6,22 @@ it wins over any allow, the root user's included).
 - GetBucketPolicy without one: NoSuchBucketPolicy 404 "The bucket policy does not exist"
   with the BucketName (S3 API reference, "Error responses"; S3's own answer quoted in
   https://github.com/versity/versitygw/issues/959).
-- A document that is not policy grammar: MalformedPolicy 400.
+- A document S3 would not keep: MalformedPolicy 400, in S3's words, each as S3 answered it:
+  "Policies must be valid JSON and the first byte must be '{'" for a file name given as
+  the policy (https://github.com/aws/aws-cli/issues/2779); "Missing required field
+  Principal" (https://github.com/hashicorp/terraform/issues/28688); "Invalid principal in
+  policy" (https://github.com/cloud-custodian/cloud-custodian/issues/4948, and AWS's
+  knowledge-center article "Why am I getting the error 'Invalid principal in policy' when I
+  try to update my Amazon S3 bucket policy?"); "Policy has invalid resource" for another
+  bucket's objects (https://github.com/hashicorp/terraform/issues/5217) and for "*"
+  (https://github.com/noobaa/noobaa-core/issues/10058 quotes AWS); "Action does not apply
+  to any resource(s) in statement" for object actions on the bucket ARN
+  (https://github.com/ministryofjustice/modernisation-platform/pull/10762,
+  https://github.com/wandb/terraform-aws-wandb/issues/156). Seen only in S3-compatible
+  servers that copy S3's texts, not in an answer of AWS's own: "This policy contains
+  invalid Json" (https://github.com/versity/versitygw/pull/1156), "Missing required field
+  Statement" (versitygw PR 1176), "Could not parse the policy: Statement is empty!",
+  "Policy has invalid action" (versitygw issue 650) and "Invalid effect: hello" (issue 647).
 """
 
 from __future__ import annotations
@@ -69,12 +84,37 @@ def test_a_bucket_policy_grants_and_denies(server: CoveServer) -> None:
     assert error_of(guest.get_object, Bucket="policed", Key="open/a") == ("AccessDenied", 403)
 
 
+def refusal(s3: Any, policy: str | dict[str, Any]) -> tuple[str, int, str]:
+    text = policy if isinstance(policy, str) else json.dumps(policy)
+    with pytest.raises(ClientError) as info:
+        s3.put_bucket_policy(Bucket="strict", Policy=text)
+    err = info.value.response
+    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Message"]
+
+
+def one(**statement: Any) -> dict[str, Any]:
+    base = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::strict/*", **statement}  # fmt: skip
+    return {"Version": "2012-10-17", "Statement": [{k: v for k, v in base.items() if v}]}
+
+
 def test_malformed_bucket_policies_are_refused(server: CoveServer) -> None:
     s3 = server.client("s3")
     s3.create_bucket(Bucket="strict")
-    assert error_of(s3.put_bucket_policy, Bucket="strict", Policy="{not json") == (
-        "MalformedPolicy", 400,
-    )  # fmt: skip
+    for policy, message in [
+        ("policy.json", "Policies must be valid JSON and the first byte must be '{'"),
+        ("{not json", "This policy contains invalid Json"),
+        (one(Principal=None), "Missing required field Principal"),
+        (one(Principal={"AWS": "not-a-principal"}), "Invalid principal in policy"),
+        (one(Resource="arn:aws:s3:::google.com/*"), "Policy has invalid resource"),
+        (one(Resource="*"), "Policy has invalid resource"),
+        (one(Action="s3:PutObject", Resource="arn:aws:s3:::strict"),
+         "Action does not apply to any resource(s) in statement"),
+        (one(Action="ec2:RunInstances"), "Policy has invalid action"),
+        ({"Version": "2012-10-17"}, "Missing required field Statement"),
+    ]:  # fmt: skip
+        assert refusal(s3, policy) == ("MalformedPolicy", 400, message)
+    assert error_of(s3.get_bucket_policy, Bucket="strict") == ("NoSuchBucketPolicy", 404)
     with pytest.raises(ClientError) as info:
         s3.get_bucket_policy(Bucket="strict")
     error = info.value.response["Error"]

@@ -8,52 +8,30 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, WaiterError
-from conftest import children_of, is_sandbox_holder
 from training_support import (
     LINEAR_LEARNER,
     SEED_ROW,
     XGBOOST,
+    aws_environment,
     both_channels,
     cancer_rows,
     channel,
     create_job,
     deploy,
+    job_processes,
+    long_job,
     to_csv,
     unique,
     upload_cancer,
     wait_done,
+    wait_process,
     wait_secondary,
 )
-
-
-def job_processes(name: str) -> list[int]:
-    """Live training processes of job `name`: inside the sandbox whose bubblewrap command
-    line binds that job's directory (the job itself sees it as /opt/ml)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        mine = any(part.endswith(f"/{name.lower()}/input".encode()) for part in cmdline)
-        if not (proc.name.isdigit() and is_sandbox_holder(cmdline) and mine):
-            continue
-        for pid in children_of(int(proc.name)):
-            try:
-                inner = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            except OSError:
-                continue
-            if (b"cove.jobs.training.worker" in inner and not is_sandbox_holder(inner)
-                    and state != "Z" and pid not in found):
-                found.append(pid)
-    return found
 
 
 def wait_failed(sm: Any, name: str) -> dict[str, Any]:
@@ -202,28 +180,6 @@ def test_request_errors(server) -> None:
                                    NextToken=first["NextToken"])
     assert second["TrainingJobSummaries"][0]["TrainingJobName"] > \
         first["TrainingJobSummaries"][0]["TrainingJobName"]
-
-
-def long_job(server, name: str, max_runtime: int = 600, **extra: Any) -> None:
-    """An XGBoost job that would run for many minutes."""
-    data = upload_cancer(server, name)
-    create_job(server.client("sagemaker"), name, XGBOOST,
-               {"objective": "binary:logistic", "num_round": "10000000", "max_depth": "2"},
-               [channel("train", f"{data}/train")], f"s3://{name}/output", max_runtime, **extra)
-
-
-def wait_process(name: str) -> int:
-    deadline = time.time() + 10
-    while not job_processes(name) and time.time() < deadline:
-        time.sleep(0.1)
-    [pid] = job_processes(name)
-    return pid
-
-
-def aws_environment(pid: int) -> list[str]:
-    """The AWS_* variables a job's process started with."""
-    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-    return sorted(v.split(b"=", 1)[0].decode() for v in environ if v.startswith(b"AWS_"))
 
 
 def test_stop_training_job_stops_the_process(server) -> None:

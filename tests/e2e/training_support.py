@@ -1,7 +1,7 @@
 """Helpers for the training tests: data in Cove's S3, training jobs, deployments.
 
-Not a test module: imported by tests/e2e/test_training*.py, test_seed_lambda*.py and
-test_walkthrough*.py.
+Not a test module: imported by tests/e2e/test_training*.py, test_seed_lambda*.py,
+test_walkthrough*.py and test_execution_roles.py.
 """
 
 from __future__ import annotations
@@ -9,9 +9,11 @@ from __future__ import annotations
 import io
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from conftest import children_of, is_sandbox_holder
 from sklearn.datasets import load_breast_cancer
 
 LINEAR_LEARNER = "382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1"
@@ -126,3 +128,55 @@ def train_and_deploy_linear_learner(server: Any, prefix: str) -> str:
     assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
     deploy(sm, name, LINEAR_LEARNER, job["ModelArtifacts"]["S3ModelArtifacts"])
     return name
+
+
+def long_job(server: Any, name: str, max_runtime: int = 600, **extra: Any) -> None:
+    """An XGBoost job that would run for many minutes."""
+    data = upload_cancer(server, name)
+    create_job(server.client("sagemaker"), name, XGBOOST,
+               {"objective": "binary:logistic", "num_round": "10000000", "max_depth": "2"},
+               [channel("train", f"{data}/train")], f"s3://{name}/output", max_runtime, **extra)
+
+
+def wait_process(name: str) -> int:
+    deadline = time.time() + 10
+    while not job_processes(name) and time.time() < deadline:
+        time.sleep(0.1)
+    [pid] = job_processes(name)
+    return pid
+
+
+def aws_variables(pid: int) -> dict[str, str]:
+    """The AWS_* variables a job's process started with, and their values."""
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    pairs = (v.decode().split("=", 1) for v in environ if v.startswith(b"AWS_"))
+    return {name: value for name, value in pairs}
+
+
+def aws_environment(pid: int) -> list[str]:
+    """The names of the AWS_* variables a job's process started with."""
+    return sorted(aws_variables(pid))
+
+
+def job_processes(name: str) -> list[int]:
+    """Live training processes of job `name`: inside the sandbox whose bubblewrap command
+    line binds that job's directory (the job itself sees it as /opt/ml)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        mine = any(part.endswith(f"/{name.lower()}/input".encode()) for part in cmdline)
+        if not (proc.name.isdigit() and is_sandbox_holder(cmdline) and mine):
+            continue
+        for pid in children_of(int(proc.name)):
+            try:
+                inner = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if (b"cove.jobs.training.worker" in inner and not is_sandbox_holder(inner)
+                    and state != "Z" and pid not in found):
+                found.append(pid)
+    return found

@@ -17,6 +17,7 @@ import json
 import pytest
 
 import cove.apis.tables  # noqa: F401 - registers the tables
+from cove.apis import stage_patch
 from cove.apis.engine import ApiEngine
 from cove.apis.model import (
     Integration,
@@ -25,6 +26,7 @@ from cove.apis.model import (
     Method,
     MethodResponse,
 )
+from cove.apis.patch import Patch, PatchOp
 from cove.apis.proxy import MalformedProxyResponse, parse_output
 from cove.apis.requests import ApiRequest
 from cove.apis.store import ApiStore
@@ -110,6 +112,17 @@ def test_lambda_integration_passes_the_body_through_and_maps_errors(setup):
     assert run(engine, request(api_id, "/predict", b"{}")).status == 400
 
 
+def set_logging(store: ApiStore, api_id: str, *patches: tuple[str, str]) -> None:
+    ops = [Patch(PatchOp.REPLACE, path, value) for path, value in patches]
+    store.update_stage(
+        api_id, "test", lambda s: stage_patch.apply(s, ops, lambda _: True, logging_allowed=True)
+    )
+
+
+def messages(sink: Sink) -> list[str]:
+    return [m.removeprefix("(req-1) ") for _, _, m in sink.events]
+
+
 def test_refused_invocation_is_500_with_the_reason_in_the_execution_log(setup):
     store, invoker, sink, engine = setup
     api_id = deploy(store, IntegrationType.AWS)
@@ -117,13 +130,44 @@ def test_refused_invocation_is_500_with_the_reason_in_the_execution_log(setup):
     answer = run(engine, request(api_id, "/predict", b"{}"))
     assert answer.status == 500
     assert json.loads(answer.body) == {"message": "Internal server error"}
-    groups = {g for g, _, _ in sink.events}
-    assert groups == {f"API-Gateway-Execution-Logs_{api_id}/test"}
-    assert any(
-        m == "(req-1) Execution failed due to configuration error: Invalid permissions on "
-        "Lambda function"
-        for _, _, m in sink.events
-    )
+    assert sink.events == []  # no method setting: execution logging is off
+    set_logging(store, api_id, ("/*/*/logging/loglevel", "ERROR"))
+    run(engine, request(api_id, "/predict", b"{}"))
+    assert {g for g, _, _ in sink.events} == {f"API-Gateway-Execution-Logs_{api_id}/test"}
+    # ERROR: the error-level entries alone
+    assert messages(sink) == [
+        "Execution failed due to configuration error: Invalid permissions on Lambda function",
+        "Method completed with status: 500",
+    ]
+
+
+def test_the_log_level_and_data_trace_choose_the_lines(setup):
+    store, invoker, sink, engine = setup
+    api_id = deploy(store, IntegrationType.AWS)
+    set_logging(store, api_id, ("/*/*/logging/loglevel", "ERROR"))
+    assert run(engine, request(api_id, "/predict", b'{"data": "1,2"}')).status == 200
+    assert sink.events == []  # nothing failed: nothing at ERROR
+    set_logging(store, api_id, ("/*/*/logging/loglevel", "INFO"))
+    run(engine, request(api_id, "/predict", b'{"data": "1,2"}'))
+    info = messages(sink)
+    endpoint = (f"https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/{FUNCTION}"
+                f"/invocations")  # fmt: skip
+    assert info[info.index("Starting execution for request: req-1") + 1] == \
+        "HTTP Method: POST, Resource Path: /predict"  # fmt: skip
+    assert f"Endpoint request URI: {endpoint}" in info
+    assert info[-2:] == ["Successfully completed execution", "Method completed with status: 200"]
+    assert not any(m.startswith("Method request body") for m in info)  # no data trace
+    sink.events.clear()
+    set_logging(store, api_id, ("/*/*/logging/dataTrace", "true"))
+    run(engine, request(api_id, "/predict", b'{"data": "1,2"}'))
+    traced = messages(sink)
+    assert 'Method request body before transformations: {"data": "1,2"}' in traced
+    assert 'Endpoint response body before transformations: "B"' in traced
+    # the method's own setting wins over */*
+    sink.events.clear()
+    set_logging(store, api_id, ("/predict/POST/logging/loglevel", "OFF"))
+    run(engine, request(api_id, "/predict", b"{}"))
+    assert sink.events == []
 
 
 def test_request_template_shapes_the_event(setup):

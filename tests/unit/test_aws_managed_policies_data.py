@@ -20,7 +20,8 @@ KEYS = {
 
 # The policies Cove must know, with the path AWS files them under. AmazonSageMakerFullAccess
 # is not among them yet: its complete current document could not be taken from AWS's
-# documentation pages (only from third-party copies, which the project does not ship).
+# documentation pages (the stored copies of its page give only its first statements, and
+# third-party copies are not shipped).
 REQUIRED = {
     "AdministratorAccess": "/",
     "AmazonS3FullAccess": "/",
@@ -28,6 +29,7 @@ REQUIRED = {
     "AWSLambdaBasicExecutionRole": "/service-role/",
     "AWSLambdaVPCAccessExecutionRole": "/service-role/",
     "AmazonAPIGatewayInvokeFullAccess": "/",
+    "AWSLambda_FullAccess": "/",
 }
 
 ACTION = re.compile(r"^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$")
@@ -81,8 +83,10 @@ def test_version_id_and_source_date(policy: dict) -> None:
 @pytest.mark.parametrize("policy", POLICIES, ids=_ids(POLICIES))
 def test_source_is_an_https_url(policy: dict) -> None:
     url = urlparse(policy["Source"])
-    # AWS's own managed policy reference, the one source the shipped documents come from
+    # AWS's own managed policy reference (an edition in any language: the JSON is the
+    # same), the one source the shipped documents come from
     assert url.scheme == "https" and url.netloc == "docs.aws.amazon.com"
+    assert "/aws-managed-policy/latest/reference/" in url.path
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=_ids(POLICIES))

@@ -39,6 +39,7 @@ from cove.http.server import serve_tcp
 from cove.identity.access import Access
 from cove.identity.directory import Directory
 from cove.network.store import NetworkStore
+from cove.services.lambda_.code_location import CodeUrls
 from cove.services.lambda_.service import LambdaService, lambda_service
 from cove.storage.db import open_engine
 from cove.storage.s3.objects import ObjectStore
@@ -107,6 +108,7 @@ def running(tmp_path: Path) -> Iterator[Running]:
     service = lambda_service(
         store, directory, access, NetworkStore(engine, "us-east-1", ACCOUNT),
         ObjectStore(tmp_path / "objects", engine), runtime,
+        CodeUrls.load(tmp_path, "us-east-1", ACCOUNT, "127.0.0.1"),
     )  # fmt: skip
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)

@@ -2,18 +2,20 @@
 deployment, its integration (MOCK, a Lambda function behind mapping templates, or a Lambda
 proxy), and the integration response selected for the result. Failures are API Gateway's
 gateway responses, `{"message": ...}`, with the reason in the stage's execution log
-(`API-Gateway-Execution-Logs_<api id>/<stage>`)."""
+(`API-Gateway-Execution-Logs_<api id>/<stage>`) when the method's setting logs."""
 
 from __future__ import annotations
 
 import json
-import logging
 import re
+import secrets
 import time
 from dataclasses import dataclass
 
 from cove.apis import mapping, proxy
+from cove.apis.execution_log import ExecutionLog, headers_text
 from cove.apis.mapping import Params
+from cove.apis.method_settings import effective
 from cove.apis.model import (
     Deployment,
     Integration,
@@ -27,8 +29,6 @@ from cove.apis.routing import Matched, match
 from cove.apis.store import ApiStore
 from cove.apis.vtl import TemplateError
 from cove.functions.contracts import FunctionInvoker, LogSink, NotPermitted
-
-log = logging.getLogger(__name__)
 
 APIGATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
 _LAMBDA_URI = re.compile(
@@ -72,29 +72,6 @@ class Route:
     @property
     def resource_path(self) -> str:
         return self.matched.resource.path
-
-
-class ExecutionLog:
-    """One request's lines in its stage's execution log."""
-
-    def __init__(self, sink: LogSink | None, api_id: str, stage: str, request_id: str) -> None:
-        self.sink = sink
-        self.group = f"API-Gateway-Execution-Logs_{api_id}/{stage}"
-        self.request_id = request_id
-        self.lines: list[tuple[int, str]] = []
-
-    def line(self, message: str) -> None:
-        self.lines.append((int(time.time() * 1000), f"({self.request_id}) {message}"))
-
-    def flush(self) -> None:
-        if not self.lines:
-            return
-        if self.sink is None:
-            for _, message in self.lines:
-                log.info("%s: %s", self.group, message)
-        else:
-            self.sink.put(self.group, self.request_id, self.lines)
-        self.lines = []
 
 
 class ApiEngine:
@@ -143,13 +120,14 @@ class ApiEngine:
         )
 
     async def execute(self, route: Route, req: ApiRequest) -> ApiResponse:
-        trace = ExecutionLog(self.logs, req.api_id, req.stage, req.request_id)
-        trace.line(f"Starting execution for request: {req.request_id}")
-        trace.line(f"HTTP Method: {req.method}, Resource Path: {req.path}")
-        integration = route.matched.method.integration
+        method = route.matched.method
+        setting = effective(route.stage.method_settings, route.resource_path, method.http_method)
+        trace = ExecutionLog(self.logs, req.api_id, req.stage, req.request_id, setting)
+        self._log_request(trace, route, req)
+        integration = method.integration
         try:
             if integration is None:  # a deployment refuses these; kept for old snapshots
-                trace.line("Execution failed due to configuration error: No integration")
+                trace.error("Execution failed due to configuration error: No integration")
                 response = internal_error()
             elif integration.type is IntegrationType.MOCK:
                 response = self._mock(route, req, integration, trace)
@@ -158,20 +136,46 @@ class ApiEngine:
             elif integration.type is IntegrationType.AWS_PROXY:
                 response = await self._lambda_proxy(route, req, integration, trace)
             else:
-                trace.line(f"Execution failed: Cove does not run {integration.type} integrations")
+                trace.error(f"Execution failed: Cove does not run {integration.type} integrations")
                 response = internal_error()
         except mapping.BodyNotJson as exc:
-            trace.line(f"Execution failed: could not parse the request body into json: {exc}")
+            trace.error(f"Execution failed: could not parse the request body into json: {exc}")
             response = gateway_response(
                 400, f"Could not parse request body into json: {exc}", "BadRequestException"
             )
         except TemplateError as exc:
-            trace.line(f"Execution failed due to configuration error: mapping template: {exc}")
+            trace.error(f"Execution failed due to configuration error: mapping template: {exc}")
             response = internal_error()
-        trace.line(f"Method completed with status: {response.status}")
+        if trace.verbose:
+            trace.data(f"Method response body after transformations: "
+                       f"{response.body.decode('utf-8', 'replace')}")  # fmt: skip
+            trace.info(f"Method response headers: {headers_text(dict(response.headers))}")
+        trace.completed(response.status)
         trace.flush()
         response.headers.append(("x-amzn-RequestId", req.request_id))
         return response
+
+    def _log_request(self, trace: ExecutionLog, route: Route, req: ApiRequest) -> None:
+        """The lines API Gateway logs before it calls the integration (INFO)."""
+        if not trace.verbose:
+            return
+        api_stage = f"{req.api_id}/{req.stage}"
+        trace.info(f"Extended Request Id: {secrets.token_urlsafe(12)}")
+        trace.info(f"Verifying Usage Plan for request: {req.request_id}. API Key:  API Stage: "
+                   f"{api_stage}")  # fmt: skip
+        trace.info(f"API Key  authorized because method '{req.method} {route.resource_path}' "
+                   f"does not require API Key. Request will not contribute to throttle or "
+                   f"quota limits")  # fmt: skip
+        trace.info(f"Usage Plan check succeeded for API Key  and API Stage {api_stage}")
+        trace.info(f"Starting execution for request: {req.request_id}")
+        trace.info(f"HTTP Method: {req.method}, Resource Path: {req.path}")
+        path = ", ".join(f"{k}={v}" for k, v in route.matched.path_parameters.items())
+        query = ", ".join(f"{k}={v}" for k, v in req.first_query().items())
+        trace.data(f"Method request path: {{{path}}}")
+        trace.data(f"Method request query string: {{{query}}}")
+        trace.data(f"Method request headers: {headers_text(req.headers)}")
+        trace.data(f"Method request body before transformations: "
+                   f"{req.body.decode('utf-8', 'replace')}")  # fmt: skip
 
     # integrations
 
@@ -195,7 +199,8 @@ class ApiEngine:
                 integration.passthrough is Passthrough.WHEN_NO_TEMPLATES and not templates
             )
             if not allowed:
-                trace.line("Request body does not match any mapping template: not passed through")
+                trace.error("Request body does not match any mapping template: not passed "
+                            "through")  # fmt: skip
                 return gateway_response(
                     415, "Unsupported Media Type", "UnsupportedMediaTypeException"
                 )
@@ -228,24 +233,42 @@ class ApiEngine:
         function_arn = lambda_function_of(integration.uri or "")
         if function_arn is None or self.invoker is None:
             reason = "Invalid Lambda function" if function_arn is None else "Lambda is unavailable"
-            trace.line(f"Execution failed due to configuration error: {reason}")
+            trace.error(f"Execution failed due to configuration error: {reason}")
             return internal_error()
-        trace.line(f"Endpoint request URI: {integration.uri}")
+        if trace.verbose:
+            endpoint = (f"https://lambda.{self.region}.amazonaws.com/2015-03-31/functions/"
+                        f"{function_arn}/invocations")  # fmt: skip
+            trace.info(f"Endpoint request URI: {endpoint}")
+            trace.data(f"Endpoint request body after transformations: "
+                       f"{payload.decode('utf-8', 'replace')}")  # fmt: skip
+            trace.info(f"Sending request to {endpoint}")
+        started = time.perf_counter()
         try:
-            return await self.invoker.invoke_for_service(
+            result = await self.invoker.invoke_for_service(
                 function_arn,
                 payload,
                 service_principal=APIGATEWAY_PRINCIPAL,
                 source_arn=self.source_arn(req, route),
             )
         except NotPermitted:
-            trace.line(
+            trace.error(
                 "Execution failed due to configuration error: Invalid permissions on Lambda "
                 "function"
             )
+            return internal_error()
         except LookupError:
-            trace.line("Execution failed due to configuration error: Invalid Lambda function")
-        return internal_error()
+            trace.error("Execution failed due to configuration error: Invalid Lambda function")
+            return internal_error()
+        if trace.verbose:
+            latency = round((time.perf_counter() - started) * 1000)
+            trace.info(f"Received response. Status: {result.status}, Integration latency: "
+                       f"{latency} ms")  # fmt: skip
+            trace.data(f"Endpoint response body before transformations: "
+                       f"{result.payload.decode('utf-8', 'replace')}")  # fmt: skip
+        if result.function_error:
+            trace.error(f"Lambda execution failed with status {result.status} due to customer "
+                        f"function error: {_error_message(result.payload)}")  # fmt: skip
+        return result
 
     async def _lambda(
         self, route: Route, req: ApiRequest, integration: Integration, trace: ExecutionLog
@@ -253,11 +276,9 @@ class ApiEngine:
         payload = self._request_payload(route, req, integration, trace)
         if isinstance(payload, ApiResponse):
             return payload
-        trace.line(f"Endpoint request body after transformations: {payload[:1000]}")
         result = await self._invoke(route, req, integration, payload.encode(), trace)
         if isinstance(result, ApiResponse):
             return result
-        trace.line(f"Endpoint response body before transformations: {result.payload[:1000]!r}")
         # a function error is matched by its errorMessage; a success only by the default
         # response (API Gateway Developer Guide, "Handle Lambda errors in API Gateway")
         chosen = _select(integration, _error_message(result.payload) if result.function_error
@@ -276,16 +297,12 @@ class ApiEngine:
         if isinstance(result, ApiResponse):
             return result
         if result.function_error:
-            trace.line(
-                f"Lambda execution failed with status 200 due to customer function error: "
-                f"{_error_message(result.payload)}"
-            )
             return internal_error(502)
         try:
             return proxy.as_response(proxy.parse_output(result.payload))
         except proxy.MalformedProxyResponse as exc:
-            trace.line(f"Execution failed due to configuration error: Malformed Lambda proxy "
-                       f"response ({exc})")  # fmt: skip
+            trace.error(f"Execution failed due to configuration error: Malformed Lambda proxy "
+                        f"response ({exc})")  # fmt: skip
             return internal_error(502)
 
     def _respond(
@@ -300,7 +317,7 @@ class ApiEngine:
         """The method response for the selected integration response: its template over
         the endpoint's payload, or the payload passed through."""
         if chosen is None:
-            trace.line(
+            trace.error(
                 "Execution failed due to configuration error: No match for output mapping and "
                 f"no default output mapping configured. Endpoint Response Status Code: "
                 f"{endpoint_status}"

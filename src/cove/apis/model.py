@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from cove.apis.method_settings import MethodSetting
+
 
 class IntegrationType(StrEnum):
     AWS = "AWS"  # a Lambda function behind mapping templates (the console's "Lambda Function")
@@ -87,6 +89,8 @@ class Method:
     request_parameters: dict[str, bool] = field(default_factory=dict)
     responses: dict[str, MethodResponse] = field(default_factory=dict)
     integration: Integration | None = None
+    operation_name: str | None = None
+    request_models: dict[str, str] = field(default_factory=dict)  # content type -> model
 
     @classmethod
     def load(cls, data: dict[str, Any]) -> Method:
@@ -163,3 +167,5 @@ class Stage:
     created: float
     updated: float
     variables: dict[str, str] = field(default_factory=dict)
+    method_settings: dict[str, MethodSetting] = field(default_factory=dict)
+    tracing_enabled: bool = False

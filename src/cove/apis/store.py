@@ -9,13 +9,14 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, and_, delete, insert, select, update
 
 from cove.apis import ids
 from cove.apis.failures import bad_request, conflict, not_found
+from cove.apis.method_settings import MethodSetting
 from cove.apis.model import (
     Deployment,
     Integration,
@@ -26,7 +27,15 @@ from cove.apis.model import (
     RestApi,
     Stage,
 )
-from cove.apis.tables import deployments_table, resources_table, rest_apis_table, stages_table
+from cove.apis.patch import Patch
+from cove.apis.tables import (
+    deployments_table,
+    resources_table,
+    rest_apis_table,
+    stage_settings_table,
+    stages_table,
+)
+from cove.apis.updates import RESOURCE
 
 _PATH_PART = re.compile(r"^(\{[a-zA-Z0-9._-]+\+?\}|[a-zA-Z0-9._-]+)$")
 _STAGE_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
@@ -98,9 +107,30 @@ class ApiStore:
     def delete_api(self, api_id: str) -> None:
         self.api(api_id)
         with self.engine.begin() as conn:
-            for table in (rest_apis_table, resources_table, deployments_table, stages_table):
+            for table in (
+                rest_apis_table, resources_table, deployments_table, stages_table,
+                stage_settings_table,
+            ):  # fmt: skip
                 conn.execute(delete(table).where(table.c.api_id == api_id))
         self._forget(api_id)
+
+    def update_api(self, api_id: str, change: Callable[[RestApi], RestApi]) -> RestApi:
+        with self._lock:
+            api = change(self.api(api_id))
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(rest_apis_table)
+                    .where(rest_apis_table.c.api_id == api_id)
+                    .values(
+                        name=api.name,
+                        description=api.description,
+                        endpoint_types=json.dumps(api.endpoint_types),
+                        binary_media_types=json.dumps(api.binary_media_types),
+                        disable_execute_api_endpoint=api.disable_execute_api_endpoint,
+                    )
+                )
+        self._forget(api_id)  # proxy events carry the binary media types
+        return api
 
     # resources
 
@@ -132,27 +162,74 @@ class ApiStore:
             raise bad_request(PATH_PART_RULE)
         with self._lock:
             parent = self.resource(api_id, parent_id)
-            if parent.is_greedy:
-                raise bad_request(
-                    f"Cannot create a child of a resource with a greedy path variable: "
-                    f"{parent.path_part}"
-                )
-            siblings = [r for r in self.resources(api_id) if r.parent_id == parent_id]
-            for sibling in siblings:
-                if sibling.path_part == path_part:
-                    raise conflict(
-                        f"Another resource with the same parent already has this name: {path_part}"
-                    )
-                if sibling.variable is not None and path_part.startswith("{"):
-                    raise bad_request(
-                        f"A sibling ({sibling.path_part}) of this resource already has a "
-                        f"variable path part -- only one is allowed"
-                    )
             path = parent.path.rstrip("/") + "/" + path_part
             resource = Resource(ids.new_resource_id(), parent_id, path_part, path)
+            siblings = [r for r in self.resources(api_id) if r.parent_id == parent_id]
+            self._check_siblings(parent, resource, siblings)
             with self.engine.begin() as conn:
                 conn.execute(insert(resources_table).values(**_resource_row(api_id, resource)))
         return resource
+
+    def update_resource(self, api_id: str, resource_id: str, patches: list[Patch]) -> Resource:
+        """A resource moved (`/parentId`) or renamed (`/pathPart`), its subtree's paths
+        following; checked as CreateResource checks a new one, and never under itself."""
+        with self._lock:
+            api = self.api(api_id)
+            before = self.resource(api_id, resource_id)
+            if resource_id == api.root_resource_id:
+                for patch in patches:
+                    member = patch.path.lstrip("/")
+                    if member in ("pathPart", "parentId"):
+                        raise bad_request(f"Root resource cannot update its {member}.")
+            after = RESOURCE.apply(before, patches)
+            if not _PATH_PART.match(after.path_part):
+                raise bad_request(PATH_PART_RULE)
+            tree = {r.id: r for r in self.resources(api_id)}
+            parent = tree.get(after.parent_id or "")
+            if parent is None:
+                raise not_found("Invalid Resource identifier specified")
+            ancestor: Resource | None = parent
+            while ancestor is not None:
+                if ancestor.id == resource_id:
+                    raise bad_request("Resources cannot be cyclical.")
+                ancestor = tree.get(ancestor.parent_id or "")
+            siblings = [r for r in tree.values() if r.parent_id == parent.id]
+            self._check_siblings(parent, after, [r for r in siblings if r.id != resource_id])
+            moved = replace(after, path=parent.path.rstrip("/") + "/" + after.path_part)
+            changed = [moved, *_rebased(tree, moved)]
+            with self.engine.begin() as conn:
+                for resource in changed:
+                    conn.execute(
+                        update(resources_table)
+                        .where(
+                            resources_table.c.api_id == api_id,
+                            resources_table.c.resource_id == resource.id,
+                        )
+                        .values(
+                            parent_id=resource.parent_id, path_part=resource.path_part,
+                            path=resource.path,
+                        )  # fmt: skip
+                    )
+        return moved
+
+    @staticmethod
+    def _check_siblings(parent: Resource, resource: Resource, siblings: list[Resource]) -> None:
+        if parent.is_greedy:
+            raise bad_request(
+                f"Cannot create a child of a resource with a greedy path variable: "
+                f"{parent.path_part}"
+            )
+        for sibling in siblings:
+            if sibling.path_part == resource.path_part:
+                raise conflict(
+                    f"Another resource with the same parent already has this name: "
+                    f"{resource.path_part}"
+                )
+            if sibling.variable is not None and resource.path_part.startswith("{"):
+                raise bad_request(
+                    f"A sibling ({sibling.path_part}) of this resource already has a "
+                    f"variable path part -- only one is allowed"
+                )
 
     def delete_resource(self, api_id: str, resource_id: str) -> None:
         """The resource and everything under it."""
@@ -195,6 +272,65 @@ class ApiStore:
             del resource.methods[http_method]
 
         self._change(api_id, resource_id, drop)
+
+    def update_method(
+        self, api_id: str, resource_id: str, http_method: str, change: Callable[[Method], Method]
+    ) -> Method:
+        def apply(resource: Resource) -> Method:
+            updated = change(_method_of(resource, http_method))
+            resource.methods[http_method] = updated
+            return updated
+
+        return self._change(api_id, resource_id, apply)
+
+    def update_integration(
+        self,
+        api_id: str,
+        resource_id: str,
+        http_method: str,
+        change: Callable[[Integration], Integration],
+    ) -> Integration:
+        def apply(method: Method) -> Method:
+            return replace(method, integration=change(_integration_of(method)))
+
+        updated = self.update_method(api_id, resource_id, http_method, apply)
+        assert updated.integration is not None
+        return updated.integration
+
+    def update_method_response(
+        self,
+        api_id: str,
+        resource_id: str,
+        http_method: str,
+        status_code: str,
+        change: Callable[[MethodResponse], MethodResponse],
+    ) -> MethodResponse:
+        def apply(method: Method) -> Method:
+            found = method.responses.get(status_code)
+            if found is None:
+                raise not_found("Invalid Response status code specified")
+            return replace(method, responses={**method.responses, status_code: change(found)})
+
+        return self.update_method(api_id, resource_id, http_method, apply).responses[status_code]
+
+    def update_integration_response(
+        self,
+        api_id: str,
+        resource_id: str,
+        http_method: str,
+        status_code: str,
+        change: Callable[[IntegrationResponse], IntegrationResponse],
+    ) -> IntegrationResponse:
+        def apply(integration: Integration) -> Integration:
+            found = integration.responses.get(status_code)
+            if found is None:
+                raise not_found("Invalid Response status code specified")
+            return replace(
+                integration, responses={**integration.responses, status_code: change(found)}
+            )
+
+        updated = self.update_integration(api_id, resource_id, http_method, apply)
+        return updated.responses[status_code]
 
     def put_integration(
         self, api_id: str, resource_id: str, http_method: str, integration: Integration
@@ -305,6 +441,22 @@ class ApiStore:
             raise not_found("Invalid Deployment identifier specified")
         return _deployment(row._mapping)
 
+    def update_deployment(
+        self, api_id: str, deployment_id: str, change: Callable[[Deployment], Deployment]
+    ) -> Deployment:
+        with self._lock:
+            updated = change(self.deployment(api_id, deployment_id))
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(deployments_table)
+                    .where(
+                        deployments_table.c.api_id == api_id,
+                        deployments_table.c.deployment_id == deployment_id,
+                    )
+                    .values(description=updated.description)
+                )
+        return updated
+
     def create_stage(
         self,
         api_id: str,
@@ -327,8 +479,14 @@ class ApiStore:
                 select(stages_table)
                 .where(stages_table.c.api_id == api_id)
                 .order_by(stages_table.c.created)
-            )
-            return [_stage(r._mapping) for r in rows]
+            ).all()
+            settings = {
+                r.stage_name: r._mapping
+                for r in conn.execute(
+                    select(stage_settings_table).where(stage_settings_table.c.api_id == api_id)
+                )
+            }
+        return [_stage(r._mapping, settings.get(r.stage_name)) for r in rows]
 
     def stage(self, api_id: str, stage_name: str) -> Stage:
         self.api(api_id)
@@ -336,6 +494,31 @@ class ApiStore:
         if found is None:
             raise not_found("Invalid stage identifier specified")
         return found
+
+    def update_stage(self, api_id: str, stage_name: str, change: Callable[[Stage], Stage]) -> Stage:
+        with self._lock:
+            stage = change(self.stage(api_id, stage_name))
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(stages_table)
+                    .where(stages_table.c.api_id == api_id, stages_table.c.stage_name == stage_name)
+                    .values(
+                        deployment_id=stage.deployment_id, description=stage.description,
+                        variables=json.dumps(stage.variables), updated=time.time(),
+                    )  # fmt: skip
+                )
+                conn.execute(delete(stage_settings_table).where(_settings_of(api_id, stage_name)))
+                conn.execute(
+                    insert(stage_settings_table).values(
+                        api_id=api_id, stage_name=stage_name,
+                        method_settings=json.dumps(
+                            {k: v.dump() for k, v in stage.method_settings.items()}
+                        ),
+                        tracing_enabled=stage.tracing_enabled,
+                    )  # fmt: skip
+                )
+        self._forget(api_id)
+        return self.stage(api_id, stage_name)
 
     def delete_stage(self, api_id: str, stage_name: str) -> None:
         self.stage(api_id, stage_name)
@@ -345,6 +528,7 @@ class ApiStore:
                     stages_table.c.api_id == api_id, stages_table.c.stage_name == stage_name
                 )
             )
+            conn.execute(delete(stage_settings_table).where(_settings_of(api_id, stage_name)))
         self._forget(api_id)
 
     def served(self, api_id: str, stage_name: str) -> tuple[Stage, Deployment] | None:
@@ -407,7 +591,12 @@ class ApiStore:
                     stages_table.c.api_id == api_id, stages_table.c.stage_name == stage_name
                 )
             ).first()
-        return None if row is None else _stage(row._mapping)
+            settings = conn.execute(
+                select(stage_settings_table).where(_settings_of(api_id, stage_name))
+            ).first()
+        if row is None:
+            return None
+        return _stage(row._mapping, None if settings is None else settings._mapping)
 
     def _forget(self, api_id: str) -> None:
         for key in [k for k in self._served if k[0] == api_id]:
@@ -480,8 +669,35 @@ def _deployment(row: Any) -> Deployment:
     )
 
 
-def _stage(row: Any) -> Stage:
+def _settings_of(api_id: str, stage_name: str) -> Any:
+    """The condition that picks a stage's settings row."""
+    t = stage_settings_table.c
+    return and_(t.api_id == api_id, t.stage_name == stage_name)
+
+
+def _stage(row: Any, settings: Any = None) -> Stage:
+    method_settings: dict[str, MethodSetting] = {}
+    tracing = False
+    if settings is not None:
+        loaded = json.loads(settings["method_settings"])
+        method_settings = {k: MethodSetting.load(v) for k, v in loaded.items()}
+        tracing = bool(settings["tracing_enabled"])
     return Stage(
         row["api_id"], row["stage_name"], row["deployment_id"], row["description"],
-        row["created"], row["updated"], json.loads(row["variables"]),
+        row["created"], row["updated"], json.loads(row["variables"]), method_settings, tracing,
     )  # fmt: skip
+
+
+def _rebased(tree: dict[str, Resource], moved: Resource) -> list[Resource]:
+    """The moved resource's descendants with their paths under its new one."""
+    out: list[Resource] = []
+    parents = {moved.id: moved}
+    pending = [r for r in tree.values() if r.parent_id == moved.id]
+    while pending:
+        child = pending.pop()
+        parent = parents[child.parent_id or ""]
+        rebased = replace(child, path=parent.path.rstrip("/") + "/" + child.path_part)
+        parents[child.id] = rebased
+        out.append(rebased)
+        pending += [r for r in tree.values() if r.parent_id == child.id]
+    return out

@@ -1,6 +1,8 @@
 """API Gateway's tables. A resource row carries its methods (with their integrations and
 responses) as JSON: they are only ever read and written with their resource. A deployment
-row carries the whole resource tree as it was when it was made."""
+row carries the whole resource tree as it was when it was made. A stage's settings (its
+method settings, tracing) and the account's settings are tables of their own, so a data
+dir made before them gains them."""
 
 from __future__ import annotations
 
@@ -53,4 +55,20 @@ stages_table = Table(
     Column("created", Float, nullable=False),
     Column("updated", Float, nullable=False),
     Column("variables", Text, nullable=False),  # JSON object
+)
+
+stage_settings_table = Table(
+    "apigw_stage_settings",
+    metadata,
+    Column("api_id", String(16), primary_key=True),
+    Column("stage_name", String(128), primary_key=True),
+    Column("method_settings", Text, nullable=False),  # JSON: {"*/*": MethodSetting, ...}
+    Column("tracing_enabled", Boolean, nullable=False),
+)
+
+account_table = Table(
+    "apigw_account",
+    metadata,
+    Column("account_id", String(16), primary_key=True),
+    Column("cloudwatch_role_arn", Text, nullable=True),
 )

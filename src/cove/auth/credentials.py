@@ -43,11 +43,15 @@ def new_secret_key() -> str:
 
 def load_or_create_admin(data_dir: Path) -> tuple[str, str]:
     """The admin (access key, secret) pair, created on first use."""
-    path = data_dir / CREDENTIALS_FILE
+    return load_or_create_pair(data_dir / CREDENTIALS_FILE)
+
+
+def load_or_create_pair(path: Path) -> tuple[str, str]:
+    """An (access key, secret) pair kept in `path` (mode 0600), created on first use."""
     if path.exists():
         doc = json.loads(path.read_text())
         return doc["access_key_id"], doc["secret_access_key"]
-    data_dir.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     pair = new_access_key(), new_secret_key()
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from cove.config import Settings
+from cove.control.tags import TagIndex
 from cove.control.vpc import NetworkLookup
 from cove.host.confinement import Confinement
 from cove.identity.vending import RoleCredentials
@@ -37,3 +38,8 @@ class ControlContext:
     # `on_start` runs after the endpoints are reconciled, `on_stop` before the runtime stops.
     on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # every resource's tags, kept current by the store's change notices (aws:ResourceTag)
+    tags: TagIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tags = TagIndex(self.resources)

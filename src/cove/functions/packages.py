@@ -74,6 +74,13 @@ class Packages:
     def zip_bytes(self, key: str) -> bytes:
         return self._zip(key).read_bytes()
 
+    def zip_path(self, key: str) -> Path | None:
+        """Where a package's zip is; None for a key that names no package kept here."""
+        if not _KEY.match(key):
+            return None
+        path = self._zip(key)
+        return path if path.is_file() else None
+
     def collect(self, referenced: set[str]) -> None:
         """Drop the packages no version refers to any more (only packages: what else
         shares the directory is left alone)."""

@@ -171,10 +171,12 @@ class Gateway:
         return None
 
     def _denied(self, req: Request, service: Service, failure: AuthFailure) -> Response | None:
-        # a few read-only paths (metrics) may be read unsigned by a local operator
-        anonymous_ok = failure.kind == "missing" and is_loopback(req.context.source_ip)
-        if anonymous_ok and service.anonymous_from_loopback:
-            return None
+        if failure.kind == "missing":
+            if service.anonymous_requests:
+                return None  # the service decides, with no principal (S3 bucket policies)
+            # a few read-only paths (metrics) may be read unsigned by a local operator
+            if service.anonymous_from_loopback and is_loopback(req.context.source_ip):
+                return None
         log.info("rejected %s %s: %s", req.method, req.path, failure.kind)
         return service.error_response(auth_error(failure, service.protocol), req)
 

@@ -4,7 +4,7 @@ service, the IAM action each operation is authorized as, and calling a handler."
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,12 +13,26 @@ from botocore.model import OperationModel, ServiceModel
 from cove.errors import AwsError
 from cove.http.messages import RequestContext
 from cove.iam.policy import ROOT_ONLY, Authorizer
+from cove.iam.request import ResourceKeys
 
 # A handler takes the request's context and the operation's input, and returns its output
 # (or an awaitable of it), which the protocol serializes by the operation's output shape.
 Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
-# The ARN of what an operation acts on, from the caller and the operation's input.
-ResourceOf = Callable[[RequestContext, str, dict[str, Any]], str]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resource an operation is authorized on: its ARN and the condition keys that
+    describe it (its tags, as aws:ResourceTag/<key>)."""
+
+    arn: str
+    keys: ResourceKeys = ()
+
+
+# What an operation acts on, from the caller and the operation's input: one ARN, or every
+# resource the Service Authorization Reference requires for it (SageMaker's CreateEndpoint
+# is authorized on the endpoint and on its endpoint configuration), each in turn.
+ResourceOf = Callable[[RequestContext, str, dict[str, Any]], str | Sequence[Target]]
 # The condition keys an operation's input sets (aws:RequestTag/..., sagemaker:InstanceTypes).
 KeysOf = Callable[[str, dict[str, Any]], dict[str, object]]
 
@@ -73,7 +87,11 @@ class Operations:
             resource = "*" if of is None else of(ctx, operation.name, params)
             if self.keys_of is not None:
                 ctx.condition_keys.update(self.keys_of(operation.name, params))
-            self.authorizer.authorize(ctx, action, resource)
+            if isinstance(resource, str):
+                self.authorizer.authorize(ctx, action, resource)
+            else:
+                for target in resource:
+                    self.authorizer.authorize(ctx, action, target.arn, resource_keys=target.keys)
         try:
             result = handler(ctx, params)
             if inspect.isawaitable(result):

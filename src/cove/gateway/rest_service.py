@@ -29,6 +29,7 @@ class RestService(ServiceDefaults):
         resource_of: ResourceOf | None = None,
         *,
         validation_code: str = "ValidationException",
+        validation_root: Callable[[str], str] | None = None,
     ) -> None:
         self.model = service_model(service_name)
         self.protocol = self.model.protocol
@@ -39,6 +40,8 @@ class RestService(ServiceDefaults):
         )
         self.router = RestRouter(self.model)
         self.validation_code = validation_code
+        # the name validation messages put body members under, by operation name
+        self.validation_root = validation_root
         # Unsigned too: the path alone tells this service's requests from others', so an
         # unsigned one is answered in this service's error shape.
         self.signing_names = (self.model.signing_name, UNSIGNED)
@@ -62,6 +65,7 @@ class RestService(ServiceDefaults):
         params = rest.parse_request(
             operation, found.labels, parse_query(req.query), req.headers, req.body
         )
-        validate(operation, params, self.validation_code)
+        root = None if self.validation_root is None else self.validation_root(operation.name)
+        validate(operation, params, self.validation_code, root)
         result = await self.operations.call(req.context, operation, handler, params)
         return rest.serialize_response(operation, result, req.context.request_id)

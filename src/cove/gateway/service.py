@@ -1,6 +1,7 @@
 """What the gateway knows of a service: the signing names that reach it, which requests
 under them are its own, and the capabilities it declares (answering from parser
-callbacks, unsigned reads from loopback, how its operations take their bodies)."""
+callbacks, unsigned reads from loopback or anonymous requests, how its operations take
+their bodies)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ class Service(Protocol):
     replies_by_callback: bool
     # An unsigned request from a loopback address may be served (metrics scrapes).
     anonymous_from_loopback: bool
+    # An unsigned request reaches it without a principal, to be decided by its resources'
+    # own policies (S3: a bucket policy naming "Principal": "*").
+    anonymous_requests: bool
     # It authenticates requests itself, with no SigV4 at all (the execution-role
     # credentials endpoint, by its token in Authorization).
     own_authentication: bool
@@ -50,6 +54,7 @@ class ServiceDefaults:
     protocol: str
     replies_by_callback = False
     anonymous_from_loopback = False
+    anonymous_requests = False
     own_authentication = False
     claims_by_address = False
 

@@ -61,6 +61,7 @@ class RequestContext:
     request_id: str = ""
     authenticated: bool = False  # the signature was verified from the headers already
     condition_keys: dict[str, Any] = field(default_factory=dict)
+    host: str = ""  # the Host the client addressed: URLs handed back to it name it
 
 
 @dataclass

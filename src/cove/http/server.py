@@ -280,7 +280,10 @@ class HttpProtocol(asyncio.Protocol):
             query=query,
             headers=exchange.headers,
             body=b"",
-            context=RequestContext(listener=self.listener, source_ip=self.peer),
+            context=RequestContext(
+                listener=self.listener, source_ip=self.peer,
+                host=exchange.headers.get("host", ""),
+            ),
         )
         plan = self._admit(req) if self._admit is not None else self._default_plan
         if isinstance(plan, Response):

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from cove.errors import AwsError
 from cove.http.messages import RequestContext
+from cove.iam.request import ResourceKeys
 
 
 class Authorizer(Protocol):
@@ -19,9 +20,11 @@ class Authorizer(Protocol):
         action: str,
         resource: str = "*",
         resource_policies: Sequence[str] = (),
+        resource_keys: ResourceKeys = (),
     ) -> None:
         """Raise AccessDenied unless `ctx.principal` may perform `action` on `resource`,
-        given the resource's own policies (an S3 bucket policy) as documents."""
+        given the resource's own policies (an S3 bucket policy) as documents and the
+        condition keys that describe it (aws:ResourceTag/<key>, ...)."""
         ...
 
 
@@ -44,6 +47,7 @@ class RootOnly:
         action: str,
         resource: str = "*",
         resource_policies: Sequence[str] = (),
+        resource_keys: ResourceKeys = (),
     ) -> None:
         principal = ctx.principal
         if principal is None:

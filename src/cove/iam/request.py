@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
+from functools import lru_cache
 
 from cove.iam.context import EMPTY_CONTEXT, ConditionContext, iso_time
 
@@ -26,7 +27,7 @@ class Principal:
     session `arn:aws:sts::<account>:assumed-role/<role>/<session>` (with the role's ARN
     in `role_arn`); a service principal's name such as `sagemaker.amazonaws.com`; or
     "anonymous". `user_id` is aws:userid: the account ID for root, the user's AIDA... ID,
-    the role's AROA... ID and session name joined by a colon.
+    the role's AROA... ID and session name joined by a colon; None for anonymous.
     """
 
     kind: PrincipalKind
@@ -57,7 +58,10 @@ class Principal:
 
     @classmethod
     def anonymous(cls) -> Principal:
-        return cls(PrincipalKind.ANONYMOUS, "anonymous", user_id="anonymous")
+        """An unsigned request's: it has no aws:userid, aws:PrincipalArn or
+        aws:PrincipalAccount, which only signed requests carry (IAM UG, "AWS global
+        condition context keys")."""
+        return cls(PrincipalKind.ANONYMOUS, "anonymous")
 
     @property
     def root_arn(self) -> str | None:
@@ -112,9 +116,10 @@ def standard_context(
         "aws:SecureTransport": secure_transport,
         "aws:CurrentTime": iso_time(now),
         "aws:EpochTime": str(int(now.timestamp())),
-        "aws:PrincipalType": principal.kind.value,
-        "aws:PrincipalAccount": principal.account or "anonymous",
+        "aws:PrincipalType": principal.kind.value,  # present for every request
     }
+    if principal.account:
+        values["aws:PrincipalAccount"] = principal.account
     if principal.principal_arn:
         values["aws:PrincipalArn"] = principal.principal_arn
     if principal.user_id:
@@ -129,3 +134,19 @@ def standard_context(
     values.update({f"aws:ResourceTag/{k}": v for k, v in (resource_tags or {}).items()})
     values.update(extra or {})
     return ConditionContext(values)
+
+
+# Condition keys that describe the resource a request acts on, such as its tags, as
+# (key, value) pairs: hashable, so decisions can be cached by them.
+ResourceKeys = tuple[tuple[str, str], ...]
+
+
+@lru_cache(maxsize=4096)
+def resource_tag_keys(tags: ResourceKeys, service: str | None = None) -> ResourceKeys:
+    """The condition keys a resource's tags set: aws:ResourceTag/<key> for every tag, and
+    <service>:ResourceTag/<key> for a service that defines its own as well (SageMaker's
+    sagemaker:ResourceTag/${TagKey}; Service Authorization Reference)."""
+    keys = [(f"aws:ResourceTag/{k}", v) for k, v in tags]
+    if service:
+        keys += [(f"{service}:ResourceTag/{k}", v) for k, v in tags]
+    return tuple(keys)

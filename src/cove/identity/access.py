@@ -10,7 +10,8 @@ policy (for every caller, the root user too), and carries aws:SourceVpce, aws:So
 and aws:VpcSourceIp instead of aws:SourceIp (IAM UG, "AWS global condition context keys";
 PrivateLink guide, "Control access to VPC endpoints using endpoint policies").
 
-The root user is allowed everything but what a resource or endpoint policy denies."""
+The root user is allowed everything but what a resource or endpoint policy denies; an
+unsigned (anonymous) request only what a resource policy allows everyone."""
 
 from __future__ import annotations
 
@@ -21,11 +22,12 @@ from typing import Protocol
 
 from cove.http.messages import Principal as CallerPrincipal
 from cove.http.messages import RequestContext
+from cove.iam.context import ConditionContext
 from cove.iam.decisions import DecisionCache, PolicySet
 from cove.iam.documents import Policy, PolicyKind, parse_policy
 from cove.iam.evaluation import denial_message, evaluate
 from cove.iam.policy import anonymous_denied, denied
-from cove.iam.request import Principal, PrincipalKind, Request, standard_context
+from cove.iam.request import Principal, PrincipalKind, Request, ResourceKeys, standard_context
 from cove.identity.directory import Directory
 from cove.identity.entities import Entity
 from cove.identity.kinds import EntityKind
@@ -85,15 +87,20 @@ class Access:
         action: str,
         resource: str = "*",
         resource_policies: Sequence[str] = (),
+        resource_keys: ResourceKeys = (),
     ) -> None:
         caller = ctx.principal
-        if caller is None:
-            raise anonymous_denied(action, resource)
         endpoint_id = ctx.listener.vpce_id if ctx.listener.through_endpoint else None
+        if caller is None:
+            self._anonymous(ctx, action, resource, resource_policies, resource_keys, endpoint_id)
+            return
         if caller.is_root and not resource_policies and endpoint_id is None:
             return  # only a resource or endpoint policy could stop the root user
         plain = not resource_policies and caller.session_policy is None
-        fast_key = (caller.arn, caller.user_id, action, resource, ctx.source_ip, endpoint_id or "")
+        fast_key = (
+            caller.arn, caller.user_id, action, resource, ctx.source_ip, endpoint_id or "",
+            resource_keys,  # a resource's tags change outside the directory
+        )  # fmt: skip
         generation = self.directory.changes.generation
         if plain and not ctx.condition_keys:
             # the hot path (InvokeEndpoint by a user): a decision that read no volatile key
@@ -103,7 +110,7 @@ class Access:
                 if known[1] is None:
                     return
                 raise denied(known[1])
-        request = self._request(ctx, caller, action, resource)
+        request = self._request(ctx, caller, action, resource, resource_keys)
         if resource_policies:
             # bucket policies change outside the directory: evaluated afresh each time
             resource_side = tuple(_parsed_resource(d) for d in resource_policies)
@@ -130,6 +137,30 @@ class Access:
         if not decision.allowed:
             raise denied(denial_message(decision, request))
 
+    def _anonymous(
+        self,
+        ctx: RequestContext,
+        action: str,
+        resource: str,
+        resource_policies: Sequence[str],
+        resource_keys: ResourceKeys,
+        endpoint_id: str | None,
+    ) -> None:
+        """An unsigned request has no policies of its own: only the resource's own policy
+        can allow it, by naming everyone ("Principal": "*"), with its conditions
+        (aws:SourceIp and the rest) as for any caller; an endpoint policy still filters
+        it (IAM UG, "Policy evaluation logic"; S3 UG, "Principals")."""
+        if not resource_policies:
+            raise anonymous_denied(action, resource)
+        principal = Principal.anonymous()
+        request = Request(principal, action, resource, self._context(ctx, principal, resource_keys))
+        policies = replace(
+            self._policies(request, None, endpoint_id),
+            resource=tuple(_parsed_resource(d) for d in resource_policies),
+        )
+        if not policies.evaluate(request).allowed:
+            raise anonymous_denied(action, resource)
+
     def may_assume(self, ctx: RequestContext, role: Entity, role_arn: str) -> None:
         """AccessDenied unless the caller may assume `role`: its trust policy must allow
         the caller, and unless it names the caller itself, so must the caller's own
@@ -152,11 +183,31 @@ class Access:
         request = Request(Principal.service(service), "sts:AssumeRole", role_arn)
         return evaluate(request, trust_policy=trust).allowed
 
-    @staticmethod
+    def role_allows(self, role: Entity, role_arn: str, action: str, resource: str) -> bool:
+        """Whether a session of `role` (a service acting with it, as API Gateway writes
+        logs with the account's CloudWatch role) may do `action` by the role's policies."""
+        name = role_arn.rsplit("/", 1)[-1]
+        account = role_arn.split(":")[4]
+        session = f"arn:aws:sts::{account}:assumed-role/{name}/{name}"
+        request = Request(Principal.assumed_role(session, role_arn), action, resource)
+        return evaluate(request, self._held_by(role)).allowed
+
+    @classmethod
     def _request(
-        ctx: RequestContext, caller: CallerPrincipal, action: str, resource: str
+        cls,
+        ctx: RequestContext,
+        caller: CallerPrincipal,
+        action: str,
+        resource: str,
+        resource_keys: ResourceKeys = (),
     ) -> Request:
         principal = engine_principal(caller)
+        return Request(principal, action, resource, cls._context(ctx, principal, resource_keys))
+
+    @staticmethod
+    def _context(
+        ctx: RequestContext, principal: Principal, resource_keys: ResourceKeys
+    ) -> ConditionContext:
         listener = ctx.listener
         if listener.through_endpoint:
             # the endpoint's ENIs speak TLS; the source is the VPC host, not an address
@@ -172,13 +223,14 @@ class Access:
             # the public listener speaks plain HTTP (aws:SecureTransport false), its
             # edge inside VPC networks TLS
             secure, source_ip, keys = listener.tls, ctx.source_ip, ctx.condition_keys
-        context = standard_context(
+        if resource_keys:
+            keys = {**dict(resource_keys), **keys}
+        return standard_context(
             principal,
             secure_transport=secure,
             source_ip=source_ip,
-            extra=keys,  # the endpoint's, and what the operation's input sets
+            extra=keys,  # the endpoint's, the resource's, and what the operation's input sets
         )
-        return Request(principal, action, resource, context)
 
     def _policies(
         self, request: Request, session_policy: str | None = None, endpoint_id: str | None = None

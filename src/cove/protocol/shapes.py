@@ -168,15 +168,31 @@ def _join(path: str, name: str) -> str:
 
 
 def validate(
-    operation: OperationModel, params: dict[str, Any], code: str = "ValidationException"
+    operation: OperationModel,
+    params: dict[str, Any],
+    code: str = "ValidationException",
+    body_root: str | None = None,
 ) -> None:
     """Raise `code` (json and rest-json services: ValidationException; query services
-    such as IAM and STS: ValidationError) listing every constraint `params` break."""
+    such as IAM and STS: ValidationError) listing every constraint `params` break. With
+    `body_root` (API Gateway names its input `<operation>Input`), members of the body are
+    named under it and listed first, members bound to the URI or headers bare."""
     shape = operation.input_shape
     if shape is None:
         return
     validator = _Validator()
-    validator.check(shape, params, "")
+    if body_root is None:
+        validator.check(shape, params, "")
+    else:
+        assert isinstance(shape, StructureShape)
+        located = {n for n, m in shape.members.items() if m.serialization.get("location")}
+        for name in sorted(shape.members, key=lambda n: n in located):
+            path = _join("" if name in located else body_root, name)
+            if params.get(name) is None:
+                if name in shape.required_members:
+                    validator.fail(None, path, "Member must not be null")
+            else:
+                validator.check(shape.members[name], params[name], path)
     if validator.errors:
         n = len(validator.errors)
         noun = "error" if n == 1 else "errors"

@@ -1,10 +1,12 @@
 """Control-plane resources (models, endpoints, jobs, ...) as JSON documents keyed by kind
-and case-insensitive name, the way SageMaker treats names."""
+and case-insensitive name, the way SageMaker treats names. Whoever keeps a view of them in
+memory (the tags authorization reads) subscribes to hear which ARN changed."""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +46,10 @@ class AlreadyExists(Exception):
     pass
 
 
+# Told the ARN of a resource created, written back or deleted, after the write.
+ChangeListener = Callable[[str], None]
+
+
 @dataclass
 class Resource:
     kind: str
@@ -64,6 +70,14 @@ def _row(row: Any) -> Resource:
 class ResourceStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._listeners: list[ChangeListener] = []
+
+    def subscribe(self, listener: ChangeListener) -> None:
+        self._listeners.append(listener)
+
+    def _changed(self, arn: str) -> None:
+        for listener in self._listeners:
+            listener(arn)
 
     def create(
         self, kind: str, name: str, arn: str, doc: dict[str, Any], status: str | None = None
@@ -84,6 +98,7 @@ class ResourceStore:
                 conn.execute(insert(resources_table).values(**values))
         except IntegrityError as exc:
             raise AlreadyExists(name) from exc
+        self._changed(arn)
         return Resource(kind, name, arn, status, now, now, doc)
 
     def get(self, kind: str, name: str) -> Resource | None:
@@ -108,13 +123,19 @@ class ResourceStore:
                 .where(t.c.kind == res.kind, t.c.key == res.name.lower())
                 .values(status=res.status, modified=res.modified, doc=json.dumps(res.doc))
             )
+        self._changed(res.arn)
         return res
 
     def delete(self, kind: str, name: str) -> bool:
         t = resources_table
+        where = (t.c.kind == kind, t.c.key == name.lower())
         with self.engine.begin() as conn:
-            result = conn.execute(delete(t).where(t.c.kind == kind, t.c.key == name.lower()))
-        return result.rowcount > 0
+            arn = conn.execute(select(t.c.arn).where(*where)).scalar()
+            if arn is None:
+                return False
+            conn.execute(delete(t).where(*where))
+        self._changed(arn)
+        return True
 
     def list(self, kind: str) -> list[Resource]:
         t = resources_table

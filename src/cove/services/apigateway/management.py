@@ -16,6 +16,7 @@ from cove.apis.model import (
     Passthrough,
 )
 from cove.apis.store import ApiStore
+from cove.apis.updates import TIMEOUT_RULE
 from cove.gateway.operations import Handler
 from cove.http.messages import RequestContext
 from cove.services.apigateway import shapes
@@ -37,7 +38,7 @@ def _page(items: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]
     return out
 
 
-def _http_method(params: dict[str, Any]) -> str:
+def http_method_of(params: dict[str, Any]) -> str:
     method = str(params["httpMethod"]).upper()
     if method not in HTTP_METHODS:
         raise bad_request("Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,"
@@ -93,27 +94,29 @@ def handlers(store: ApiStore) -> dict[str, Handler]:
             raise bad_request(f"Cove supports the authorization types NONE and AWS_IAM, not "
                               f"{authorization}")  # fmt: skip
         method = Method(
-            _http_method(p), authorization, bool(p.get("apiKeyRequired", False)),
+            http_method_of(p), authorization, bool(p.get("apiKeyRequired", False)),
             dict(p.get("requestParameters") or {}),
         )  # fmt: skip
         found = store.put_method(p["restApiId"], p["resourceId"], method)
         return shapes.drop_none(shapes.method(found))
 
     def get_method(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-        found = store.method(p["restApiId"], p["resourceId"], _http_method(p))
+        found = store.method(p["restApiId"], p["resourceId"], http_method_of(p))
         return shapes.drop_none(shapes.method(found))
 
     def delete_method(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-        store.delete_method(p["restApiId"], p["resourceId"], _http_method(p))
+        store.delete_method(p["restApiId"], p["resourceId"], http_method_of(p))
         return {}
 
     def put_integration(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
         integration = _integration(p)
-        found = store.put_integration(p["restApiId"], p["resourceId"], _http_method(p), integration)
+        found = store.put_integration(
+            p["restApiId"], p["resourceId"], http_method_of(p), integration
+        )
         return shapes.drop_none(shapes.integration(found))
 
     def get_integration(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-        found = store.integration(p["restApiId"], p["resourceId"], _http_method(p))
+        found = store.integration(p["restApiId"], p["resourceId"], http_method_of(p))
         return shapes.drop_none(shapes.integration(found))
 
     def put_method_response(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -122,13 +125,13 @@ def handlers(store: ApiStore) -> dict[str, Handler]:
             dict(p.get("responseModels") or {}),
         )  # fmt: skip
         found = store.put_method_response(
-            p["restApiId"], p["resourceId"], _http_method(p), response
+            p["restApiId"], p["resourceId"], http_method_of(p), response
         )
         return shapes.drop_none(shapes.method_response(found))
 
     def get_method_response(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
         found = store.method_response(
-            p["restApiId"], p["resourceId"], _http_method(p), p["statusCode"]
+            p["restApiId"], p["resourceId"], http_method_of(p), p["statusCode"]
         )
         return shapes.drop_none(shapes.method_response(found))
 
@@ -138,13 +141,13 @@ def handlers(store: ApiStore) -> dict[str, Handler]:
             dict(p.get("responseTemplates") or {}), dict(p.get("responseParameters") or {}),
         )  # fmt: skip
         found = store.put_integration_response(
-            p["restApiId"], p["resourceId"], _http_method(p), response
+            p["restApiId"], p["resourceId"], http_method_of(p), response
         )
         return shapes.drop_none(shapes.integration_response(found))
 
     def get_integration_response(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
         found = store.integration_response(
-            p["restApiId"], p["resourceId"], _http_method(p), p["statusCode"]
+            p["restApiId"], p["resourceId"], http_method_of(p), p["statusCode"]
         )
         return shapes.drop_none(shapes.integration_response(found))
 
@@ -221,7 +224,24 @@ def _integration(p: dict[str, Any]) -> Integration:
         raise bad_request(f"Cove supports the integration types AWS, AWS_PROXY and MOCK, "
                           f"not {kind}")  # fmt: skip
     http_method = p.get("integrationHttpMethod")
-    uri = p.get("uri")
+    try:
+        passthrough = Passthrough(p.get("passthroughBehavior") or "WHEN_NO_MATCH")
+    except ValueError:
+        raise bad_request("Invalid passthrough behavior specified") from None
+    timeout = int(p.get("timeoutInMillis") or 29_000)
+    if not 50 <= timeout <= 29_000:
+        raise bad_request(TIMEOUT_RULE)
+    return checked_integration(Integration(
+        kind, str(http_method).upper() if http_method else None, p.get("uri"),
+        dict(p.get("requestTemplates") or {}), dict(p.get("requestParameters") or {}),
+        passthrough, timeout,
+    ))  # fmt: skip
+
+
+def checked_integration(integration: Integration) -> Integration:
+    """An integration as PutIntegration makes it or UpdateIntegration leaves it: a
+    non-MOCK one has a method and a Lambda function's invocation URI."""
+    kind, http_method, uri = integration.type, integration.http_method, integration.uri
     if kind is not IntegrationType.MOCK:
         if not http_method:
             raise bad_request("Enumeration value for HttpMethod must be non-empty")
@@ -233,15 +253,4 @@ def _integration(p: dict[str, Any]) -> Integration:
             raise bad_request("Cove's AWS integrations call Lambda functions: the uri must be "
                               "arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/"
                               "<function arn>/invocations")  # fmt: skip
-    try:
-        passthrough = Passthrough(p.get("passthroughBehavior") or "WHEN_NO_MATCH")
-    except ValueError:
-        raise bad_request("Invalid passthrough behavior specified") from None
-    timeout = int(p.get("timeoutInMillis") or 29_000)
-    if not 50 <= timeout <= 29_000:
-        raise bad_request("Timeout should be between 50 ms and 29000 ms")
-    return Integration(
-        kind, str(http_method).upper() if http_method else None, uri,
-        dict(p.get("requestTemplates") or {}), dict(p.get("requestParameters") or {}),
-        passthrough, timeout,
-    )  # fmt: skip
+    return integration

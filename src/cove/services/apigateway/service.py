@@ -8,21 +8,26 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cove.apis.account import AccountSettings
 from cove.apis.failures import ApiFailure
 from cove.apis.store import ApiStore
 from cove.gateway.rest_service import RestService
 from cove.http.messages import RequestContext
-from cove.iam.policy import Authorizer
+from cove.identity.access import Access
+from cove.identity.directory import Directory
 from cove.protocol.shapes import service_model
+from cove.services.apigateway import updates
 from cove.services.apigateway.errors import api_error
 from cove.services.apigateway.management import handlers
 
 _LABEL = re.compile(r"\{([^}+]+)\+?\}")
 
 
-def apigateway_service(store: ApiStore, authorizer: Authorizer) -> RestService:
+def apigateway_service(
+    store: ApiStore, account: AccountSettings, directory: Directory, access: Access
+) -> RestService:
     model = service_model("apigateway")
-    implemented = handlers(store)
+    implemented = handlers(store) | updates.handlers(store, account, directory, access)
     actions: dict[str, str | None] = {
         name: f"apigateway:{model.operation_model(name).http['method']}" for name in implemented
     }
@@ -42,7 +47,10 @@ def apigateway_service(store: ApiStore, authorizer: Authorizer) -> RestService:
         implemented,
         actions,
         failures={ApiFailure: api_error},
-        authorizer=authorizer,
+        authorizer=access,
         resource_of=resource_of,
-        validation_code="BadRequestException",
+        # as AWS answers a broken constraint: "1 validation error detected: Value 'x' at
+        # 'updateStageInput.patchOperations.1.member.op' failed to satisfy constraint: ..."
+        validation_code="ValidationException",
+        validation_root=lambda operation: operation[:1].lower() + operation[1:] + "Input",
     )

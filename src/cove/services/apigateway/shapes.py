@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from cove.apis.method_settings import MethodSetting
 from cove.apis.model import (
     Deployment,
     Integration,
@@ -77,6 +78,8 @@ def method(found: Method) -> dict[str, Any]:
         "requestParameters": found.request_parameters or None,
         "methodResponses": {k: method_response(v) for k, v in found.responses.items()} or None,
         "methodIntegration": None if found.integration is None else integration(found.integration),
+        "operationName": found.operation_name,
+        "requestModels": found.request_models or None,
     }
 
 
@@ -107,12 +110,41 @@ def stage(found: Stage) -> dict[str, Any]:
         "description": found.description or None,
         "cacheClusterEnabled": False,
         "cacheClusterStatus": "NOT_AVAILABLE",
-        "methodSettings": {},
+        "methodSettings": {k: method_setting(v) for k, v in found.method_settings.items()},
         "variables": found.variables or None,
-        "tracingEnabled": False,
+        "tracingEnabled": found.tracing_enabled,
         "createdDate": _time(found.created),
         "lastUpdatedDate": _time(found.updated),
     }
+
+
+def method_setting(setting: MethodSetting) -> dict[str, Any]:
+    return {
+        "metricsEnabled": setting.metrics_enabled,
+        "loggingLevel": None if setting.logging_level is None else str(setting.logging_level),
+        "dataTraceEnabled": setting.data_trace_enabled,
+        "throttlingBurstLimit": setting.throttling_burst_limit,
+        "throttlingRateLimit": setting.throttling_rate_limit,
+        "cachingEnabled": setting.caching_enabled,
+        "cacheTtlInSeconds": setting.cache_ttl_in_seconds,
+        "cacheDataEncrypted": setting.cache_data_encrypted,
+        "requireAuthorizationForCacheControl": setting.require_authorization_for_cache_control,
+        "unauthorizedCacheControlHeaderStrategy":
+            setting.unauthorized_cache_control_header_strategy,
+    }  # fmt: skip
+
+
+def account(cloudwatch_role_arn: str | None) -> dict[str, Any]:
+    """GetAccount's answer; the throttle is API Gateway's account default (nominal: Cove
+    throttles nothing per account)."""
+    out: dict[str, Any] = {
+        "throttleSettings": {"burstLimit": 5000, "rateLimit": 10000.0},
+        "features": ["UsagePlans"],
+        "apiKeyVersion": "4",
+    }
+    if cloudwatch_role_arn is not None:
+        out["cloudwatchRoleArn"] = cloudwatch_role_arn
+    return out
 
 
 def drop_none(value: Any) -> Any:

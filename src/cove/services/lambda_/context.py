@@ -1,6 +1,7 @@
 """What the Lambda handlers share: the function store, the account's identities (roles
 passed to functions), the network (VpcConfig), the object store (code from S3), the
-function runtime, and the background work of settling new functions."""
+function runtime, the signer of Code.Location URLs, and the background work of settling
+new functions."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from cove.functions.store import FunctionStore
 from cove.identity.access import Access
 from cove.identity.directory import Directory
 from cove.network.store import NetworkStore
+from cove.services.lambda_.code_location import CodeUrls
 from cove.storage.s3.objects import ObjectStore
 
 log = logging.getLogger("cove.lambda")
@@ -34,6 +36,7 @@ class LambdaContext:
     objects: ObjectStore
     # None only where no runtime was wired (Invoke then answers ServiceException)
     runtime: FunctionRuntime | None
+    code_urls: CodeUrls  # GetFunction's Code.Location
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     @property

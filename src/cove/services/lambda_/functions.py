@@ -84,8 +84,11 @@ def handlers(lc: LambdaContext) -> dict[str, Handler]:
 
     def get_function(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         version, _ = store.resolve(parse_reference(params["FunctionName"], params.get("Qualifier")))
-        # Code.Location would be a presigned URL of the package: Cove has none to give
-        return {"Configuration": configuration(arns, version), "Code": {"RepositoryType": "S3"}}
+        location = lc.code_urls.url(ctx, version.name, version.code.key)
+        return {
+            "Configuration": configuration(arns, version),
+            "Code": {"RepositoryType": "S3", "Location": location},
+        }
 
     def get_function_configuration(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = parse_reference(params["FunctionName"], params.get("Qualifier"))

@@ -19,6 +19,7 @@ from cove.identity.directory import Directory
 from cove.network.store import NetworkStore
 from cove.protocol.rest_routes import parse_query
 from cove.services.lambda_ import functions, permissions, versions
+from cove.services.lambda_.code_location import CodeUrls
 from cove.services.lambda_.context import LambdaContext
 from cove.services.lambda_.errors import function_error
 from cove.services.lambda_.invoke import SYNC_LIMIT, Invoker
@@ -93,8 +94,9 @@ def lambda_service(
     network: NetworkStore,
     objects: ObjectStore,
     runtime: FunctionRuntime | None,
+    code_urls: CodeUrls,
 ) -> LambdaService:
-    lc = LambdaContext(store, directory, access, network, objects, runtime)
+    lc = LambdaContext(store, directory, access, network, objects, runtime, code_urls)
     invoker = Invoker(lc)
     handlers: dict[str, Handler] = {}
     for provided in (

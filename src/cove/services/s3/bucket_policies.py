@@ -1,28 +1,20 @@
 """PutBucketPolicy, GetBucketPolicy, DeleteBucketPolicy (S3 API reference). A bucket
 policy is a resource-based policy: evaluated with the caller's own policies on every
 request to the bucket and its objects (IAM User Guide, "Policy evaluation logic"). A
-document that is not policy grammar is refused with S3's MalformedPolicy (400)."""
+document S3 would not keep is refused with its MalformedPolicy (400), see policy_checks."""
 
 from __future__ import annotations
 
-from cove.errors import AwsError
-from cove.iam.documents import PolicyKind, parse_policy
 from cove.services.s3.call import Reply, S3Call
+from cove.services.s3.policy_checks import check_bucket_policy
 from cove.storage.s3.objects import ObjectStore
-
-
-def check_bucket_policy(document: str) -> None:
-    try:
-        parse_policy(document, PolicyKind.RESOURCE)
-    except AwsError as err:  # the engine words it as IAM does; S3's code is its own
-        raise AwsError("MalformedPolicy", err.message) from None
 
 
 def put_bucket_policy(call: S3Call, store: ObjectStore) -> Reply:
     bucket = call.input["Bucket"]
     store.get_bucket(bucket)
     policy = call.document() or ""  # the Policy payload, once the body's checks passed
-    check_bucket_policy(policy)
+    check_bucket_policy(policy, bucket)
     store.policies.put(bucket, policy)
     return Reply(status=204)  # S3 answers 204 No Content ("PutBucketPolicy", Examples)
 

@@ -1,7 +1,9 @@
 """The S3 API (rest-xml) over the embedded object store.
 
 Matched last by the gateway: it takes requests signed for `s3` and unsigned requests no
-other service claimed (so an unsigned S3 call is answered with S3's AccessDenied).
+other service claimed. An unsigned request is anonymous: it may do what the bucket's policy
+allows everyone ("Principal": "*"), and is refused anything else with S3's AccessDenied
+"Access Denied".
 Operations run in a worker thread, because they hash and write to disk. The bodies of
 PutObject and UploadPart stream to disk as they arrive, after the gateway verified the
 signature from the headers; every other body is small and read whole first.
@@ -258,6 +260,7 @@ class S3Service(ServiceDefaults):
     protocol = "rest-xml"
     # S3 answers what no other service claims unsigned: anonymous and SigV2 requests
     signing_names = ("s3", UNSIGNED)
+    anonymous_requests = True  # decided by the bucket policy alone
 
     def __init__(
         self,
@@ -310,6 +313,8 @@ class S3Service(ServiceDefaults):
         code, message = err.code, err.message
         if code == "AccessDeniedException":
             code = "AccessDenied"
+            if req.context.principal is None:  # S3 tells an anonymous caller no more
+                message = "Access Denied"
         elif code == "InternalFailure":
             code, message = "InternalError", "We encountered an internal error. Please try again."
         shaped = AwsError(code, message, err.status, fields=err.fields, headers=err.headers)

@@ -54,6 +54,6 @@ def sagemaker_service(
         "sagemaker",
         handlers,
         authorizer=authorizer,
-        resource_of=resource_of(context.settings),
+        resource_of=resource_of(context.settings, context.tags),
         keys_of=keys_of,
     )

@@ -16,12 +16,14 @@ from urllib.parse import unquote
 from botocore.model import OperationModel
 
 from cove.config import Settings
+from cove.control.tags import TagIndex
 from cove.errors import AwsError, internal_error
 from cove.gateway.service import UNSIGNED, ServiceDefaults
 from cove.http.header_values import is_visible_ascii
 from cove.http.messages import BodyPlan, Request, Response
 from cove.http.server import Reply
 from cove.iam.policy import ROOT_ONLY, Authorizer
+from cove.iam.request import ResourceKeys, resource_tag_keys
 from cove.instance.serving.context import CUSTOM_ATTRIBUTES, MAX_CUSTOM_ATTRIBUTES
 from cove.network.caller_zones import CallerZones
 from cove.protocol.rest_errors import error_response
@@ -80,12 +82,14 @@ class RuntimeService(ServiceDefaults):
         resources: ResourceStore,
         authorizer: Authorizer = ROOT_ONLY,
         caller_zones: CallerZones | None = None,
+        tags: TagIndex | None = None,
     ) -> None:
         """`caller_zones` names the AZ of a VPC host calling on the public path; asked
         only when the cross-AZ delay is on, the one thing it is for."""
         self.settings = settings
         self.authorizer = authorizer
         self._caller_zones = caller_zones if settings.cross_az_delay_ms else None
+        self.tags = tags  # the endpoints' tags, for aws:ResourceTag; None: untagged
         self.runtime = runtime
         self.resources = resources
         self._waiting: set[asyncio.Task[None]] = set()  # calls waiting for a restored fleet
@@ -166,10 +170,9 @@ class RuntimeService(ServiceDefaults):
         """The fleet to send this call to; AwsError if the call may not go anywhere."""
         name = unquote(req.path[len(PREFIX) : -len(SUFFIX)])
         req.context.operation = "InvokeEndpoint"
+        arn = self.settings.arn("sagemaker", f"endpoint/{name.lower()}")
         self.authorizer.authorize(
-            req.context,
-            "sagemaker:InvokeEndpoint",
-            self.settings.arn("sagemaker", f"endpoint/{name.lower()}"),
+            req.context, "sagemaker:InvokeEndpoint", arn, resource_keys=self._keys(arn)
         )
         if len(req.body) > errors.MAX_BODY:
             raise errors.body_too_large(len(req.body))
@@ -178,6 +181,14 @@ class RuntimeService(ServiceDefaults):
         if fleet is None:
             raise self._why_no_fleet(name)
         return fleet
+
+    def _keys(self, arn: str) -> ResourceKeys:
+        """The condition keys the endpoint's tags set (Service Authorization Reference:
+        InvokeEndpoint takes aws:ResourceTag/${TagKey} and sagemaker:ResourceTag/${TagKey}
+        on the endpoint), read from memory."""
+        if self.tags is None:
+            return ()
+        return resource_tag_keys(self.tags.tags_of(arn), "sagemaker")
 
     def _respond(
         self, req: Request, fleet: LocalFleet, outcome: InvokeResult | AwsError

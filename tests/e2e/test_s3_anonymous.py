@@ -1,0 +1,102 @@
+"""Anonymous (unsigned) S3 requests against a real `cove server`, with boto3's UNSIGNED
+config and a plain HTTP GET: the bucket policy alone decides them.
+
+AWS's behaviour pinned here:
+- "To grant permission to everyone, also referred as anonymous access, you set the
+  wildcard ("*") as the Principal value": "Principal": "*" or {"AWS": "*"} (S3 User
+  Guide, "Principals",
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-bucket-user-policy-specifying-principal-intro.html;
+  the "read-only permission to an anonymous user" example in "Examples of Amazon S3 bucket
+  policies", https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-bucket-policies.html);
+- an anonymous request has no identity-based policies: without a resource policy that
+  allows it, it is implicitly denied; an explicit deny and conditions such as aws:SourceIp
+  apply to it as to anyone (IAM User Guide, "Policy evaluation logic",
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html);
+  aws:PrincipalType is present for every request, anonymous ones included, and
+  aws:PrincipalAccount only for signed ones (IAM User Guide, "AWS global condition context
+  keys", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html);
+- the refusal is 403 AccessDenied "Access Denied", as `aws s3 ls ... --no-sign-request`
+  shows it (https://github.com/awslabs/open-data-registry/issues/774).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+import boto3
+import pytest
+from botocore import UNSIGNED
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tests.conftest import CoveServer
+
+
+def refused(call: Any, **kwargs: Any) -> tuple[str, int, str]:
+    with pytest.raises(ClientError) as info:
+        call(**kwargs)
+    err = info.value.response
+    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Message"]
+
+
+def put_policy(server: CoveServer, bucket: str, *statements: dict[str, Any]) -> None:
+    server.client("s3").put_bucket_policy(Bucket=bucket, Policy=json.dumps(
+        {"Version": "2012-10-17", "Statement": list(statements)}))  # fmt: skip
+
+
+def test_anonymous_requests_get_what_the_bucket_policy_gives_everyone(server: CoveServer) -> None:
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="open-data")
+    s3.put_object(Bucket="open-data", Key="pub/a.csv", Body=b"1,2\n")
+    s3.put_object(Bucket="open-data", Key="private/b.csv", Body=b"secret")
+    anonymous = boto3.client(
+        "s3", endpoint_url=server.url, region_name="us-east-1",
+        config=Config(signature_version=UNSIGNED, retries={"total_max_attempts": 1}),
+    )  # fmt: skip
+    denied = ("AccessDenied", 403, "Access Denied")
+    assert refused(anonymous.get_object, Bucket="open-data", Key="pub/a.csv") == denied
+    put_policy(server, "open-data", {
+        "Sid": "PublicRead", "Effect": "Allow", "Principal": "*",
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::open-data/pub/*",
+    }, {
+        "Sid": "ListFromHere", "Effect": "Allow", "Principal": {"AWS": "*"},
+        "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::open-data",
+        "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"},
+                      "StringEquals": {"aws:PrincipalType": "Anonymous"}},
+    }, {
+        "Sid": "NeverTheCsvOfB", "Effect": "Deny", "Principal": "*",
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::open-data/pub/b.csv",
+    })  # fmt: skip
+    assert anonymous.get_object(Bucket="open-data", Key="pub/a.csv")["Body"].read() == b"1,2\n"
+    with urllib.request.urlopen(f"{server.url}/open-data/pub/a.csv") as answer:  # a browser
+        assert answer.read() == b"1,2\n"
+    listed = anonymous.list_objects_v2(Bucket="open-data")["Contents"]
+    assert [o["Key"] for o in listed] == ["private/b.csv", "pub/a.csv"]
+    # what the policy does not give everyone stays refused
+    assert refused(anonymous.get_object, Bucket="open-data", Key="private/b.csv") == denied
+    assert refused(anonymous.put_object, Bucket="open-data", Key="pub/new", Body=b"x") == denied
+    assert refused(anonymous.get_object, Bucket="open-data", Key="pub/b.csv") == denied
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(f"{server.url}/open-data/private/b.csv")
+    assert info.value.code == 403
+    assert b"<Code>AccessDenied</Code><Message>Access Denied</Message>" in info.value.read()
+    # aws:SourceIp applies: the listing is only for callers from 10.0.0.0/8 now
+    put_policy(server, "open-data", {
+        "Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket",
+        "Resource": "arn:aws:s3:::open-data",
+        "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+    })  # fmt: skip
+    assert refused(anonymous.list_objects_v2, Bucket="open-data") == denied
+    # a policy keyed on the caller's account gives an anonymous caller nothing: it has none
+    put_policy(server, "open-data", {
+        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::open-data/*",
+        "Condition": {"StringEquals": {"aws:PrincipalAccount": "000000000000"}},
+    })  # fmt: skip
+    assert refused(anonymous.get_object, Bucket="open-data", Key="pub/a.csv") == denied
+    assert s3.get_object(Bucket="open-data", Key="pub/a.csv")["Body"].read() == b"1,2\n"
+    s3.delete_bucket_policy(Bucket="open-data")
+    assert refused(anonymous.get_object, Bucket="open-data", Key="pub/a.csv") == denied
