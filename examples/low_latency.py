@@ -10,7 +10,9 @@ so that invocation traffic stays inside the VPC and in the client's AZ.
 What it makes: a VPC (10.50.0.0/16, DNS hostnames on, as private DNS needs) with a subnet
 in us-east-1a and one in us-east-1b; security groups for the clients, the interface
 endpoint (HTTPS from the clients) and the model; the runtime interface endpoint with
-private DNS in both subnets; a model with the source model's container and role and
+private DNS in both subnets; an S3 gateway endpoint on the VPC's route table (SageMaker
+downloads the model artifact through the model's VPC, which has no other way to S3); a
+model with the source model's container and role and
 `VpcConfig` in both subnets; a two-instance endpoint (one instance per AZ); a role the
 client host runs with (trusted by EC2, allowed sagemaker:InvokeEndpoint). Then, from a
 host in us-east-1a (`cove exec`), the seed's call,
@@ -151,6 +153,13 @@ def build(args: argparse.Namespace, made: dict[str, str]) -> None:
     wait_for_vpc_endpoint(ec2, vpce)
     print(f"{vpce}: runtime.sagemaker.{region}.amazonaws.com now resolves to it in {vpc}")
 
+    step("An S3 gateway endpoint: the model artifact comes to the instances through the VPC")
+    table = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])[
+        "RouteTables"][0]["RouteTableId"]  # fmt: skip
+    made["s3_vpce"] = ec2.create_vpc_endpoint(
+        VpcId=vpc, ServiceName=f"com.amazonaws.{region}.s3", RouteTableIds=[table]
+    )["VpcEndpoint"]["VpcEndpointId"]
+
     source_name = args.source_model or source_model_of(sm, args.source_endpoint)
     step(f"The model in the clients' subnets (VpcConfig), from {source_name}'s container")
     source = sm.describe_model(ModelName=source_name)
@@ -207,8 +216,9 @@ def cleanup(made: dict[str, str]) -> None:
         if key in made:
             with contextlib.suppress(ClientError):
                 call(**{param: made[key]})
-    if "vpce" in made:
-        ec2.delete_vpc_endpoints(VpcEndpointIds=[made["vpce"]])
+    endpoints = [made[key] for key in ("vpce", "s3_vpce") if key in made]
+    if endpoints:
+        ec2.delete_vpc_endpoints(VpcEndpointIds=endpoints)
     if "vpc" not in made:
         return
     # the instances' ENIs go with the endpoint; subnets and groups wait for them

@@ -34,12 +34,15 @@ from cove.http.server import serve_tcp
 from cove.identity.access import Access
 from cove.identity.directory import Directory
 from cove.identity.vending import CredentialVending, RoleCredentials
+from cove.network.attachments import Attachments
 from cove.network.caller_zones import CallerZones
 from cove.network.fabric import Fabric
+from cove.network.sagemaker_hosts import SageMakerHosts
 from cove.network.store import NetworkStore
 from cove.pki.authority import CertificateAuthority
 from cove.runtime.manager import LocalRuntime
 from cove.runtime.placement import RegionZones
+from cove.runtime.vpc import SubnetZones
 from cove.services.apigateway.invoke import InvokeService
 from cove.services.apigateway.service import apigateway_service
 from cove.services.credentials import CredentialsService
@@ -110,6 +113,7 @@ class Cove:
     fabric: Fabric
     hosts: HostsService
     function_enis: FunctionEnis
+    sagemaker_hosts: SageMakerHosts
     listeners: VpcListeners
     gateway: Gateway
     services: list[Service] = field(default_factory=list)
@@ -144,12 +148,17 @@ def build(settings: Settings) -> Cove:
     hosts_registry = HostRegistry({})
     limits = http_limits(settings).within_fds()
     connections = Connections(limits)  # the public listener's and every VPC listener's
+    role_credentials = CredentialsService(vending)
     listeners = VpcListeners(credentials, {
         "sagemaker.runtime": [runtime], "sagemaker.api": [sagemaker], "sts": [sts], "s3": [s3],
     }, MetadataService(hosts_registry, vending.credentials, settings.region,
-                       settings.account_id), limits, connections)  # fmt: skip
+                       settings.account_id), limits, connections, role_credentials)  # fmt: skip
     fabric = Fabric(network, listeners, authority, settings.region)
-    function_enis = FunctionEnis(network, fabric, authority.ca_path)
+    attachments = Attachments(network, fabric, authority.ca_path)
+    function_enis = FunctionEnis(attachments)
+    sagemaker_hosts = SageMakerHosts(attachments)
+    subsystems.runtime.use_networks(sagemaker_hosts)  # endpoints' instances, and
+    subsystems.control.context.hosts = sagemaker_hosts  # jobs', in their subnets
     function_runtime = SandboxedRuntime.from_settings(
         settings, subsystems.confinement, vending, subsystems.logs, function_enis
     )
@@ -176,7 +185,7 @@ def build(settings: Settings) -> Cove:
         InvokeService(engine_of_apis, credentials, access), hosts,
         # GetFunction's Code.Location URLs, signed with a key only this service knows
         CodeLocationService(code_urls, functions.packages),
-        runtime, sagemaker, MetricsService(subsystems.runtime), CredentialsService(vending),
+        runtime, sagemaker, MetricsService(subsystems.runtime), role_credentials,
         iam_service(directory, access), sts, ec2, apigateway_service(
             apis, AccountSettings(engine, settings.account_id), directory, access,
         ),
@@ -187,7 +196,7 @@ def build(settings: Settings) -> Cove:
     listeners.public = gateway  # the edge inside VPC networks is the public path
     return Cove(
         settings, engine, resources, credentials, claimed, subsystems, network, fabric, hosts,
-        function_enis, listeners, gateway, services, lambda_api,
+        function_enis, sagemaker_hosts, listeners, gateway, services, lambda_api,
     )  # fmt: skip
 
 
@@ -202,7 +211,8 @@ def _build_subsystems(
     objects = ObjectStore(settings.data_dir / "objects", engine)
     artifacts = ArtifactStore(settings, objects)
     confinement = Confinement.for_server(settings.data_dir)
-    placement = RegionZones(settings.region)  # each instance's AZ: spread over the region's
+    # each instance's AZ: spread over its model's subnets' AZs, or else the region's
+    placement = SubnetZones(network, RegionZones(settings.region))
     runtime = LocalRuntime(settings, artifacts, confinement, credentials, placement)
     control = build_control_plane(
         settings, resources, runtime, artifacts, confinement, credentials, network
@@ -229,6 +239,7 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     runtime, control = cove.subsystems.runtime, cove.subsystems.control
     cove.hosts.forget_stale()  # `cove exec` hosts end with their server
     cove.function_enis.forget_stale()  # and functions' ENIs (workers make them anew)
+    cove.sagemaker_hosts.find_stale()  # instances' ENIs: adopted again as they come back
     await cove.fabric.start()  # every VPC built, its endpoints answering, before any request
     server = await serve_tcp(
         gateway, settings.host, settings.port, PUBLIC_LISTENER, cove.listeners.limits,
@@ -237,6 +248,7 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     # `cove env` reads where the server listens from here.
     (settings.data_dir / PORT_FILE).write_text(f"{settings.public_url}\n")
     await control.start()  # reconcile: bring back what was InService before a restart
+    await cove.sagemaker_hosts.release_unclaimed()  # ENIs no instance came back to
     reaper = asyncio.create_task(cove.hosts.reap(), name="hosts-reaper")
     if cove.lambda_api is not None:
         await cove.lambda_api.lc.recover()  # functions a stop left Pending or InProgress

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from cove.config import Settings
+from cove.control.records import VariantRecord
 from cove.control.variants import build_records, check_variants, fleet_specs
 from cove.errors import AwsError
+from cove.runtime.contract import VpcPlacement
 from cove.storage.db import open_engine
 from cove.storage.resources import ResourceStore
 
@@ -56,6 +58,16 @@ def test_mapping_from_model_data_source_and_weights(store: ResourceStore) -> Non
     assert (spec.instance_type, spec.instance_count, spec.weight) == ("ml.c5.xlarge", 2, 0.25)
 
 
+def test_a_models_vpc_config_places_its_instances_and_survives_the_record(
+    store: ResourceStore,
+) -> None:
+    vpc = {"Subnets": ["subnet-1", "subnet-2"], "SecurityGroupIds": ["sg-1"]}
+    model(store, "m", PrimaryContainer={"Image": "sklearn"}, VpcConfig=vpc)
+    [record] = build_records(store, Settings(), {"ProductionVariants": [variant()]})
+    assert record.spec.vpc == VpcPlacement(("subnet-1", "subnet-2"), ("sg-1",))
+    assert VariantRecord.from_doc(record.to_doc()).spec == record.spec
+
+
 @pytest.mark.parametrize(
     ("model_isolated", "config_isolated", "isolated"),
     [(False, False, False), (True, False, True), (False, True, True)],
@@ -86,7 +98,6 @@ def test_serverless_runs_as_one_instance(store: ResourceStore) -> None:
     [
         ({"Containers": [{"Image": "a"}, {"Image": "b"}]}, "inference pipelines"),
         ({"PrimaryContainer": {"ModelPackageName": "pkg"}}, "ModelPackageName"),
-        ({"PrimaryContainer": {"Image": "a"}, "VpcConfig": {"Subnets": ["s"]}}, "VpcConfig"),
     ],
 )
 def test_refuses_what_it_cannot_run(store: ResourceStore, doc: dict, words: str) -> None:

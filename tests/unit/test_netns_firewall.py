@@ -36,6 +36,7 @@ from cove.host.netns.firewall import (
     Port,
     PortRange,
     Protocol,
+    Redirect,
     Rule,
     Ruleset,
 )
@@ -255,6 +256,29 @@ class TestOnRealTraffic:
         assert not tcp_connects(lab.a, "10.0.0.3", 53)
         firewall.apply(lab.router, Ruleset(ports, groups))
         assert tcp_connects(lab.a, "10.0.0.3", 53)
+
+    def test_a_redirect_sends_one_ports_connections_to_another_listener(self, lab: Lab) -> None:
+        # how an S3 gateway endpoint takes the S3 traffic of the subnets of its route
+        # tables: their connections to S3's address go to its listener; others' do not,
+        # and only they reach that listener at all
+        links.add_local_address(lab.router, A("10.0.0.4"))
+        server = EchoServer(lab.router, "10.0.0.4", 443)
+        try:
+            groups = (Group("sg-out", egress=EVERYTHING_OUT),)
+            ports = tuple(replace(lab.ports[n], groups=("sg-out",)) for n in "abc")
+            firewall.apply(lab.router, Ruleset(
+                ports, groups, unrouted=(("va", N("10.0.0.3/32")), ("vb", N("10.0.0.3/32")),
+                                         ("vb", N("10.0.0.4/32"))),
+                redirects=(Redirect("va", A("10.0.0.3"), 443, A("10.0.0.4")),),
+            ))  # fmt: skip
+            with tcp_connection(lab.a, "10.0.0.3", 443) as redirected:
+                assert echoes(redirected)
+            assert tcp_connects(lab.a, "10.0.0.4", 443)
+            assert not tcp_connects(lab.b, "10.0.0.3", 443)
+            assert not tcp_connects(lab.b, "10.0.0.4", 443)
+        finally:
+            server.close()
+            links.remove_local_address(lab.router, A("10.0.0.4"))
 
     def test_removing_the_table_opens_the_router(self, lab: Lab) -> None:
         lab.apply(())

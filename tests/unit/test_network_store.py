@@ -115,6 +115,32 @@ def test_interfaces_take_and_give_back_addresses(store: NetworkStore) -> None:
     )
 
 
+def test_a_managed_interface_takes_all_its_addresses_or_none(store: NetworkStore) -> None:
+    # a SageMaker instance's ENI: two private IPs, the first primary (EC2 UG, "Multiple IP
+    # addresses"); a subnet without room for both refuses with EC2's text, keeping none
+    vpc = store.create_vpc("10.0.0.0/16")
+    subnet = store.create_subnet(vpc.vpc_id, "10.0.1.0/28")  # 11 assignable
+    default = store.snapshot(vpc.vpc_id).groups[0].group_id
+    eni = store.create_managed_interface(subnet.subnet_id, [default], "d", "sagemaker.x", 2)
+    assert eni.private_ips == ("10.0.1.4", "10.0.1.5")
+    assert (eni.requester_managed, eni.owner, eni.interface_type) == (
+        True, "sagemaker.x", InterfaceType.INTERFACE,
+    )  # fmt: skip
+    assert store.subnet(subnet.subnet_id).available_ips == 9
+    for _ in range(8):
+        store.create_host_interface(subnet.subnet_id)
+    with pytest.raises(NetworkError) as caught:
+        store.create_managed_interface(subnet.subnet_id, [default], "d", "sagemaker.x", 2)
+    assert str(caught.value) == (
+        f"There are not enough free addresses in subnet '{subnet.subnet_id}' to satisfy "
+        "the requested number of instances."
+    )
+    assert store.subnet(subnet.subnet_id).available_ips == 1
+    assert failure_of(store.delete_interface, eni.eni_id) is Failure.INTERFACE_IN_USE
+    store.release_interface(eni.eni_id)
+    assert store.subnet(subnet.subnet_id).available_ips == 3
+
+
 def test_group_rules_and_deletion(store: NetworkStore) -> None:
     vpc = store.create_vpc("10.0.0.0/16")
     default = store.snapshot(vpc.vpc_id).groups[0]

@@ -11,6 +11,7 @@ from cove.control.tags import TagIndex
 from cove.control.vpc import NetworkLookup
 from cove.host.confinement import Confinement
 from cove.identity.vending import RoleCredentials
+from cove.network.sagemaker_hosts import SageMakerHosts
 from cove.runtime.contract import Runtime
 from cove.storage.artifacts import ArtifactStore
 from cove.storage.resources import ResourceStore
@@ -31,6 +32,8 @@ class ControlContext:
     credentials: RoleCredentials | None = None
     # the account's subnets and security groups, which VpcConfigs name; None: unchecked
     network: NetworkLookup | None = None
+    # where jobs with a VpcConfig get their ENIs (set once the network fabric is made)
+    hosts: SageMakerHosts | None = None
     # Providers with long-running work of their own (e.g. a job runner) register here:
     # `on_start` runs after the endpoints are reconciled, `on_stop` before the runtime stops.
     on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

@@ -9,9 +9,9 @@ Mapping: image = the model's container Image, model_data_url = ModelDataUrl (or
 ModelDataSource.S3DataSource.S3Uri), environment = Environment, instance_type,
 instance_count = InitialInstanceCount, weight = InitialVariantWeight (default 1.0).
 A serverless variant (ServerlessConfig) runs as one instance of SERVERLESS_INSTANCE_TYPE.
-subnets and security_group_ids = the model's VpcConfig, network_isolation = the model's
-or the config's EnableNetworkIsolation. What Cove cannot run yet (inference pipelines,
-multi-model containers, model packages, VPC configs) is refused with a
+subnets and security_group_ids = the model's VpcConfig (its instances are hosts there),
+network_isolation = the model's or the config's EnableNetworkIsolation. What Cove cannot
+run yet (inference pipelines, multi-model containers, model packages) is refused with a
 ValidationException that says so, rather than deployed without it.
 """
 
@@ -122,8 +122,6 @@ def _refuse_unsupported(
         refuse("deploying from a ModelPackageName is not supported; give the container an Image")
     if container.get("Mode") == "MultiModel":
         refuse("multi-model containers (Mode MultiModel) are not supported")
-    if model_doc.get("VpcConfig") or config_doc.get("VpcConfig"):
-        refuse("VpcConfig is not supported")
 
 
 def _model_data_url(container: dict[str, Any]) -> str | None:

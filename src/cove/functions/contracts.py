@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from cove.host.network_attachment import NetworkAttachment
+
+__all__ = ["NetworkAttachment"]  # where a function's workers run in its VPC
+
 
 @dataclass(frozen=True)
 class FunctionVpc:
@@ -16,17 +20,6 @@ class FunctionVpc:
 
     subnet_ids: tuple[str, ...]
     security_group_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class NetworkAttachment:
-    """Where a function's workers run in its VPC: the argv prefix that enters the network
-    namespace of its ENI (nsenter, through Cove's user namespace when rootless), the VPC's
-    resolver, and the CA its TLS listeners there are signed by."""
-
-    enter_argv: tuple[str, ...]
-    resolver_ip: str
-    ca_path: Path
 
 
 class FunctionNetworks(Protocol):

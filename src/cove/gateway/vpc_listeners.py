@@ -5,9 +5,14 @@
   carry the endpoint, VPC, subnet and AZ they arrived through;
 - a host's instance metadata service (plain HTTP on 169.254.169.254:80) reaches only the
   metadata service;
+- a SageMaker instance's or job's container credentials endpoint (plain HTTP on
+  169.254.170.2:80) reaches only the credentials service;
 - the VPC's public edge (TLS on 443) is the public path: every service, as from outside
   (its requests carry the VPC they came from, for the cross-AZ delay only: policies see
-  the public path).
+  the public path);
+- S3's public endpoint in the VPC (TLS on 443) serves S3 alone, on the public path, and
+  so does an S3 gateway endpoint's listener, whose requests carry the endpoint (its
+  policy applies, aws:SourceVpce is its id) and the VPC.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ class VpcListeners:
         metadata: Service,
         limits: HttpLimits | None,
         connections: Connections | None = None,
+        credentials_service: Service | None = None,
     ) -> None:
         self.public: Gateway | None = None  # the server's own gateway, set once it is made
         self.limits = limits
@@ -46,6 +52,8 @@ class VpcListeners:
             for suffix, services in by_endpoint_service.items()
         }
         self.metadata = Gateway(credentials, [metadata])
+        self.credentials = Gateway(credentials, [credentials_service] if credentials_service
+                                   else [])  # fmt: skip
 
     async def serve_endpoint(
         self, sock: socket.socket, tls: ssl.SSLContext, endpoint: VpcEndpoint,
@@ -69,6 +77,26 @@ class VpcListeners:
         )  # fmt: skip
         return await serve_socket(
             self.metadata, sock, listener, self.limits, None, self.connections
+        )
+
+    async def serve_credentials(self, sock: socket.socket, eni: NetworkInterface) -> asyncio.Server:
+        listener = Listener(
+            kind="credentials", vpc_id=eni.vpc_id, subnet_id=eni.subnet_id, az=eni.zone.name,
+            interface_id=eni.eni_id,
+        )  # fmt: skip
+        return await serve_socket(
+            self.credentials, sock, listener, self.limits, None, self.connections
+        )
+
+    async def serve_s3(
+        self, sock: socket.socket, tls: ssl.SSLContext, vpc_id: str, gateway: VpcEndpoint | None
+    ) -> asyncio.Server:
+        listener = Listener(kind="public", tls=True, vpc_id=vpc_id)
+        if gateway is not None:
+            listener = Listener(kind="vpce", vpce_id=gateway.endpoint_id, vpc_id=vpc_id,
+                                tls=True)  # fmt: skip
+        return await serve_socket(
+            self.endpoint_gateways["s3"], sock, listener, self.limits, tls, self.connections
         )
 
     async def serve_public(

@@ -14,9 +14,10 @@ if TYPE_CHECKING:
 class Listener:
     """Where a request arrived: the public listener (or its edge inside a VPC: that VPC),
     a VPC endpoint's ENI (its endpoint, VPC, subnet and AZ), a host's instance metadata
-    service (the host's ENI), or a private socket (a worker's)."""
+    service (the host's ENI), the container credentials endpoint of a SageMaker
+    instance's or job's ENI, or a private socket (a worker's)."""
 
-    kind: str = "public"  # "public" | "vpce" | "imds" | "worker"
+    kind: str = "public"  # "public" | "vpce" | "imds" | "credentials" | "worker"
     vpce_id: str | None = None
     vpc_id: str | None = None
     subnet_id: str | None = None

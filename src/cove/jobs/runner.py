@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cove.host.cgroups import Cgroup
 from cove.host.confinement import Confinement
+from cove.host.network_attachment import NetworkAttachment
 from cove.host.process_env import inherited_env, parent_pid
 from cove.host.sandbox import Jail
 
@@ -25,6 +26,7 @@ JOBS_DIR = "jobs"
 JOB_ROOT = "/opt/ml"  # where a sandboxed job sees its job dir's parts
 JOB_MOUNTS = (("input", False), ("model", True), ("output", True))
 LOG_FILE = "job.log"
+VPC_FILES = "vpc"  # a job in a VPC: its resolv.conf and Cove's CA (the server's)
 
 
 def job_dir(data_dir: Path, kind: str, name: str) -> Path:
@@ -42,6 +44,9 @@ class JobProcess:
     a SageMaker training container. The job dir itself (and the log in it) stays the
     server's: the job can write nothing there that the server later reads as its own.
 
+    With `attachment` (a job with a VpcConfig) it runs as a host on its ENI: in its
+    network namespace, with the VPC's resolver and Cove's CA.
+
     The module should first call `cove.host.limits.die_with_parent` with the
     COVE_PARENT_PID it is given, when that is not 0 (no sandbox).
     Start it from the event-loop thread: Linux ties the parent-death signal to the
@@ -57,6 +62,7 @@ class JobProcess:
         confinement: Confinement,
         network: bool = True,
         cgroup: Cgroup | None = None,
+        attachment: NetworkAttachment | None = None,
     ) -> None:
         self.module = module
         self.root = root
@@ -65,6 +71,7 @@ class JobProcess:
         self.confinement = confinement
         self.network = network  # False: a network namespace with loopback only
         self.cgroup = cgroup
+        self.attachment = attachment
         self.proc: subprocess.Popen[bytes] | None = None
         self.stop_requested = False
 
@@ -76,19 +83,27 @@ class JobProcess:
             (self.root / sub).mkdir(mode=0o700, exist_ok=True)
             sandbox.give(self.root / sub)
             binds.append(sandbox.place(self.root / sub, f"{JOB_ROOT}/{sub}", writable))
+        env = dict(self.env)
+        if self.attachment is not None:
+            (self.root / VPC_FILES).mkdir(mode=0o700, exist_ok=True)
+            binds += self.attachment.binds(sandbox, self.root / VPC_FILES)
+            env.update(self.attachment.tls_environment())
         jail = Jail(tuple(binds), network=self.network)
         root = JOB_ROOT if sandbox.enabled else str(self.root)
         argv = [sys.executable, "-m", self.module, root]
+        command = sandbox.command(argv, jail, f"job {self.root.name}")
+        if self.attachment is not None:
+            command = self.attachment.enter(command)
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
-                sandbox.command(argv, jail, f"job {self.root.name}"),
+                command,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 # never the server's credentials: only an allow-list of its environment
                 env={
                     **inherited_env("/tmp" if sandbox.enabled else str(self.root)),
-                    **self.env,
+                    **env,
                     "COVE_PARENT_PID": str(parent_pid(self.confinement)),
                 },
                 start_new_session=True,  # a Ctrl-C in the server's terminal is the server's

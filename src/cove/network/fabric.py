@@ -4,11 +4,16 @@ with them (see DESIGN.md, "Network plane"):
 - one router namespace per VPC; every ENI is a namespace of its own whose `eth0` holds
   its private IPs, linked point-to-point to the router (so every packet, within a subnet
   too, crosses the router, whose one stateful nftables table is the security groups);
-- the router holds the VPC resolver (base + 2) and Cove's public edge (reachable only
-  from subnets whose route table has an internet-gateway route);
+- the router holds the VPC resolver (base + 2), Cove's public edge and S3's public
+  endpoint (reachable only from subnets whose route table has an internet-gateway route),
+  and a listener of S3's per S3 gateway endpoint, which S3's connections from the subnets
+  of its route tables are redirected to (so its policy applies to them);
 - an interface endpoint's ENI serves its service on port 443 with TLS, from a socket made
   inside the ENI's namespace and served by the server's own event loop; a host's ENI
-  (`cove exec`) has its instance metadata service at 169.254.169.254.
+  (`cove exec`) has its instance metadata service at 169.254.169.254; a SageMaker
+  instance's or job's ENI the container credentials endpoint at 169.254.170.2, which its
+  code's AWS clients ask for the execution role's credentials (a link-local address of
+  the ENI's own namespace: no route or security group stands between them).
 
 `reconcile(vpc_id)` converges the built network on the store's snapshot; the store calls
 for it after every change. Blocking work (namespaces, `ip`, `nft`) runs in a thread.
@@ -38,19 +43,23 @@ from cove.network.failures import NetworkError
 from cove.network.firewall_rules import ruleset_of
 from cove.network.resolver import Resolver
 from cove.network.resources import (
+    SAGEMAKER_REQUESTER,
     EndpointState,
+    EndpointType,
     NetworkInterface,
     Subnet,
     VpcEndpoint,
     VpcSnapshot,
 )
 from cove.network.store import NetworkStore
-from cove.network.vpc_dns import PUBLIC_EDGE, VpcNames, public_names
+from cove.network.vpc_dns import PUBLIC_EDGE, S3_EDGE, VpcNames, public_names, s3_names
 from cove.pki.authority import CertificateAuthority
 
 log = logging.getLogger(__name__)
 
 METADATA_ADDRESS = "169.254.169.254"
+CREDENTIALS_ADDRESS = "169.254.170.2"  # where ECS's agent serves a task's role credentials
+GATEWAY_NET = "198.18.1"  # router addresses of the S3 gateway endpoints' listeners (/24)
 HTTPS = 443
 RETRY_AFTER = 1.0  # seconds before a VPC whose build failed is built again
 PROBE_TIMEOUT = 2.0  # seconds a new endpoint listener has to complete a TLS handshake
@@ -71,9 +80,17 @@ class Listeners(Protocol):
 
     async def serve_metadata(self, sock: socket.socket, eni: NetworkInterface) -> Closable: ...
 
+    async def serve_credentials(self, sock: socket.socket, eni: NetworkInterface) -> Closable: ...
+
     async def serve_public(
         self, sock: socket.socket, tls: ssl.SSLContext, vpc_id: str
     ) -> Closable: ...
+
+    async def serve_s3(
+        self, sock: socket.socket, tls: ssl.SSLContext, vpc_id: str, gateway: VpcEndpoint | None
+    ) -> Closable:
+        """S3 alone: on its public endpoint (`gateway` None), or behind a gateway endpoint."""
+        ...
 
 
 @dataclass
@@ -85,6 +102,14 @@ class _Interface:
 
 
 @dataclass
+class _Gateway:
+    """An S3 gateway endpoint's listener: a router address of its own."""
+
+    address: str
+    server: Closable
+
+
+@dataclass
 class _Vpc:
     vpc_id: str
     router: Namespace
@@ -92,6 +117,7 @@ class _Vpc:
     resolver: Resolver | None = None
     servers: list[Closable] = field(default_factory=list)
     interfaces: dict[str, _Interface] = field(default_factory=dict)
+    gateways: dict[str, _Gateway] = field(default_factory=dict)
 
 
 def router_ifname(eni_id: str) -> str:
@@ -116,6 +142,7 @@ class Fabric:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
         self._probe_tls: ssl.SSLContext | None = None
+        self._s3_context: ssl.SSLContext | None = None
         self.unavailable: str | None = None  # why VPCs cannot be built here, if they cannot
         self.privilege: Privilege | None = None
         self._owner: UserNamespace | None = None  # rootless: where every namespace lives
@@ -192,8 +219,8 @@ class Fabric:
 
     # -- building -------------------------------------------------------------------
     async def reconcile(self, vpc_id: str) -> None:
-        if self.unavailable is not None:
-            return
+        if self.unavailable is not None or self._stopping:
+            return  # (stopping: an owner releasing its ENI must not build the VPC again)
         # one build of a VPC at a time, from the newest snapshot read under the lock
         async with self._locks.setdefault(vpc_id, asyncio.Lock()):
             snapshot = self.store.snapshot_or_none(vpc_id)
@@ -218,19 +245,23 @@ class Fabric:
             links.route(router, ipaddress.IPv4Network("0.0.0.0/0"), blackhole=True)
             links.add_local_address(router, resolver_ip)
             links.add_local_address(router, ipaddress.IPv4Address(PUBLIC_EDGE))
+            links.add_local_address(router, ipaddress.IPv4Address(S3_EDGE))
             made.append(router.socket(socket.AF_INET, socket.SOCK_DGRAM, (str(resolver_ip), 53)))
             made.append(router.socket(socket.AF_INET, socket.SOCK_STREAM, (str(resolver_ip), 53)))
             made.append(router.socket(socket.AF_INET, socket.SOCK_STREAM, (PUBLIC_EDGE, HTTPS)))
+            made.append(router.socket(socket.AF_INET, socket.SOCK_STREAM, (S3_EDGE, HTTPS)))
 
         try:
             await asyncio.to_thread(prepare)
-            udp, tcp, edge = made
+            udp, tcp, edge, s3 = made
             vpc.resolver = Resolver(vpc.names)
             await vpc.resolver.serve(udp, tcp)
             tls = await asyncio.to_thread(
                 self.authority.server_context, public_names(self.region), (PUBLIC_EDGE,)
             )
             vpc.servers.append(await self.listeners.serve_public(edge, tls, vpc_id))
+            s3_tls = await self._s3_tls()
+            vpc.servers.append(await self.listeners.serve_s3(s3, s3_tls, vpc_id, None))
         except BaseException:
             for sock in made:
                 sock.close()
@@ -263,7 +294,9 @@ class Fabric:
                 log.exception("building %s of %s failed", eni_id, vpc.vpc_id)
                 failed = True
         vpc.names.update(snapshot)
-        script = ruleset_of(snapshot, {e: b.router_if for e, b in vpc.interfaces.items()})
+        await self._converge_gateways(vpc, snapshot)
+        ports = {e: b.router_if for e, b in vpc.interfaces.items()}
+        script = ruleset_of(snapshot, ports, {e: g.address for e, g in vpc.gateways.items()})
         await asyncio.to_thread(vpc.router.nft, render(script))
         pending = [e for e in snapshot.endpoints if e.state is EndpointState.PENDING]
         await asyncio.gather(*(self._settle_state(vpc, e) for e in pending))
@@ -279,6 +312,8 @@ class Fabric:
         try:
             if endpoint is not None:
                 await self._serve_endpoint(built, endpoint)
+            elif eni.owner == SAGEMAKER_REQUESTER:
+                await self._serve_credentials(built)
             elif not eni.requester_managed:
                 await self._serve_metadata(built)
         except BaseException:
@@ -329,16 +364,46 @@ class Fabric:
         tls = await asyncio.to_thread(self.authority.server_context, names, (eni.private_ip,))
         built.servers.append(await self.listeners.serve_endpoint(sock, tls, endpoint, eni))
 
-    async def _serve_metadata(self, built: _Interface) -> None:
-        def prepare() -> socket.socket:
-            address = ipaddress.IPv4Address(METADATA_ADDRESS)
-            links.add_local_address(built.namespace, address)
-            return built.namespace.socket(
-                socket.AF_INET, socket.SOCK_STREAM, (METADATA_ADDRESS, 80)
-            )
+    async def _converge_gateways(self, vpc: _Vpc, snapshot: VpcSnapshot) -> None:
+        """A listener of S3's per S3 gateway endpoint of the VPC, at a router address of
+        its own (198.18.1.x); a deleted endpoint's goes."""
+        wanted = {e.endpoint_id: e for e in snapshot.endpoints
+                  if e.endpoint_type is EndpointType.GATEWAY and e.service_name.endswith(".s3")}
+        for endpoint_id in [e for e in vpc.gateways if e not in wanted]:
+            gone = vpc.gateways.pop(endpoint_id)
+            gone.server.close()
+            await asyncio.to_thread(links.remove_local_address, vpc.router,
+                                    ipaddress.IPv4Address(gone.address))  # fmt: skip
+        taken = {g.address for g in vpc.gateways.values()}
+        for endpoint_id, endpoint in wanted.items():
+            if endpoint_id in vpc.gateways:
+                continue
+            address = next(a for n in range(1, 255) if (a := f"{GATEWAY_NET}.{n}") not in taken)
 
-        sock = await asyncio.to_thread(prepare)
+            def prepare(address: str = address) -> socket.socket:
+                links.add_local_address(vpc.router, ipaddress.IPv4Address(address))
+                return vpc.router.socket(socket.AF_INET, socket.SOCK_STREAM, (address, HTTPS))
+
+            sock = await asyncio.to_thread(prepare)
+            server = await self.listeners.serve_s3(sock, await self._s3_tls(), vpc.vpc_id, endpoint)
+            vpc.gateways[endpoint_id] = _Gateway(address, server)
+            taken.add(address)
+
+    async def _s3_tls(self) -> ssl.SSLContext:
+        """The certificate of S3's names, as S3's public endpoint presents it."""
+        if self._s3_context is None:
+            self._s3_context = await asyncio.to_thread(
+                self.authority.server_context, s3_names(self.region), (S3_EDGE,)
+            )
+        return self._s3_context
+
+    async def _serve_metadata(self, built: _Interface) -> None:
+        sock = await asyncio.to_thread(_link_local_socket, built.namespace, METADATA_ADDRESS)
         built.servers.append(await self.listeners.serve_metadata(sock, built.eni))
+
+    async def _serve_credentials(self, built: _Interface) -> None:
+        sock = await asyncio.to_thread(_link_local_socket, built.namespace, CREDENTIALS_ADDRESS)
+        built.servers.append(await self.listeners.serve_credentials(sock, built.eni))
 
     async def _settle_state(self, vpc: _Vpc, endpoint: VpcEndpoint) -> None:
         """A pending interface endpoint is `available` once every ENI of it answers TLS on
@@ -389,6 +454,8 @@ class Fabric:
         for built in vpc.interfaces.values():
             for server in built.servers:
                 server.close()
+        for gateway in vpc.gateways.values():
+            gateway.server.close()
         for server in vpc.servers:
             server.close()
         if vpc.resolver is not None:
@@ -400,3 +467,9 @@ class Fabric:
             vpc.router.close()
 
         await asyncio.to_thread(close_all)
+
+
+def _link_local_socket(namespace: Namespace, address: str) -> socket.socket:
+    """A listening socket on port 80 of a link-local address of the ENI's own namespace."""
+    links.add_local_address(namespace, ipaddress.IPv4Address(address))
+    return namespace.socket(socket.AF_INET, socket.SOCK_STREAM, (address, 80))

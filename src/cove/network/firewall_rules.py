@@ -2,7 +2,8 @@
 "Security group rules", "Route tables"): each ENI is a port in its groups; a rule's
 source or destination is a CIDR or a referenced group; the resolver is exempt (security
 groups do not filter traffic to the Amazon DNS server); Cove's public edge is reachable
-only from subnets whose route table sends it to an attached internet gateway."""
+only from subnets whose route table sends it to an attached internet gateway, S3's also
+through the S3 gateway endpoint of the subnet's route table (network/paths.py)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,15 @@ from cove.host.netns.firewall import (
     Port,
     PortRange,
     Protocol,
+    Redirect,
     Rule,
     Ruleset,
 )
 from cove.network import resources as net
-from cove.network.vpc_dns import PUBLIC_EDGE
+from cove.network.paths import reaches_internet, s3_gateway
+from cove.network.vpc_dns import PUBLIC_EDGE, S3_EDGE
+
+HTTPS = 443
 
 _PROTOCOLS = {"-1": Protocol.ALL, "all": Protocol.ALL, "tcp": Protocol.TCP, "6": Protocol.TCP,
               "udp": Protocol.UDP, "17": Protocol.UDP, "icmp": Protocol.ICMP,
@@ -49,26 +54,41 @@ def _rule(rule: net.Rule) -> Rule:
     return Rule(peer, protocol, ports, icmp)
 
 
-def reaches_internet(snapshot: net.VpcSnapshot, subnet_id: str) -> bool:
-    """Whether the subnet's route table sends Cove's public edge to an attached gateway."""
-    attached = {g.gateway_id for g in snapshot.internet_gateways if g.vpc_id == snapshot.vpc.vpc_id}
-    edge = ipaddress.ip_address(PUBLIC_EDGE)
-    table = snapshot.route_table_of(subnet_id)
-    return any(
-        route.target in attached and edge in ipaddress.ip_network(route.destination)
-        for route in table.routes
-    )
+def _unrouted(
+    snapshot: net.VpcSnapshot, eni: net.NetworkInterface, gateways: Mapping[str, str]
+) -> list[str]:
+    """The router's addresses the ENI's subnet has no route to: the public edge and S3's
+    without an internet-gateway route (S3's is routed by a gateway endpoint too, whose
+    own listener no other subnet reaches)."""
+    gateway = s3_gateway(snapshot, eni.subnet_id)
+    unrouted = [a for a in (PUBLIC_EDGE, S3_EDGE)
+                if not reaches_internet(snapshot, eni.subnet_id, a)]  # fmt: skip
+    if gateway is not None and S3_EDGE in unrouted:
+        unrouted.remove(S3_EDGE)  # its 443 goes to the gateway's listener (a redirect)
+    mine = gateways.get(gateway.endpoint_id) if gateway is not None else None
+    return unrouted + [a for a in gateways.values() if a != mine]
 
 
-def ruleset_of(snapshot: net.VpcSnapshot, ports: Mapping[str, str]) -> Ruleset:
+def ruleset_of(
+    snapshot: net.VpcSnapshot, ports: Mapping[str, str], gateways: Mapping[str, str] | None = None
+) -> Ruleset:
     """The router's ruleset for the VPC; `ports` maps each built ENI to its router-side
-    interface."""
+    interface, `gateways` each S3 gateway endpoint to its listener's address. Connections
+    to S3 (443) from a subnet whose route table has a gateway endpoint go to its listener."""
     groups = tuple(
         Group(g.group_id, tuple(_rule(r) for r in g.ingress), tuple(_rule(r) for r in g.egress))
         for g in snapshot.groups
     )
+    gateways = gateways or {}
     built = [eni for eni in snapshot.interfaces if eni.eni_id in ports]
-    edge = ipaddress.ip_network(f"{PUBLIC_EDGE}/32")
+    redirects = []
+    for eni in built:
+        gateway = s3_gateway(snapshot, eni.subnet_id)
+        if gateway is not None and gateway.endpoint_id in gateways:
+            redirects.append(Redirect(
+                ports[eni.eni_id], ipaddress.IPv4Address(S3_EDGE), HTTPS,
+                ipaddress.IPv4Address(gateways[gateway.endpoint_id]),
+            ))  # fmt: skip
     return Ruleset(
         ports=tuple(
             Port(
@@ -81,8 +101,9 @@ def ruleset_of(snapshot: net.VpcSnapshot, ports: Mapping[str, str]) -> Ruleset:
         groups=groups,
         exempt=(ipaddress.ip_network(f"{snapshot.vpc.resolver_ip}/32"),),
         unrouted=tuple(
-            (ports[eni.eni_id], edge)
+            (ports[eni.eni_id], ipaddress.ip_network(f"{address}/32"))
             for eni in built
-            if not reaches_internet(snapshot, eni.subnet_id)
+            for address in _unrouted(snapshot, eni, gateways)
         ),
+        redirects=tuple(redirects),
     )

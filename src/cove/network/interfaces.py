@@ -64,8 +64,26 @@ class InterfaceOps(StoreBase):
             )
         return self.interface(eni_id)
 
+    def create_managed_interface(
+        self, subnet_id: str, group_ids: list[str], description: str, requester: str,
+        addresses: int = 1,
+    ) -> NetworkInterface:  # fmt: skip
+        """A requester-managed ENI of another service (`requester`, its RequesterId),
+        interface type `interface`, with `addresses` private IPs: the lowest free ones of
+        the subnet, the first primary (EC2 UG, "Multiple IP addresses"); all of them or
+        InsufficientFreeAddressesInSubnet."""
+        with self._write() as txn:
+            subnet = self._one(txn.conn, t.subnets_table, t.subnets_table.c.subnet_id,
+                               subnet_id, Failure.SUBNET_NOT_FOUND)  # fmt: skip
+            groups = self._groups_for(txn, subnet.vpc_id, subnet_id, group_ids)
+            eni_id = self._add_interface(
+                txn, subnet_id, groups, InterfaceType.INTERFACE, description, True, requester,
+                addresses,
+            )  # fmt: skip
+        return self.interface(eni_id)
+
     def release_interface(self, eni_id: str) -> None:
-        """Its owner (a function) is done with a requester-managed ENI: it goes."""
+        """Its owner (a function, an instance) is done with a requester-managed ENI: it goes."""
         with self._write() as txn:
             row = self._one(txn.conn, t.interfaces_table, t.interfaces_table.c.eni_id, eni_id,
                             Failure.INTERFACE_NOT_FOUND)  # fmt: skip
@@ -106,16 +124,20 @@ class InterfaceOps(StoreBase):
         description: str,
         requester_managed: bool,
         owner: str | None,
+        addresses: int = 1,
     ) -> str:
         subnet = txn.conn.execute(
             select(t.subnets_table).where(t.subnets_table.c.subnet_id == subnet_id)
         ).one()
-        used = txn.conn.execute(
+        used = list(txn.conn.execute(
             select(t.addresses_table.c.ip).where(t.addresses_table.c.subnet_id == subnet_id)
-        ).scalars()
-        ip = lowest_free(subnet.cidr, list(used))
-        if ip is None:
-            raise NetworkError(Failure.SUBNET_FULL, id=subnet_id)
+        ).scalars())  # fmt: skip
+        ips: list[str] = []
+        for _ in range(addresses):
+            ip = lowest_free(subnet.cidr, [*used, *ips])
+            if ip is None:
+                raise NetworkError(Failure.SUBNET_FULL, id=subnet_id)
+            ips.append(ip)
         eni_id = new_id(Prefix.INTERFACE)
         txn.conn.execute(
             insert(t.interfaces_table).values(
@@ -125,9 +147,12 @@ class InterfaceOps(StoreBase):
                 created=self._now(),
             )
         )  # fmt: skip
-        txn.conn.execute(
-            insert(t.addresses_table).values(subnet_id=subnet_id, ip=ip, eni_id=eni_id, position=0)
-        )
+        for position, ip in enumerate(ips):
+            txn.conn.execute(
+                insert(t.addresses_table).values(
+                    subnet_id=subnet_id, ip=ip, eni_id=eni_id, position=position
+                )
+            )
         self._set_interface_groups(txn, eni_id, group_ids)
         txn.touch(subnet.vpc_id)
         return eni_id

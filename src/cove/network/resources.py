@@ -22,6 +22,12 @@ class EndpointState(StrEnum):  # botocore ec2 `State` of a VpcEndpoint (lower ca
     FAILED = "failed"
 
 
+# The RequesterId of the ENIs SageMaker makes for the instances and jobs of a VpcConfig
+# (requester-managed ENIs of interface type `interface`); their code gets its role's
+# credentials from the container credentials address inside, as ECS tasks do.
+SAGEMAKER_REQUESTER = "sagemaker.amazonaws.com"
+
+
 class InterfaceType(StrEnum):
     INTERFACE = "interface"
     VPC_ENDPOINT = "vpc_endpoint"
@@ -152,8 +158,8 @@ class InternetGateway:
 @dataclass(frozen=True)
 class NetworkInterface:
     """An ENI: one private IP (or more) in one subnet, its groups. Requester-managed ones
-    belong to a VPC endpoint (or, later, to SageMaker instances); `host` ones to
-    `cove exec` hosts."""
+    belong to a VPC endpoint, a Lambda function or a SageMaker instance or job; the
+    others to `cove exec` hosts."""
 
     eni_id: str
     subnet_id: str

@@ -8,6 +8,9 @@ attributes for your VPC"):
   default hostnames resolve to the same addresses, inside this VPC only;
 - the other public hostnames of the services Cove serves resolve to Cove's public edge
   inside the VPC network, which is reachable only through an internet-gateway route;
+  S3's to an address of S3's own (S3's public addresses, the prefix list a gateway
+  endpoint's route covers), reachable through an internet-gateway route too, or through
+  an S3 gateway endpoint in the subnet's route table;
 - any other name under `vpce.amazonaws.com` does not exist; everything else is not ours
   (the resolver forwards it, as Route 53 Resolver resolves public names).
 """
@@ -24,6 +27,14 @@ from cove.network.resources import EndpointType, NetworkInterface, VpcSnapshot
 # router namespace, from the range IANA keeps for benchmarking networks (RFC 2544), so it
 # never shadows a real host.
 PUBLIC_EDGE = "198.18.0.10"
+S3_EDGE = "198.18.0.11"  # S3's public endpoint, for the names s3_names() gives
+
+
+def s3_names(region: str) -> tuple[str, ...]:
+    """S3's default hostnames (botocore's endpoint rules: the global and regional ones,
+    path style or with the bucket below)."""
+    return ("s3.amazonaws.com", "*.s3.amazonaws.com", f"s3.{region}.amazonaws.com",
+            f"*.s3.{region}.amazonaws.com")  # fmt: skip
 
 
 def public_names(region: str) -> tuple[str, ...]:
@@ -33,8 +44,7 @@ def public_names(region: str) -> tuple[str, ...]:
     return (
         f"api.sagemaker.{r}.amazonaws.com", f"runtime.sagemaker.{r}.amazonaws.com",
         f"sagemaker.{r}.amazonaws.com", f"runtime-fips.sagemaker.{r}.amazonaws.com",
-        "s3.amazonaws.com", "*.s3.amazonaws.com", f"s3.{r}.amazonaws.com",
-        f"*.s3.{r}.amazonaws.com", "sts.amazonaws.com", f"sts.{r}.amazonaws.com",
+        "sts.amazonaws.com", f"sts.{r}.amazonaws.com",
         "iam.amazonaws.com", f"ec2.{r}.amazonaws.com", f"logs.{r}.amazonaws.com",
         f"lambda.{r}.amazonaws.com", f"apigateway.{r}.amazonaws.com",
         f"*.execute-api.{r}.amazonaws.com",
@@ -58,6 +68,7 @@ class VpcNames:
     # (pattern, interfaces) pairs: private DNS and vpce names
     _records: list[tuple[str, tuple[NetworkInterface, ...]]] = field(default_factory=list)
     _public: tuple[str, ...] = ()
+    _s3: tuple[str, ...] = ()
 
     def update(self, snapshot: VpcSnapshot) -> None:
         self.snapshot = snapshot
@@ -88,6 +99,7 @@ class VpcNames:
         # private DNS names shadow the public ones, so they are looked up first
         self._records = private + records
         self._public = public_names(self.region) if vpc.dns_support else ()
+        self._s3 = s3_names(self.region) if vpc.dns_support else ()
 
     def answer(self, name: str, client_ip: str) -> Answer:
         """The resolver's Zone: called with the name lower-cased, without its dot."""
@@ -103,6 +115,8 @@ class VpcNames:
             return NoSuchName(VPCE_DOMAIN)
         if any(_matches(p, name) for p in self._public):
             return Addresses((PUBLIC_EDGE,))
+        if any(_matches(p, name) for p in self._s3):
+            return Addresses((S3_EDGE,))
         return NOT_OURS
 
     def _zone_of(self, ip: str) -> str | None:

@@ -13,6 +13,14 @@ from typing import Protocol
 
 
 @dataclass(frozen=True)
+class VpcPlacement:
+    """The model's VpcConfig: its instances are hosts in these subnets, in these groups."""
+
+    subnets: tuple[str, ...]
+    security_group_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class VariantSpec:
     variant_name: str
     model_name: str
@@ -29,6 +37,13 @@ class VariantSpec:
     # EnableNetworkIsolation (the model's or the endpoint config's): no network, no
     # credentials for the instances' code
     network_isolation: bool = False
+
+    @property
+    def vpc(self) -> VpcPlacement | None:
+        """The model's VpcConfig, if it has one."""
+        if not self.subnets:
+            return None
+        return VpcPlacement(self.subnets, self.security_group_ids)
 
 
 class FleetFailed(Exception):

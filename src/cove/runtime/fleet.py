@@ -9,7 +9,7 @@ import importlib.util
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cove.config import Settings
@@ -19,9 +19,11 @@ from cove.host.instance_types import InstanceType, UnknownInstanceType, lookup, 
 from cove.host.sandbox import OPT_OUT_ENV, SandboxUnavailable
 from cove.identity.vending import RoleCredentials
 from cove.instance.serving.context import CUSTOM_ATTRIBUTES
+from cove.network.sagemaker_hosts import PlacementFailed, SageMakerHosts
 from cove.runtime import errors
 from cove.runtime.client import HttpResponse, NotSent
 from cove.runtime.contract import FleetFailed, InvokeResult, VariantSpec
+from cove.runtime.fleet_vpc import FleetEnis, through_vpc
 from cove.runtime.images import ServingImage, UnsupportedImage, resolve
 from cove.runtime.instance import Instance, InstanceFailed
 from cove.runtime.invocation import Invocation, Moved, QueueTimeout
@@ -55,6 +57,7 @@ class FleetHost:
     metrics: Metrics
     placement: Placement
     credentials: RoleCredentials | None = None  # execution roles' credentials for models
+    networks: SageMakerHosts | None = None  # where instances of models in a VPC run
 
 
 @dataclass
@@ -62,11 +65,12 @@ class _Variant:
     spec: VariantSpec
     image: ServingImage
     itype: InstanceType
-    model: ModelCopy
+    model: ModelCopy | None  # None until downloaded through the VPC, for a model in one
     instances: list[Instance]
     batching: BatchPolicy
     released: bool = False  # its model copy, when the fleet stopped
     role_env: dict[str, str] | None = None  # its role's credentials, once an instance ran
+    reached: set[str] = field(default_factory=set)  # subnets it was downloaded from
 
 
 class LocalFleet:
@@ -86,6 +90,7 @@ class LocalFleet:
         self._numbers: dict[str, int] = {}
         self._waiting: set[asyncio.Task[None]] = set()  # calls waiting for a healthy instance
         self._cross_az_delay = host.settings.cross_az_delay_ms / 1000  # 0: off
+        self.enis = FleetEnis(host.networks, endpoint_name, host.confinement, host.models)
 
     # -- lifecycle --------------------------------------------------------------------
     async def start(self) -> None:
@@ -116,27 +121,46 @@ class LocalFleet:
                 "Cove's serving stacks; a bring-your-own-container image answers one request "
                 "at a time. Remove COVE_MAX_BATCH_SIZE from the model's Environment."
             )
+        if spec.vpc is not None and image.is_command:
+            raise FleetFailed(
+                f"Image {spec.image} is a bring-your-own-container command, which Cove cannot "
+                "run in a VPC yet (it reaches such a container over TCP on loopback, which "
+                "is the ENI's own there); deploy the model without VpcConfig, or with one of "
+                "Cove's serving stacks."
+            )
         if image.module and importlib.util.find_spec(image.module) is None:
             raise FleetFailed(
                 f"Image {spec.image} is not one Cove can run: its {image.stack} serving stack "
                 f"({image.module}) is not installed in this Cove."
             )
-        try:
-            model = await self.host.models.prepare(spec.model_data_url)
-        except ModelDataError as exc:
-            raise FleetFailed(str(exc)) from None
+        model = None
+        if not through_vpc(spec):  # else as its instances start, from their subnets
+            try:
+                model = await self.host.models.prepare(spec.model_data_url)
+            except ModelDataError as exc:
+                raise FleetFailed(str(exc)) from None
         return _Variant(spec, image, itype, model, [], batching)
 
     async def _grow(self, variant: _Variant, count: int) -> None:
         """Start `count` more instances; they join the rotation only once all are healthy."""
         new: list[Instance] = []
-        for _ in range(count):
-            placed = [i.az for i in (*variant.instances, *new)]
-            new.append(self._new_instance(variant, self.host.placement.zone(variant.spec, placed)))
+        try:
+            for _ in range(count):
+                placed = [i.az for i in (*variant.instances, *new) if i.az is not None]
+                zone = self.host.placement.zone(variant.spec, placed)
+                new.append(await self._new_instance(variant, zone, placed))
+            variant.model = await self.enis.reach_model(
+                variant.spec, [i.instance_id for i in new], variant.model, variant.reached,
+                self._grant(variant),
+            )  # fmt: skip
+        except (PlacementFailed, ModelDataError) as exc:
+            await self.enis.release(i.instance_id for i in new)
+            raise FleetFailed(str(exc)) from None
         results = await asyncio.gather(*(i.start() for i in new), return_exceptions=True)
         failures = [(i, r) for i, r in zip(new, results, strict=True) if isinstance(r, Exception)]
         if failures:
             await asyncio.gather(*(i.stop() for i in new))
+            await self.enis.release(i.instance_id for i in new)
             inst, exc = failures[0]
             if not isinstance(exc, InstanceFailed):
                 raise exc
@@ -149,22 +173,38 @@ class LocalFleet:
     def _role_env(self, variant: _Variant) -> dict[str, str]:
         """The variant's instances act as the model's execution role (SageMaker's session
         name for hosting is the endpoint's)."""
-        credentials, role = self.host.credentials, variant.spec.role_arn
-        if credentials is None or role is None or variant.spec.network_isolation:
+        if variant.spec.network_isolation:
             return {}  # an isolated model gets no credentials at all
+        return self._grant(variant)
+
+    def _grant(self, variant: _Variant) -> dict[str, str]:
+        """The execution role's credentials, as SageMaker itself uses them too (to
+        download an isolated model's artifact through its VPC, say)."""
+        credentials, role = self.host.credentials, variant.spec.role_arn
+        if credentials is None or role is None:
+            return {}
         if variant.role_env is None:
             variant.role_env = credentials.environment(role, f"SageMaker-{self.endpoint_name}")
         return variant.role_env
 
-    def _new_instance(self, variant: _Variant, az: str) -> Instance:
+    async def _new_instance(self, variant: _Variant, az: str, placed: list[str]) -> Instance:
+        """An instance in `az` (its variant's others are in `placed`); for a model in a
+        VPC, a host in one of its subnets there (or in the ENI it had before a restart)."""
         name = variant.spec.variant_name
         number = self._numbers[name] = self._numbers.get(name, 0) + 1
+        instance_id = f"{name}-{number}"
+        network = None
+        if variant.spec.vpc is not None:
+            nic = await self.enis.attach(variant.spec.vpc, az, placed, instance_id)
+            az = nic.az
+            # isolated: the ENI is SageMaker's (downloads), the model gets loopback alone
+            network = None if variant.spec.network_isolation else nic.attachment
         slot = self.host.next_slot()
         profile = profile_for(variant.itype, slot)
-        instance_id = f"{name}-{number}"
         logs = self.settings.data_dir / "logs" / "endpoints" / self.endpoint_name
 
         def launch():  # type: ignore[no-untyped-def]
+            assert variant.model is not None  # downloaded before any instance starts
             return make_launch(
                 variant.image,
                 variant.model.path,
@@ -174,6 +214,7 @@ class LocalFleet:
                 f"instance-{slot}",
                 self.host.confinement,
                 self._role_env(variant),
+                network,
                 isolated=variant.spec.network_isolation,
             )
 
@@ -190,16 +231,20 @@ class LocalFleet:
             on_idle=self._rebalance,
         )
 
-    async def stop(self) -> None:
-        """Let requests in flight finish (bounded by the model timeout), then stop."""
+    async def stop(self, keep_networks: bool = False) -> None:
+        """Let requests in flight finish (bounded by the model timeout), then stop.
+        `keep_networks`: the server is stopping, not the endpoint: its instances' ENIs stay
+        for them to adopt after the restart."""
         self._stopped = True
         if self._health_task is not None:
             self._health_task.cancel()
         instances = [i for v in self._live.values() for i in v.instances]
         await _drain(instances, self.settings.model_timeout + 1)
         await asyncio.gather(*(i.stop() for i in instances))
+        if not keep_networks:
+            await self.enis.release(i.instance_id for i in instances)
         for variant in self._live.values():
-            if not variant.released:
+            if not variant.released and variant.model is not None:
                 variant.released = True
                 self.host.models.release(variant.model)
                 if variant.role_env is not None and self.host.credentials is not None:
@@ -220,6 +265,7 @@ class LocalFleet:
             del variant.instances[count:]
             await _drain(gone, self.settings.model_timeout + 1)
             await asyncio.gather(*(i.stop() for i in gone))
+            await self.enis.release(i.instance_id for i in gone)
         self.variants[variant_name] = replace(self.variants[variant_name], instance_count=count)
 
     def instances(self, variant_name: str | None = None) -> list[Instance]:

@@ -13,6 +13,12 @@ directory is visible read-only), with the model's Environment plus:
 * `SAGEMAKER_MODEL_DIR`: the same, for scripts that look for that name.
 
 Both get thread-count variables matching the instance type's vCPUs.
+
+An instance of a model in a VPC runs in its ENI's network namespace (`network`): the
+VPC's resolver and Cove's CA inside, no endpoint URL (its AWS clients reach services by
+their real names, as the VPC's routes and endpoints allow), and its role's credentials
+from the container credentials address of the ENI. Cove still talks to it over its Unix
+socket, a channel outside any network.
 """
 
 from __future__ import annotations
@@ -24,8 +30,10 @@ from pathlib import Path
 
 from cove.host.confinement import Confinement
 from cove.host.instance_types import Profile
+from cove.host.network_attachment import NetworkAttachment
 from cove.host.process_env import inherited_env, parent_pid
 from cove.host.sandbox import Jail
+from cove.network.sagemaker_hosts import credentials_inside
 from cove.runtime.client import tcp_connector, unix_connector
 from cove.runtime.images import ServingImage
 from cove.runtime.instance import Launch
@@ -65,10 +73,12 @@ def make_launch(
     name: str,
     confinement: Confinement,
     role_env: dict[str, str] | None = None,
+    network: NetworkAttachment | None = None,
     isolated: bool = False,
 ) -> Launch:
     """`run_dir`: the instance's own directory for its socket and environment file
     (visible inside at /run/cove); `name` names its cgroup and appears in logs.
+    `network`: the ENI of a model in a VPC, whose namespace the instance runs in.
     `isolated` (EnableNetworkIsolation): a network namespace with loopback alone; the
     Unix socket in /run/cove stays its channel to the server."""
     sandbox = confinement.sandbox
@@ -82,6 +92,10 @@ def make_launch(
     env.update(profile.thread_env())
     env.update(SM_MODEL_DIR=model.target, SAGEMAKER_MODEL_DIR=model.target, PYTHONUNBUFFERED="1")
     env.update(role_env or {})  # the execution role's credentials, the only AWS ones inside
+    if network is not None:
+        binds += network.binds(sandbox, run_dir)
+        env.update(credentials_inside(role_env or {}), **network.tls_environment())
+        env.pop("AWS_ENDPOINT_URL", None)
     chosen = dict(environment)
     rlimit = profile.memory_bytes if confinement.rlimits_only else 0
     prefix = worker_prefix(profile, rlimit, parent_pid(confinement))
@@ -113,6 +127,8 @@ def make_launch(
     argv = [sys.executable, "-m", "cove.host.with_env", f"{run.target}/{ENV_FILE}", *argv]
     jail = Jail(tuple(binds), cwd="/tmp", network=not isolated)
     command = sandbox.command(argv, jail, f"instance {name}")
+    if network is not None:
+        command = network.enter(command)
     cgroup = confinement.cgroup(name, profile.memory_bytes, len(profile.cpus))
     if cgroup is not None and socket_path is not None:
         connect = unix_connector(socket_path, trusted=lambda pid: pid in cgroup.pids())

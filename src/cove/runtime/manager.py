@@ -16,6 +16,7 @@ from cove.config import Settings
 from cove.host.confinement import Confinement
 from cove.host.pids import alive
 from cove.identity.vending import RoleCredentials
+from cove.network.sagemaker_hosts import SageMakerHosts
 from cove.runtime.contract import Fleet, VariantSpec
 from cove.runtime.fleet import FleetHost, LocalFleet
 from cove.runtime.metrics import Metrics
@@ -70,6 +71,10 @@ class LocalRuntime:
         self._created: weakref.WeakSet[LocalFleet] = weakref.WeakSet()
         self._installed: dict[str, asyncio.Event] = {}  # endpoints calls wait for
 
+    def use_networks(self, networks: SageMakerHosts) -> None:
+        """Where instances of models in a VPC run (the fabric is built after the runtime)."""
+        self.host.networks = networks
+
     def create_fleet(self, endpoint_name: str, specs: list[VariantSpec]) -> LocalFleet:
         fleet = LocalFleet(endpoint_name, specs, self.host)
         self._created.add(fleet)
@@ -114,5 +119,5 @@ class LocalRuntime:
         fleets = set(self.fleets.values()) | set(self._created)
         self.fleets.clear()
         self._created.clear()
-        await asyncio.gather(*(f.stop() for f in fleets), return_exceptions=True)
+        await asyncio.gather(*(f.stop(keep_networks=True) for f in fleets), return_exceptions=True)
         shutil.rmtree(self.socket_dir, ignore_errors=True)

@@ -19,6 +19,7 @@ import shutil
 import tarfile
 import tempfile
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -27,6 +28,7 @@ from cove.host.sandbox import Sandbox
 from cove.storage.artifacts import ArtifactError, ArtifactStore
 
 CHUNK = 1 << 20
+Fetch = Callable[[str, Path], Awaitable[None]]
 
 
 class ModelDataError(Exception):
@@ -60,9 +62,10 @@ class ModelStore:
         shutil.rmtree(root, ignore_errors=True)  # copies of a previous run: nobody uses them
         root.mkdir(mode=0o700, parents=True, exist_ok=True)
 
-    async def prepare(self, url: str | None) -> ModelCopy:
+    async def prepare(self, url: str | None, fetch: Fetch | None = None) -> ModelCopy:
         """A model directory for `url` (an empty one when there is no model data), held
-        until `release`."""
+        until `release`. `fetch(url, archive)` downloads an s3:// archive instead of the
+        artifact store (through a VPC); it raises ModelDataError."""
         work = Path(tempfile.mkdtemp(prefix=".incoming-", dir=self.root))
         try:
             if not url:
@@ -73,7 +76,7 @@ class ModelStore:
                 await asyncio.to_thread(self._copy_dir, local, work / "model", url)
                 return await self._adopt(f"dir-{uuid.uuid4().hex}", work / "model")
             archive = work / "model.tar.gz"
-            await self._download(url, archive)
+            await (fetch or self._download)(url, archive)
             key = await asyncio.to_thread(_sha256, archive)
             async with self._lock:
                 if key in self._users:

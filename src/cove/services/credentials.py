@@ -1,7 +1,8 @@
 """`GET /_cove/credentials`: execution-role credentials for the code Cove runs, in the
 answer botocore's container credential provider reads (`AccessKeyId`, `SecretAccessKey`,
 `Token`, `Expiration`), for the grant the `Authorization` header's token names. Asked
-from loopback by instances and jobs, which hold no signing key; anything else is 403."""
+from loopback by instances and jobs, which hold no signing key, or, for those in a VPC,
+on the container credentials endpoint of their ENI; anything else is 403."""
 
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ class CredentialsService(ServiceDefaults):
         return Response(err.status, _JSON, body)
 
     async def handle(self, req: Request) -> Response:
-        if not is_loopback(req.context.source_ip):  # the sandboxes reach Cove on loopback
+        # the sandboxes reach Cove on loopback, or inside a VPC on their ENI's own address
+        inside = req.context.listener.kind == "credentials"
+        if not (inside or is_loopback(req.context.source_ip)):
             raise AwsError("AccessDenied", "Credentials are served on loopback only.", 403)
         session = self.vending.credentials(req.headers.get("authorization", ""))
         if session is None:

@@ -39,7 +39,6 @@ RUN_DIR = "/run/cove"
 ENV_FILE = "environment.json"
 MB_PER_VCPU = 1769
 BOOTSTRAP = "cove.functions.runtime.bootstrap"
-VPC_CA = "/etc/cove-ca.pem"  # in a VPC: what Cove's TLS listeners there are signed by
 
 
 @dataclass(frozen=True)
@@ -78,12 +77,7 @@ def prepare(
     run = sandbox.place(run_dir, RUN_DIR)
     extra: tuple[Bind, ...] = ()
     if network is not None:
-        resolv, ca = run_dir / "resolv.conf", run_dir / "ca.pem"
-        resolv.write_text(f"nameserver {network.resolver_ip}\noptions timeout:2 attempts:2\n")
-        ca.write_bytes(network.ca_path.read_bytes())
-        for path in (resolv, ca):
-            path.chmod(0o644)
-        extra = (sandbox.place(resolv, "/etc/resolv.conf"), sandbox.place(ca, VPC_CA))
+        extra = network.binds(sandbox, run_dir)
     stream = log_stream(spec.version, time.time())
     place = Placement(
         task.target, str(Path(__file__).resolve().parent), log_group(spec.name), stream
@@ -91,7 +85,7 @@ def prepare(
     chosen = function_environment(spec, place, session, endpoint_url, region)
     if network is not None:
         chosen.pop("AWS_ENDPOINT_URL", None)
-        chosen.update(AWS_CA_BUNDLE=VPC_CA, REQUESTS_CA_BUNDLE=VPC_CA, SSL_CERT_FILE=VPC_CA)
+        chosen.update(network.tls_environment())
     env_file = run_dir / ENV_FILE
     fd = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
@@ -115,7 +109,7 @@ def prepare(
     jail = Jail((task, run, *extra), cwd=task.target)
     command = sandbox.command(argv, jail, f"function {spec.name} worker {worker_id}")
     if network is not None:
-        command = [*network.enter_argv, *command]
+        command = network.enter(command)
     env = inherited_env("/tmp" if sandbox.enabled else str(run_dir))
     env["PYTHONUNBUFFERED"] = "1"  # the handler's prints reach the log as they happen
     cgroup = confinement.cgroup(f"fn-{worker_id}", memory_bytes, cpus_for(spec.memory_mb))

@@ -5,7 +5,8 @@ when the destination is a port too, that port's groups' ingress rules must allow
 source (a connection from outside, over an uplink, needs only the ingress check, one to
 outside only the egress check). Replies of tracked connections always pass. Anything
 else is dropped without an answer (clients time out). A port only sends from its own
-addresses. Exempt destinations (the resolver) pass unfiltered.
+addresses. Exempt destinations (the resolver) pass unfiltered. A redirect rewrites a new
+connection's destination before any of this (the groups see where it goes).
 
 The whole table is replaced in one nftables transaction, so a change governs the next
 connection at once while tracked connections keep flowing, as AWS's security groups do.
@@ -104,6 +105,17 @@ class Port:
 
 
 @dataclass(frozen=True)
+class Redirect:
+    """New TCP connections from a port to destination:port go to `to` instead (DNAT,
+    before the filter sees them): one address served by different listeners per port."""
+
+    ifname: str
+    destination: IPv4Address
+    port: int
+    to: IPv4Address
+
+
+@dataclass(frozen=True)
 class Ruleset:
     ports: tuple[Port, ...] = ()
     groups: tuple[Group, ...] = ()
@@ -114,6 +126,7 @@ class Ruleset:
     # (port ifname, destination) pairs the port has no route to (its subnet's route
     # table does not send them anywhere): dropped whatever the groups allow.
     unrouted: tuple[tuple[str, IPv4Network], ...] = ()
+    redirects: tuple[Redirect, ...] = ()
 
 
 def apply(router: Namespace, ruleset: Ruleset) -> None:
@@ -140,7 +153,7 @@ class _Renderer:
             for group_id in port.groups:
                 if group_id not in self.groups:
                     raise ValueError(f"port {port.ifname} is in undefined group {group_id}")
-        for ifname in ruleset.masquerade:
+        for ifname in (*ruleset.masquerade, *(r.ifname for r in ruleset.redirects)):
             _check_ifname(ifname)
         referenced = {
             rule.peer.group_id
@@ -162,6 +175,13 @@ class _Renderer:
             lines += self._in_chain(port)
         lines += _chain("to_dest", [*self._dispatch_by_oif(), "accept"])
         lines += _chain("from_outside", self._dispatch_by_oif())
+        if self.ruleset.redirects:
+            lines += _chain(
+                "prerouting",
+                [f'iifname "{r.ifname}" ip daddr {r.destination} tcp dport {r.port} '
+                 f"dnat to {r.to}" for r in self.ruleset.redirects],
+                hook="type nat hook prerouting priority dstnat; policy accept;",
+            )  # fmt: skip
         if self.ruleset.masquerade:
             lines += _chain(
                 "postrouting",

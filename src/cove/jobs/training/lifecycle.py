@@ -11,6 +11,7 @@ import logging
 import math
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ from cove.jobs.training.environment import (
     read_metrics,
 )
 from cove.jobs.training.errors import ClientError, failure_reason
+from cove.jobs.training.vpc import JobHost
+from cove.network.sagemaker_hosts import SageMakerHosts, credentials_inside
 from cove.statuses import TrainingJobStatus
 from cove.storage.artifacts import ArtifactStore
 from cove.storage.resources import Resource, ResourceStore
@@ -89,8 +92,12 @@ class TrainingJobs:
         artifacts: ArtifactStore,
         confinement: Confinement,
         credentials: RoleCredentials | None = None,
+        hosts: Callable[[], SageMakerHosts | None] | None = None,
     ) -> None:
+        """`hosts`: where jobs with a VpcConfig get their ENIs (read when a job starts:
+        the network fabric is made after the control plane)."""
         self.settings = settings
+        self.hosts = hosts or (lambda: None)
         self.confinement = confinement
         self.credentials = credentials  # the jobs' execution roles, for their code
         self.store = store
@@ -237,15 +244,47 @@ class TrainingJobs:
         if root.exists():
             shutil.rmtree(root)
         env.write_config(doc["Algorithm"])
+        host = await self._place(name, root, doc)
+        try:
+            await self._run_on(name, root, doc, env, host)
+        finally:
+            if host is not None:
+                await host.release()
+                if host.role_env and self.credentials is not None:
+                    self.credentials.release(host.role_env)
 
+    async def _place(self, name: str, root: Path, doc: dict[str, Any]) -> JobHost | None:
+        """A job with a VpcConfig: its ENI in one of the subnets (vpc.py)."""
+        vpc, hosts = doc.get("VpcConfig"), self.hosts()
+        if not vpc:
+            return None
+        if hosts is None:
+            raise ClientError("The job has a VpcConfig, and this Cove builds no VPCs")
+        role = doc.get("RoleArn")
+        role_env = {}  # SageMaker's own transfers are the role's, isolated or not
+        if self.credentials is not None and role:
+            role_env = self.credentials.environment(role, f"SageMaker-{name}")
+        host = await JobHost.place(hosts, name, vpc, role_env, self.confinement.sandbox)
+        nic = host.nic
+        _append_log(root, f"Host {nic.private_ips[0]} in subnet {nic.subnet_id} ({nic.az}), "
+                          f"ENI {nic.eni_id}")  # fmt: skip
+        return host
+
+    async def _run_on(
+        self, name: str, root: Path, doc: dict[str, Any], env: TrainingEnv, host: JobHost | None
+    ) -> None:
+        inputs = doc.get("InputDataConfig", [])
         self._secondary(name, "Downloading", TrainingStartTime=time.time())
         for channel in inputs:
             sources = await asyncio.to_thread(
                 channels.channel_sources, self.artifacts, channel, self.settings.region
             )
-            size = await asyncio.to_thread(
-                channels.download, self.artifacts, sources, env.channel_dir(channel["ChannelName"])
-            )
+            dest = env.channel_dir(channel["ChannelName"])
+            if host is not None:  # through the VPC, as the job's role
+                uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
+                size = await host.download(sources, dest, uri)
+            else:
+                size = await asyncio.to_thread(channels.download, self.artifacts, sources, dest)
             _append_log(
                 root,
                 f"Downloaded channel {channel['ChannelName']}: "
@@ -253,7 +292,7 @@ class TrainingJobs:
             )
 
         self._secondary(name, "Training")
-        code = await self._train(name, root, doc)
+        code = await self._train(name, root, doc, host)
         if code != 0:
             raise _JobFailed(
                 read_failure(root)
@@ -271,7 +310,10 @@ class TrainingJobs:
         archive = await asyncio.to_thread(
             channels.package_model, root / MODEL, root / "model.tar.gz"
         )
-        await asyncio.to_thread(channels.upload_model, self.artifacts, archive, uri)
+        if host is not None:
+            await host.upload(archive, uri)
+        else:
+            await asyncio.to_thread(channels.upload_model, self.artifacts, archive, uri)
         archive.unlink()
         self._finish(
             name,
@@ -290,7 +332,9 @@ class TrainingJobs:
             return {}
         return self.credentials.environment(role, f"SageMaker-{name}")
 
-    async def _train(self, name: str, root: Path, doc: dict[str, Any]) -> int:
+    async def _train(
+        self, name: str, root: Path, doc: dict[str, Any], host: JobHost | None = None
+    ) -> int:
         isolated = bool(doc.get("EnableNetworkIsolation"))
         sandbox = self.confinement.sandbox
         try:
@@ -309,7 +353,8 @@ class TrainingJobs:
         self.launched += 1
         env, profile = _process_env(doc, slot)
         role_env = self._role_env(name, doc, isolated)
-        env.update(role_env)
+        on_eni = host is not None and not isolated  # isolated: loopback alone, still
+        env.update(credentials_inside(role_env) if on_eni else role_env)
         cgroup = None
         if profile is not None and self.confinement.rlimits_only:
             env["COVE_JOB_MEMORY_BYTES"] = str(profile.memory_bytes)
@@ -328,6 +373,7 @@ class TrainingJobs:
             self.confinement,
             network=not isolated,
             cgroup=cgroup,
+            attachment=host.nic.attachment if host is not None and on_eni else None,
         )
         self.procs[name.lower()] = proc
         proc.start()

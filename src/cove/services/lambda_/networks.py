@@ -9,12 +9,10 @@ environments of a function (per subnet and group set)."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 from cove.functions.contracts import FunctionSpec, NetworkAttachment
-from cove.network.fabric import Fabric
+from cove.network.attachments import Attachments
 from cove.network.resources import InterfaceType
-from cove.network.store import NetworkStore
 
 DESCRIPTION = "AWS Lambda VPC ENI-"
 
@@ -22,10 +20,9 @@ DESCRIPTION = "AWS Lambda VPC ENI-"
 class FunctionEnis:
     """FunctionNetworks on the network store and the fabric."""
 
-    def __init__(self, store: NetworkStore, fabric: Fabric, ca_path: Path) -> None:
-        self.store = store
-        self.fabric = fabric
-        self.ca_path = ca_path
+    def __init__(self, attachments: Attachments) -> None:
+        self.attachments = attachments
+        self.store = attachments.store
         self._enis: dict[str, str] = {}  # function arn -> its ENI
         self._lock = asyncio.Lock()
 
@@ -37,8 +34,7 @@ class FunctionEnis:
 
     async def attach(self, spec: FunctionSpec) -> NetworkAttachment:
         assert spec.vpc is not None
-        if self.fabric.unavailable is not None:
-            raise RuntimeError(f"VPC networks cannot be built here: {self.fabric.unavailable}")
+        self.attachments.check()
         async with self._lock:
             eni_id = self._enis.get(spec.function_arn)
             if eni_id is None:
@@ -47,19 +43,10 @@ class FunctionEnis:
                     f"{DESCRIPTION}{spec.name}",
                 )  # fmt: skip
                 eni_id = self._enis[spec.function_arn] = eni.eni_id
-            eni = self.store.interface(eni_id)
-            await self.fabric.reconcile(eni.vpc_id)
-            namespace = self.fabric.namespace_of(eni_id)
-            if namespace is None:
-                raise RuntimeError(f"the network of {eni_id} could not be built")
-            resolver = self.store.snapshot(eni.vpc_id).vpc.resolver_ip
-        return NetworkAttachment(tuple(namespace.enter_argv()), resolver, self.ca_path)
+            return await self.attachments.attach(eni_id)
 
     async def detach(self, function_arn: str) -> None:
         async with self._lock:
             eni_id = self._enis.pop(function_arn, None)
-            if eni_id is None:
-                return
-            vpc_id = self.store.interface(eni_id).vpc_id
-            self.store.release_interface(eni_id)
-        await self.fabric.reconcile(vpc_id)
+            if eni_id is not None:
+                await self.attachments.release(eni_id)

@@ -106,8 +106,9 @@ def _summary(res: Resource) -> dict[str, Any]:
 def handlers(control: ControlContext) -> dict[str, Handler]:
     settings, store = control.settings, control.resources
     jobs = TrainingJobs(
-        settings, store, control.artifacts, control.confinement, control.credentials
-    )
+        settings, store, control.artifacts, control.confinement, control.credentials,
+        lambda: control.hosts,
+    )  # fmt: skip
     control.on_start.append(jobs.start)
     control.on_stop.append(jobs.stop)
 
