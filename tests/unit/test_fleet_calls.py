@@ -334,3 +334,27 @@ def test_a_call_served_in_another_az_than_its_callers_waits_the_cross_az_delay(
             await fleet.stop()
 
     asyncio.run(scenario())
+
+
+def test_a_call_waiting_out_the_cross_az_delay_counts_as_its_instances_load(
+    tmp_path: Path,
+) -> None:
+    # Otherwise the other AZ's instance looks idle while its calls wait, takes the next
+    # public-path calls too, and far more than half of them pay the delay.
+    async def scenario() -> None:
+        fleet = await fleet_of(
+            tmp_path, ["ok", "ok"], zones=["us-east-1a", "us-east-1b"], cross_az_delay_ms=300
+        )
+        a, b = fleet.instances()
+        try:
+            calls = [invoke(fleet, f"{n}".encode(), caller_az="us-east-1a") for n in range(4)]
+            submitted = asyncio.gather(*calls)
+            await asyncio.sleep(0.05)  # all routed; those bound for b still waiting
+            assert b.outstanding == 2 and a.served + a.outstanding == 2
+            await submitted
+            assert (a.served, b.served) == (2, 2)
+            assert b.in_transit == 0
+        finally:
+            await fleet.stop()
+
+    asyncio.run(scenario())

@@ -337,8 +337,16 @@ class LocalFleet:
         cross-AZ delay when one is set (standing for the hops between AZs it would make)."""
         delay = self._cross_az_delay
         if delay and call.invocation.caller_az not in (None, inst.az):
-            asyncio.get_running_loop().call_later(delay, call.send_to, inst)
+            # counted as the instance's meanwhile, or routing would see it idle and send
+            # it more of the calls that pay the delay
+            inst.in_transit += 1
+            asyncio.get_running_loop().call_later(delay, self._arrive, call, inst)
             return
+        call.send_to(inst)
+
+    @staticmethod
+    def _arrive(call: _Call, inst: Instance) -> None:
+        inst.in_transit -= 1
         call.send_to(inst)
 
     async def _pick(self, variant_name: str, az: str | None) -> Instance:

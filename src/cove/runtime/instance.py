@@ -86,6 +86,7 @@ class Instance:
         self._on_idle = on_idle
         self._lane: Lane | None = None
         self._concurrent = 0  # calls in flight without a lane
+        self.in_transit = 0  # calls routed here still waiting out the cross-AZ delay
         self._exchanges: set[asyncio.Task[None]] = set()  # referenced until done
         self._log_offset = 0
         self._stopping = False
@@ -250,8 +251,10 @@ class Instance:
 
     @property
     def outstanding(self) -> int:
-        """Calls sent or queued to this instance and not answered yet."""
-        return self._lane.load if self._lane is not None else self._concurrent
+        """Calls sent, queued or on their way (the cross-AZ delay) to this instance and not
+        answered yet."""
+        load = self._lane.load if self._lane is not None else self._concurrent
+        return load + self.in_transit
 
     def submit(self, invocation: Invocation, done: Done) -> None:
         """Send one call; `done` gets the answer, TimeoutError after the model timeout,
