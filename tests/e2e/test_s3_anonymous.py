@@ -100,3 +100,36 @@ def test_anonymous_requests_get_what_the_bucket_policy_gives_everyone(server: Co
     assert s3.get_object(Bucket="open-data", Key="pub/a.csv")["Body"].read() == b"1,2\n"
     s3.delete_bucket_policy(Bucket="open-data")
     assert refused(anonymous.get_object, Bucket="open-data", Key="pub/a.csv") == denied
+
+
+def test_an_anonymous_caller_never_reads_or_changes_the_bucket_policy(
+    server: CoveServer,
+) -> None:
+    # S3 API Reference, PutBucketPolicy / GetBucketPolicy / DeleteBucketPolicy: "If you
+    # don't have ... permissions, Amazon S3 returns a 403 Access Denied error. If you have
+    # the correct permissions, but you're not using an identity that belongs to the bucket
+    # owner's account, Amazon S3 returns a 405 Method Not Allowed error."
+    # (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html)
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="wide-open")
+    anonymous = boto3.client(
+        "s3", endpoint_url=server.url, region_name="us-east-1",
+        config=Config(signature_version=UNSIGNED, retries={"total_max_attempts": 1}),
+    )  # fmt: skip
+    everything = {"Effect": "Allow", "Principal": "*", "Action": "s3:*",
+                  "Resource": ["arn:aws:s3:::wide-open", "arn:aws:s3:::wide-open/*"]}
+    put_policy(server, "wide-open", everything)
+    anonymous.put_object(Bucket="wide-open", Key="k", Body=b"x")  # the policy allows it
+    not_allowed = "The specified method is not allowed against this resource."
+    assert refused(anonymous.get_bucket_policy, Bucket="wide-open") == (
+        "MethodNotAllowed", 405, not_allowed)
+    assert refused(anonymous.delete_bucket_policy, Bucket="wide-open") == (
+        "MethodNotAllowed", 405, not_allowed)
+    assert refused(anonymous.put_bucket_policy, Bucket="wide-open", Policy=json.dumps(
+        {"Version": "2012-10-17", "Statement": [everything]})) == (
+        "MethodNotAllowed", 405, not_allowed)  # fmt: skip
+    # the owner's policy is untouched; without an allow the answer is the plain 403
+    assert json.loads(s3.get_bucket_policy(Bucket="wide-open")["Policy"])["Statement"]
+    s3.delete_bucket_policy(Bucket="wide-open")
+    assert refused(anonymous.get_bucket_policy, Bucket="wide-open") == (
+        "AccessDenied", 403, "Access Denied")

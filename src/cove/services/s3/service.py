@@ -256,6 +256,10 @@ def _resource_arn(call: S3Call) -> str:
     return f"arn:aws:s3:::{call.bucket}" + (f"/{call.key}" if call.key else "")
 
 
+# Only identities of the bucket owner's account may call these, whatever the policy says.
+_OWNER_ONLY = frozenset({"GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"})
+
+
 class S3Service(ServiceDefaults):
     protocol = "rest-xml"
     # S3 answers what no other service claims unsigned: anonymous and SigV2 requests
@@ -295,6 +299,15 @@ class S3Service(ServiceDefaults):
             _resource_arn(call),
             resource_policies=() if bucket_policy is None else (bucket_policy,),
         )
+        if req.context.principal is None and operation.name in _OWNER_ONLY:
+            # S3 API Reference, PutBucketPolicy (and Get/Delete): allowed, but not an
+            # identity of the bucket owner's account (an anonymous one never is): 405
+            raise AwsError(
+                "MethodNotAllowed",
+                "The specified method is not allowed against this resource.",
+                405,
+                fields={"Method": req.method, "ResourceType": "BUCKET"},
+            )
         _parse(operation, call, found)
 
         def run() -> Response:
