@@ -25,6 +25,7 @@ from botocore.credentials import Credentials
 
 from cove.auth.credentials import load_or_create_admin
 from cove.config import CA_DIR, PORT_FILE, Settings
+from cove.host.netns.namespaces import enter_argv
 from cove.pki.authority import CA_CERT_FILE
 
 HOSTS_PATH = "/_cove/hosts"
@@ -166,10 +167,15 @@ def run_in_subnet(
         return 125
     work = Path(tempfile.mkdtemp(prefix="cove-exec-"))
     try:
-        uid, gid, drop = _host_identity(bool(host.get("Rootless")), user)
+        # built here from the two paths alone: never run a command line a server sent
+        try:
+            enter = enter_argv(host["NamespacePath"], host.get("UserNamespacePath"))
+        except ValueError as error:
+            raise ExecFailed(f"the server's answer is not a host's: {error}") from None
+        uid, gid, drop = _host_identity(host.get("UserNamespacePath") is not None, user)
         files = _host_files(work, host["ResolverIp"], ca, uid, gid)
         argv = [
-            *host["EnterCommand"],
+            *enter,
             "unshare", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc", "--",
             "sh", "-c", _ENTER_HOST, "cove-exec", str(files["resolv"]), str(files["nsswitch"]),
             str(data_dir.resolve()), *drop, *command,

@@ -208,3 +208,17 @@ def test_inside_a_user_namespace_commands_sysctls_and_sockets_work_as_with_root(
         assert inode not in inodes_in_use()
     finally:
         owner.close()
+
+
+def test_enter_argv_takes_only_namespace_paths() -> None:
+    # cove exec builds its nsenter command from the paths a server answered, never more
+    assert namespaces.enter_argv("/proc/42/ns/net") == ["nsenter", "--net=/proc/42/ns/net", "--"]
+    assert namespaces.enter_argv("/proc/42/ns/net", "/proc/7/ns/user") == [
+        "nsenter", "--preserve-credentials", "--user=/proc/7/ns/user", "--net=/proc/42/ns/net",
+        "--",
+    ]  # fmt: skip
+    for net, user in (("/proc/42/ns/user", None), ("/proc/42/ns/net", "/proc/7/ns/net"),
+                      ("/proc/1/ns/net; rm -rf /", None), ("--mount=/x", None),
+                      ("/tmp/ns/net", None)):  # fmt: skip
+        with pytest.raises(ValueError, match="namespace path"):
+            namespaces.enter_argv(net, user)

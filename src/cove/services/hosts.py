@@ -126,9 +126,8 @@ class HostsService(ServiceDefaults):
             "VpcId": eni.vpc_id,
             "AvailabilityZone": eni.zone.name,
             "NamespacePath": namespace.path,
-            # how to enter it: nsenter, through Cove's user namespace when rootless
-            "EnterCommand": namespace.enter_argv(),
-            "Rootless": namespace.owner is not None,
+            # a rootless server's namespaces are entered through the user namespace it owns
+            "UserNamespacePath": namespace.owner.path if namespace.owner is not None else None,
             # the VPC's resolver, as DHCP gives it to an instance (AmazonProvidedDNS)
             "ResolverIp": vpc.resolver_ip,
             "Region": self.region,

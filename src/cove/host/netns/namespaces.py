@@ -36,6 +36,7 @@ import ctypes
 import errno
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -159,6 +160,25 @@ def check_support() -> Privilege:
     )
 
 
+_NAMESPACE_PATH = re.compile(r"/proc/[1-9][0-9]*/ns/(net|user)")
+
+
+def enter_argv(net_path: str | None, user_path: str | None = None) -> list[str]:
+    """The argv prefix that runs a command in a network namespace (`/proc/PID/ns/net`),
+    through the user namespace that owns it when rootless; only such paths are taken."""
+    for path, kind in ((net_path, "net"), (user_path, "user")):
+        found = _NAMESPACE_PATH.fullmatch(path) if path is not None else None
+        if path is not None and (found is None or found.group(1) != kind):
+            raise ValueError(f"not a {kind} namespace path: {path!r}")
+    argv = ["nsenter"]
+    if user_path is not None:
+        # --preserve-credentials: setgroups is denied in it, and our uid is its root anyway
+        argv += ["--preserve-credentials", f"--user={user_path}"]
+    if net_path is not None:
+        argv.append(f"--net={net_path}")
+    return [*argv, "--"]
+
+
 def _hold(argv: list[str], what: str) -> subprocess.Popen[bytes]:
     """Start a holder: argv ends in a shell that says `ready`, then becomes `cat`, one tiny
     process reading our pipe until this process is gone."""
@@ -197,8 +217,7 @@ class UserNamespace:
         return cls(_hold(["unshare", "--user", "--map-root-user", "--"], "a user namespace"))
 
     def enter_argv(self) -> list[str]:
-        # --preserve-credentials: setgroups is denied in it, and our uid is its root anyway
-        return ["nsenter", "--preserve-credentials", f"--user={self.path}", "--"]
+        return enter_argv(None, self.path)
 
     def close(self) -> None:
         _kill(self._holder.pid)
@@ -259,9 +278,7 @@ class Namespace:
     def enter_argv(self) -> list[str]:
         """The argv prefix that runs a command inside this namespace."""
         self._check_open()
-        if self.owner is None:
-            return ["nsenter", f"--net={self.path}", "--"]
-        return [*self.owner.enter_argv()[:-1], f"--net={self.path}", "--"]
+        return enter_argv(self.path, self.owner.path if self.owner is not None else None)
 
     def run(
         self, argv: Sequence[str], input: str | None = None, *, timeout: float = _COMMAND_TIMEOUT
