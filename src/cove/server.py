@@ -272,9 +272,10 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
             await cove.lambda_api.lc.stop()
             if cove.lambda_api.lc.runtime is not None:
                 await cove.lambda_api.lc.runtime.shutdown()
-        await cove.fabric.stop()
+        # instances and jobs in VPCs run inside the fabric's namespaces: they drain first
         await control.stop()
         await runtime.shutdown()
+        await cove.fabric.stop()
         cove.subsystems.confinement.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server.wait_closed(), 5)
