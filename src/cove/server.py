@@ -193,7 +193,11 @@ def build(settings: Settings) -> Cove:
         lambda_api, s3,
     ]  # fmt: skip
     gateway = Gateway(credentials, services)
-    listeners.public = gateway  # the edge inside VPC networks is the public path
+    # The edge inside VPC networks is the public path, but not S3's: S3 has an address of
+    # its own there, which the route table sends to the internet gateway or through an S3
+    # gateway endpoint (whose policy a request to the edge would otherwise escape). Nor
+    # Cove's own host control, which `cove exec` reaches on loopback.
+    listeners.public = Gateway(credentials, [s for s in services if s is not s3 and s is not hosts])
     return Cove(
         settings, engine, resources, credentials, claimed, subsystems, network, fabric, hosts,
         function_enis, sagemaker_hosts, listeners, gateway, services, lambda_api,

@@ -108,6 +108,17 @@ def test_the_artifact_comes_through_a_gateway_endpoint_under_its_policy(
     time.sleep(0.5)
     cut = ask_model(srv, endpoint, net, s3=(BUCKET, "data/open.txt"))["s3"]
     assert cut.startswith(("ConnectTimeoutError", "EndpointConnectionError")), cut
+    # with an internet route too, the gateway endpoint still carries S3 (its route is the
+    # more specific one), and S3 is not served at another service's public name, which
+    # would let a host of the subnet step around the endpoint's policy
+    ec2.modify_vpc_endpoint(VpcEndpointId=gateway, AddRouteTableIds=[net["table"]])
+    open_internet(ec2, net)
+    time.sleep(0.5)
+    closed = ask_model(srv, endpoint, net, s3=(BUCKET, "data/closed.txt"))["s3"]
+    assert closed.startswith("AccessDenied ") and "VPC endpoint policy" in closed
+    around = ask_model(srv, endpoint, net, s3=(BUCKET, "data/closed.txt"),
+                       s3_url="https://sts.us-east-1.amazonaws.com")["s3"]  # fmt: skip
+    assert "closed data" not in around, around
 
 
 def test_an_interface_endpoint_or_an_internet_route_carries_it_too(make_server, tmp_path) -> None:

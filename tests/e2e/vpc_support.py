@@ -65,7 +65,7 @@ def transform_fn(model, data, content_type, accept):
     if "s3" in ask:  # the container's own S3 call, by S3's real name, as its role
         bucket, key = ask["s3"]
         try:
-            s3 = boto3.client("s3", config=config)
+            s3 = boto3.client("s3", config=config, endpoint_url=ask.get("s3_url"))
             out["s3"] = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
         except Exception as exc:
             error = getattr(exc, "response", {}).get("Error", {})
@@ -186,10 +186,11 @@ def wait_settled(sm: Any, name: str, timeout: float = 180) -> dict[str, Any]:
 
 
 def ask_model(srv: Any, endpoint: str, net: dict[str, Any], host: HostListener | None = None,
-              s3: tuple[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+              s3: tuple[str, str] | None = None, s3_url: str | None = None,
+              ) -> dict[str, Any]:  # fmt: skip
     """What the model's code reports (only its address without `host`, and what it read
-    of the `s3` (bucket, key) asked for)."""
-    body: dict[str, Any] = {"resolver": net["resolver"], "only_ip": True}
+    of the `s3` (bucket, key) asked for, at `s3_url` if given)."""
+    body: dict[str, Any] = {"resolver": net["resolver"], "only_ip": True, "s3_url": s3_url}
     if s3 is not None:
         body["s3"] = list(s3)
     if host is not None:
