@@ -1,7 +1,8 @@
 """A real network store with one VPC (two subnets in two AZs, a security group), and a
 stand-in for the part of the fabric that `Attachments` uses, which builds nothing: an ENI's
 namespace is a placeholder, or none (`broken`: its build failed), and one build can be
-made to hang until it is cancelled (`hang_at`), as a long build or download would."""
+made to hang until it is cancelled (`hang_at`), as a long build or download would, or to
+raise (`raise_at`)."""
 
 from __future__ import annotations
 
@@ -27,10 +28,13 @@ class StandInFabric:
         self.broken = False
         self.builds = 0
         self.hang_at: int | None = None  # the build (1, 2, ...) that hangs
+        self.raise_at: int | None = None  # the build that raises OSError
         self.hanging = asyncio.Event()
 
     async def reconcile(self, vpc_id: str) -> None:
         self.builds += 1
+        if self.builds == self.raise_at:
+            raise OSError(f"build {self.builds} failed")
         if self.builds == self.hang_at:
             self.hanging.set()
             await asyncio.get_running_loop().create_future()  # until cancelled
