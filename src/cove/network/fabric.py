@@ -294,7 +294,7 @@ class Fabric:
                 log.exception("building %s of %s failed", eni_id, vpc.vpc_id)
                 failed = True
         vpc.names.update(snapshot)
-        await self._converge_gateways(vpc, snapshot)
+        failed |= not await self._converge_gateways(vpc, snapshot)
         ports = {e: b.router_if for e, b in vpc.interfaces.items()}
         script = ruleset_of(snapshot, ports, {e: g.address for e, g in vpc.gateways.items()})
         await asyncio.to_thread(vpc.router.nft, render(script))
@@ -364,9 +364,11 @@ class Fabric:
         tls = await asyncio.to_thread(self.authority.server_context, names, (eni.private_ip,))
         built.servers.append(await self.listeners.serve_endpoint(sock, tls, endpoint, eni))
 
-    async def _converge_gateways(self, vpc: _Vpc, snapshot: VpcSnapshot) -> None:
+    async def _converge_gateways(self, vpc: _Vpc, snapshot: VpcSnapshot) -> bool:
         """A listener of S3's per S3 gateway endpoint of the VPC, at a router address of
-        its own (198.18.1.x); a deleted endpoint's goes."""
+        its own (198.18.1.x); a deleted endpoint's goes. False if one could not be built:
+        it is left out (its subnets reach no S3 meanwhile) and the rest of the VPC is
+        built all the same."""
         wanted = {e.endpoint_id: e for e in snapshot.endpoints
                   if e.endpoint_type is EndpointType.GATEWAY and e.service_name.endswith(".s3")}
         for endpoint_id in [e for e in vpc.gateways if e not in wanted]:
@@ -375,19 +377,42 @@ class Fabric:
             await asyncio.to_thread(links.remove_local_address, vpc.router,
                                     ipaddress.IPv4Address(gone.address))  # fmt: skip
         taken = {g.address for g in vpc.gateways.values()}
+        built = True
         for endpoint_id, endpoint in wanted.items():
             if endpoint_id in vpc.gateways:
                 continue
             address = next(a for n in range(1, 255) if (a := f"{GATEWAY_NET}.{n}") not in taken)
-
-            def prepare(address: str = address) -> socket.socket:
-                links.add_local_address(vpc.router, ipaddress.IPv4Address(address))
-                return vpc.router.socket(socket.AF_INET, socket.SOCK_STREAM, (address, HTTPS))
-
-            sock = await asyncio.to_thread(prepare)
-            server = await self.listeners.serve_s3(sock, await self._s3_tls(), vpc.vpc_id, endpoint)
+            try:
+                server = await self._serve_gateway(vpc, endpoint, address)
+            except Exception:
+                log.exception("the listener of %s in %s failed", endpoint_id, vpc.vpc_id)
+                built = False
+                continue
             vpc.gateways[endpoint_id] = _Gateway(address, server)
             taken.add(address)
+        return built
+
+    async def _serve_gateway(self, vpc: _Vpc, endpoint: VpcEndpoint, address: str) -> Closable:
+        """The gateway endpoint's listener at `address`, or nothing: a failure closes the
+        socket (else its port stays taken for every retry) and removes the address."""
+        ip = ipaddress.IPv4Address(address)
+        made: list[socket.socket] = []
+
+        def prepare() -> None:
+            links.add_local_address(vpc.router, ip)
+            made.append(vpc.router.socket(socket.AF_INET, socket.SOCK_STREAM, (address, HTTPS)))
+
+        try:
+            await asyncio.to_thread(prepare)
+            return await self.listeners.serve_s3(
+                made[0], await self._s3_tls(), vpc.vpc_id, endpoint
+            )
+        except BaseException:
+            for sock in made:
+                sock.close()
+            with contextlib.suppress(Exception):  # (what is raised is the failure)
+                await asyncio.to_thread(links.remove_local_address, vpc.router, ip)
+            raise
 
     async def _s3_tls(self) -> ssl.SSLContext:
         """The certificate of S3's names, as S3's public endpoint presents it."""

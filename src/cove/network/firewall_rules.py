@@ -61,11 +61,13 @@ def _unrouted(
     without an internet-gateway route (S3's is routed by a gateway endpoint too, whose
     own listener no other subnet reaches)."""
     gateway = s3_gateway(snapshot, eni.subnet_id)
+    mine = gateways.get(gateway.endpoint_id) if gateway is not None else None
     unrouted = [a for a in (PUBLIC_EDGE, S3_EDGE)
                 if not reaches_internet(snapshot, eni.subnet_id, a)]  # fmt: skip
-    if gateway is not None and S3_EDGE in unrouted:
-        unrouted.remove(S3_EDGE)  # its 443 goes to the gateway's listener (a redirect)
-    mine = gateways.get(gateway.endpoint_id) if gateway is not None else None
+    if gateway is not None:
+        # its 443 goes to the gateway's listener (a redirect); while that is not built,
+        # nowhere: not to S3's public endpoint, past the endpoint's policy
+        unrouted = [a for a in unrouted if a != S3_EDGE] + ([] if mine else [S3_EDGE])
     return unrouted + [a for a in gateways.values() if a != mine]
 
 

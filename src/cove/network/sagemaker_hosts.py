@@ -22,6 +22,7 @@ SageMaker AI training jobs access to resources in your Amazon VPC").
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -38,6 +39,8 @@ from cove.network.paths import S3Path, no_s3_route, s3_path
 from cove.network.resources import SAGEMAKER_REQUESTER, NetworkInterface
 from cove.network.s3_transfer import Transfer, TransferFailed, transfer
 from cove.network.store import NetworkStore
+
+log = logging.getLogger(__name__)
 
 INSTANCE_ADDRESSES = 2
 URI_VARIABLE = "AWS_CONTAINER_CREDENTIALS_FULL_URI"  # botocore's container provider reads it
@@ -99,20 +102,23 @@ class SageMakerHosts:
     def __init__(self, attachments: Attachments) -> None:
         self.attachments = attachments
         self.store = attachments.store
-        self._stale: dict[str, NetworkInterface] = {}  # a previous run's, by description
+        # a previous run's, by description: several can share one (the old and the new
+        # fleet of a blue/green update both number their instances from <variant>-1)
+        self._stale: dict[str, list[NetworkInterface]] = {}
         self._lock = asyncio.Lock()
 
     def find_stale(self) -> None:
         """At start, before any endpoint comes back: the ENIs the last run's instances
         held, for them to adopt."""
-        self._stale = {
-            e.description: e for e in self.store.interfaces() if e.owner == SAGEMAKER_REQUESTER
-        }
+        self._stale = {}
+        for eni in self.store.interfaces():
+            if eni.owner == SAGEMAKER_REQUESTER:
+                self._stale.setdefault(eni.description, []).append(eni)
 
     async def release_unclaimed(self) -> None:
         """Once the endpoints are back: the ENIs no instance adopted go."""
         async with self._lock:
-            stale, self._stale = list(self._stale.values()), {}
+            stale, self._stale = [e for es in self._stale.values() for e in es], {}
         for eni in stale:
             await self.attachments.release(eni.eni_id)
 
@@ -125,19 +131,39 @@ class SageMakerHosts:
         try:
             self.attachments.check()
             async with self._lock:
-                eni = self._stale.get(key)
-                if eni is not None and eni.subnet_id in subnets and set(eni.group_ids) == set(
-                    groups
-                ):
-                    del self._stale[key]
-                else:  # (one that no longer fits goes with the unclaimed)
-                    eni = self._create(subnets, groups, zone, placed, key)
-            return HostNic(
-                eni.eni_id, eni.vpc_id, eni.subnet_id, eni.zone.name, eni.private_ips,
-                await self.attachments.attach(eni.eni_id),
-            )  # fmt: skip
+                eni = self._adopt(subnets, groups, key) or self._create(
+                    subnets, groups, zone, placed, key
+                )
+            try:
+                attachment = await self.attachments.attach(eni.eni_id)
+            except BaseException:  # (cancelled too) no instance holds it: it goes
+                await self._discard(eni.eni_id)
+                raise
         except (NetworkError, AttachmentUnavailable) as exc:
             raise PlacementFailed(str(exc)) from None
+        return HostNic(
+            eni.eni_id, eni.vpc_id, eni.subnet_id, eni.zone.name, eni.private_ips, attachment
+        )
+
+    def _adopt(
+        self, subnets: Sequence[str], groups: Sequence[str], key: str
+    ) -> NetworkInterface | None:
+        """A stale ENI described `key` that still fits (the ones that no longer do go
+        with the unclaimed)."""
+        stale = self._stale.get(key, [])
+        for eni in stale:
+            if eni.subnet_id in subnets and set(eni.group_ids) == set(groups):
+                stale.remove(eni)
+                return eni
+        return None
+
+    async def _discard(self, eni_id: str) -> None:
+        """Release an ENI on the way out of a failure, which stays what is raised (the
+        store changed: should this pass not build the VPC, the fabric's next one does)."""
+        try:
+            await self.attachments.release(eni_id)
+        except Exception:
+            log.warning("releasing %s failed", eni_id, exc_info=True)
 
     async def release(self, nic: HostNic) -> None:
         await self.attachments.release(nic.eni_id)

@@ -145,6 +145,18 @@ class LocalFleet:
         """Start `count` more instances; they join the rotation only once all are healthy."""
         new: list[Instance] = []
         try:
+            await self._start_new(variant, count, new)
+        except BaseException:
+            # failed or cancelled (the endpoint deleted or updated meanwhile): none of
+            # `new` is in variant.instances, where stop() would find them
+            await asyncio.gather(*(i.stop() for i in new))
+            await self.enis.release(i.instance_id for i in new)
+            raise
+        variant.instances.extend(new)
+
+    async def _start_new(self, variant: _Variant, count: int, new: list[Instance]) -> None:
+        """`count` instances placed, added to `new`, their model reached, started."""
+        try:
             for _ in range(count):
                 placed = [i.az for i in (*variant.instances, *new) if i.az is not None]
                 zone = self.host.placement.zone(variant.spec, placed)
@@ -154,13 +166,10 @@ class LocalFleet:
                 self._grant(variant),
             )  # fmt: skip
         except (PlacementFailed, ModelDataError) as exc:
-            await self.enis.release(i.instance_id for i in new)
             raise FleetFailed(str(exc)) from None
         results = await asyncio.gather(*(i.start() for i in new), return_exceptions=True)
         failures = [(i, r) for i, r in zip(new, results, strict=True) if isinstance(r, Exception)]
         if failures:
-            await asyncio.gather(*(i.stop() for i in new))
-            await self.enis.release(i.instance_id for i in new)
             inst, exc = failures[0]
             if not isinstance(exc, InstanceFailed):
                 raise exc
@@ -168,7 +177,6 @@ class LocalFleet:
                 f"The primary container for production variant {variant.spec.variant_name} "
                 f"did not pass the ping health check: {exc}"
             )
-        variant.instances.extend(new)
 
     def _role_env(self, variant: _Variant) -> dict[str, str]:
         """The variant's instances act as the model's execution role (SageMaker's session

@@ -264,7 +264,12 @@ class TrainingJobs:
         role_env = {}  # SageMaker's own transfers are the role's, isolated or not
         if self.credentials is not None and role:
             role_env = self.credentials.environment(role, f"SageMaker-{name}")
-        host = await JobHost.place(hosts, name, vpc, role_env, self.confinement.sandbox)
+        try:
+            host = await JobHost.place(hosts, name, vpc, role_env, self.confinement.sandbox)
+        except BaseException:  # the grant is the host's to release once it is placed
+            if role_env and self.credentials is not None:
+                self.credentials.release(role_env)
+            raise
         nic = host.nic
         _append_log(root, f"Host {nic.private_ips[0]} in subnet {nic.subnet_id} ({nic.az}), "
                           f"ENI {nic.eni_id}")  # fmt: skip
