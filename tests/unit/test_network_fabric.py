@@ -115,3 +115,38 @@ def test_a_gateway_listener_that_fails_holds_nothing_back_and_is_built_later(
             await fabric.stop()
 
     asyncio.run(go())
+
+
+class FailingEdge(Listeners):
+    """The public edge fails to serve its first time (a VPC whose build fails at start)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.edge_failures = 1
+
+    async def serve_public(self, sock: socket.socket, tls: ssl.SSLContext, vpc_id: str) -> Held:
+        if self.edge_failures:
+            self.edge_failures -= 1
+            sock.close()
+            raise OSError("the edge's listener failed")
+        return Held(sock)
+
+
+def test_a_vpc_that_cannot_be_built_at_start_does_not_keep_the_server_down(
+    tmp_path: Path,
+) -> None:
+    store = NetworkStore(open_engine(f"sqlite:///{tmp_path / 'db'}"), "us-east-1", "0" * 12)
+    vpc_id = store.create_vpc("10.0.0.0/16").vpc_id
+    listeners = FailingEdge()
+    fabric = Fabric(store, listeners, CertificateAuthority.load_or_create(tmp_path / "ca"),
+                    "us-east-1")  # type: ignore[arg-type]  # fmt: skip
+
+    async def go() -> None:
+        await fabric.start()  # returns, the VPC not built yet
+        try:
+            assert vpc_id not in fabric._vpcs and listeners.edge_failures == 0
+            await until(lambda: vpc_id in fabric._vpcs, timeout=10)  # built on a retry
+        finally:
+            await fabric.stop()
+
+    asyncio.run(go())

@@ -161,7 +161,11 @@ class Fabric:
             log.warning("VPC networks are not built on this host: %s", why)
         self.store.subscribe(self.changed)
         for vpc_id in self.store.vpc_ids():
-            await self.reconcile(vpc_id)
+            try:
+                await self.reconcile(vpc_id)
+            except Exception:  # one VPC that cannot be built must not keep the server down
+                log.exception("building VPC %s failed; trying again", vpc_id)
+                self._retry(vpc_id)
         self._worker = asyncio.create_task(self._work(), name="fabric")
 
     async def stop(self) -> None:
