@@ -33,15 +33,19 @@ ADVICE = (
 
 
 def _role(srv: Any, bucket: str) -> str:
-    """A training role SageMaker may assume that reads and writes `bucket`."""
+    """A training role SageMaker may assume that lists, reads and writes `bucket`."""
     iam = srv.client("iam")
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action":
              "sts:AssumeRole", "Principal": {"Service": "sagemaker.amazonaws.com"}}]}  # fmt: skip
     arn = iam.create_role(RoleName="trains-in-vpc", AssumeRolePolicyDocument=json.dumps(trust))[
         "Role"
     ]["Arn"]
-    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
-        "s3:GetObject", "s3:PutObject"], "Resource": f"arn:aws:s3:::{bucket}/*"}]}  # fmt: skip
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+         "Resource": f"arn:aws:s3:::{bucket}/*"},
+        # S3Prefix channels are listed (ListObjectsV2), as the job's role
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"},
+    ]}  # fmt: skip
     iam.put_role_policy(RoleName="trains-in-vpc", PolicyName="data",
                         PolicyDocument=json.dumps(policy))  # fmt: skip
     return arn
@@ -87,14 +91,27 @@ def test_a_training_job_is_a_host_in_its_subnet_and_its_data_goes_through_the_vp
     )
     assert eni_list(ec2, net["vpc"]) == []  # its ENI went with it
 
+    # the channels are listed through the VPC too: a gateway endpoint policy that denies
+    # listing the bucket fails the download
+    deny_listing = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:ListBucket",
+         "Resource": f"arn:aws:s3:::{bucket}"}]})  # fmt: skip
+    gateway = ec2.create_vpc_endpoint(
+        VpcId=net["vpc"], ServiceName=S3, RouteTableIds=[net["table"]], PolicyDocument=deny_listing
+    )["VpcEndpoint"]["VpcEndpointId"]
+    unlisted = _train(srv, net, role, data, bucket)
+    assert unlisted["TrainingJobStatus"] == "Failed"
+    assert unlisted["FailureReason"].startswith(f"ClientError: Data download failed: {data}")
+    assert "s3:ListBucket" in unlisted["FailureReason"]
+    assert "with an explicit deny in a VPC endpoint policy" in unlisted["FailureReason"]
+
     # a gateway endpoint whose policy lets the data in but not the model out
     deny_output = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},
         {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
          "Resource": f"arn:aws:s3:::{bucket}/output/*"}]})  # fmt: skip
-    gateway = ec2.create_vpc_endpoint(
-        VpcId=net["vpc"], ServiceName=S3, RouteTableIds=[net["table"]], PolicyDocument=deny_output
-    )["VpcEndpoint"]["VpcEndpointId"]
+    ec2.modify_vpc_endpoint(VpcEndpointId=gateway, PolicyDocument=deny_output)
     denied = _train(srv, net, role, data, bucket)
     assert denied["TrainingJobStatus"] == "Failed"
     assert denied["FailureReason"].startswith(

@@ -17,10 +17,11 @@ talking to S3 by its real (regional) names with the execution role's credentials
 the ENI's container credentials endpoint: the route tables, security groups, gateway
 endpoints (and their policies) and interface endpoints decide, as AWS's network does.
 
-`python -m cove.network.s3_transfer get|head|put|get-many <s3 uri> <path>` prints one
+`python -m cove.network.s3_transfer get|head|put|list|get-many <s3 uri> <path>` prints one
 JSON line: `{"ok": true}` or `{"failure": "unreachable" | "refused", "message": ...}`
-(`get-many` reads (object URI, relative path) pairs from `sources.json` beside `<path>`
-and writes the objects below `objects/` there).
+(`list` writes the keys under the URI's prefix to `<path>`, a JSON list; `get-many` reads
+(object URI, relative path) pairs from `sources.json` beside `<path>` and writes the
+objects below `objects/` there).
 """
 
 from __future__ import annotations
@@ -62,9 +63,10 @@ class TransferFailed(Exception):
 
 @dataclass(frozen=True)
 class Transfer:
-    """One transfer: `get` the object into `local`, `head` it, `put` `local` there, or
-    `get-many` `sources` ((object URI, path relative to `local`) pairs) below the
-    directory `local` (`uri` then names them all, in messages)."""
+    """One transfer: `get` the object into `local`, `head` it, `put` `local` there, `list`
+    the keys under the URI's prefix into `local` (a JSON list), or `get-many` `sources`
+    ((object URI, path relative to `local`) pairs) below the directory `local` (`uri` then
+    names them all, in messages)."""
 
     op: str
     uri: str
@@ -102,7 +104,7 @@ async def transfer(
     result = _result(out, err)
     if "failure" in result:
         raise TransferFailed(TransferFailure(result["failure"]), result["message"])
-    if job.op == "get" and job.local is not None:
+    if job.op in ("get", "list") and job.local is not None:
         await asyncio.to_thread(os.replace, work / OBJECT, job.local)
     elif job.op == "get-many" and job.local is not None:
         await asyncio.to_thread(_move_into, work / OBJECTS, job.local)
@@ -159,6 +161,8 @@ def _run(op: str, uri: str, path: str) -> dict[str, object]:
             _get(s3, bucket, key, path)
         elif op == "get-many":
             _get_many(s3, Path(path).parent)
+        elif op == "list":
+            _list(s3, bucket, key, path)
         elif op == "head":
             s3.head_object(Bucket=bucket, Key=key)
         else:
@@ -181,6 +185,14 @@ def _get(s3: object, bucket: str, key: str, path: str | Path) -> None:
     with open(path, "wb") as out:
         for chunk in iter(lambda: body.read(1 << 20), b""):
             out.write(chunk)
+
+
+def _list(s3: object, bucket: str, prefix: str, path: str) -> None:
+    pages = s3.get_paginator("list_objects_v2").paginate(  # type: ignore[attr-defined]
+        Bucket=bucket, Prefix=prefix
+    )
+    keys = [item["Key"] for page in pages for item in page.get("Contents", ())]
+    Path(path).write_text(json.dumps(keys))
 
 
 def _get_many(s3: object, work: Path) -> None:

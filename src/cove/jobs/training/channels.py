@@ -23,21 +23,34 @@ def _split(uri: str) -> tuple[str, str]:
     return f"{scheme}://{bucket}", key
 
 
+def channel_location(channel: dict[str, Any]) -> tuple[str, bool]:
+    """The channel's S3 URI, and whether it names a manifest file (else a prefix)."""
+    source = channel["DataSource"]["S3DataSource"]
+    return source["S3Uri"], source.get("S3DataType", "S3Prefix") == "ManifestFile"
+
+
 def channel_sources(
     artifacts: ArtifactStore, channel: dict[str, Any], region: str
 ) -> list[tuple[str, str]]:
-    """(object URI, path relative to the channel dir) for every object of a channel."""
-    source = channel["DataSource"]["S3DataSource"]
-    uri, data_type = source["S3Uri"], source.get("S3DataType", "S3Prefix")
+    """(object URI, path relative to the channel dir) for every object of a channel,
+    listed (or its manifest read) on the server."""
+    uri, manifest = channel_location(channel)
     try:
-        if data_type == "ManifestFile":
-            found = _manifest(artifacts, uri, channel["ChannelName"])
+        if manifest:
+            found = manifest_sources(uri, artifacts.read_bytes(uri), channel["ChannelName"])
         else:
-            found = _prefix(artifacts, uri)
+            found = prefix_sources(uri, artifacts.list(uri))
     except ArtifactNotFound:
         found = []  # a missing bucket reads like an empty prefix, as in SageMaker
     except ArtifactError as exc:
         raise ClientError(f"Unable to read the {channel['ChannelName']} channel: {exc}") from None
+    return checked_sources(found, uri, region)
+
+
+def checked_sources(
+    found: list[tuple[str, str]], uri: str, region: str
+) -> list[tuple[str, str]]:
+    """`found`, or SageMaker's error for a channel without objects."""
     if not found:
         bucket = _split(uri)[0].split("://", 1)[-1]
         raise NoObjects(
@@ -48,10 +61,11 @@ def channel_sources(
     return found
 
 
-def _prefix(artifacts: ArtifactStore, uri: str) -> list[tuple[str, str]]:
+def prefix_sources(uri: str, keys: list[str]) -> list[tuple[str, str]]:
+    """The sources of an S3Prefix channel from the keys (or URIs) listed under it."""
     base, prefix = _split(uri)
     out = []
-    for key in artifacts.list(uri):
+    for key in keys:
         key = _split(key)[1] if "://" in key else key
         if key.endswith("/"):
             continue  # "folder" marker objects
@@ -60,10 +74,10 @@ def _prefix(artifacts: ArtifactStore, uri: str) -> list[tuple[str, str]]:
     return out
 
 
-def _manifest(artifacts: ArtifactStore, uri: str, channel: str) -> list[tuple[str, str]]:
+def manifest_sources(uri: str, data: bytes, channel: str) -> list[tuple[str, str]]:
     """A manifest is a JSON list: {"prefix": "s3://bucket/path/"} then relative keys."""
     try:
-        entries = json.loads(artifacts.read_bytes(uri))
+        entries = json.loads(data)
         prefix = entries[0]["prefix"]
         keys = [str(k) for k in entries[1:]]
     except (ValueError, KeyError, IndexError, TypeError) as exc:

@@ -281,14 +281,15 @@ class TrainingJobs:
         inputs = doc.get("InputDataConfig", [])
         self._secondary(name, "Downloading", TrainingStartTime=time.time())
         for channel in inputs:
-            sources = await asyncio.to_thread(
-                channels.channel_sources, self.artifacts, channel, self.settings.region
-            )
             dest = env.channel_dir(channel["ChannelName"])
-            if host is not None:  # through the VPC, as the job's role
+            if host is not None:  # through the VPC, as the job's role: listing and objects
+                sources = await host.sources(channel, self.settings.region, root)
                 uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
                 size = await host.download(sources, dest, uri)
             else:
+                sources = await asyncio.to_thread(
+                    channels.channel_sources, self.artifacts, channel, self.settings.region
+                )
                 size = await asyncio.to_thread(channels.download, self.artifacts, sources, dest)
             _append_log(
                 root,
