@@ -21,11 +21,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pytest
 from conftest import children_of, is_sandbox_holder
 from models import SKLEARN_IMAGE, breast_cancer, csv_rows, deploy, pack, sklearn_model, upload
-
-from cove.host.netns.namespaces import NetworkUnavailable, check_support
+from vpc_support import requires_vpc
 
 ROOT = Path(__file__).parents[2]
 BIN = ROOT / ".venv" / "bin"
@@ -49,15 +47,7 @@ while n < count or time.monotonic() < end:
 """
 
 
-def _support() -> str | None:
-    try:
-        check_support()
-    except NetworkUnavailable as why:
-        return str(why)
-    return None
-
-
-pytestmark = pytest.mark.skipif(_support() is not None, reason=f"no VPC networks: {_support()}")
+pytestmark = requires_vpc()
 
 
 def vpc_with_endpoint(srv, prefix: str, private_dns: bool) -> tuple[dict[str, str], str, str]:

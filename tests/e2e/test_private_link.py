@@ -21,23 +21,14 @@ from pathlib import Path
 import pytest
 from models import SKLEARN_IMAGE, breast_cancer, csv_rows, deploy, pack, sklearn_model, upload
 from netns_watch import NamespaceWatch, left_over
-
-from cove.host.netns.namespaces import NetworkUnavailable, check_support
+from vpc_support import requires_vpc
 
 ROOT = Path(__file__).parents[2]
 SCRIPT = ROOT / "examples" / "private_link.sh"
 BIN = ROOT / ".venv" / "bin"
 
 
-def _support() -> str | None:
-    try:
-        check_support()
-    except NetworkUnavailable as why:
-        return str(why)
-    return None
-
-
-pytestmark = pytest.mark.skipif(_support() is not None, reason=f"no VPC networks: {_support()}")
+pytestmark = requires_vpc()
 
 
 def _env(srv) -> dict[str, str]:

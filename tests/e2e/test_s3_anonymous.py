@@ -109,7 +109,8 @@ def test_an_anonymous_caller_never_reads_or_changes_the_bucket_policy(
     # don't have ... permissions, Amazon S3 returns a 403 Access Denied error. If you have
     # the correct permissions, but you're not using an identity that belongs to the bucket
     # owner's account, Amazon S3 returns a 405 Method Not Allowed error."
-    # (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html)
+    # (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html; the
+    # MethodNotAllowed text as S3 answers it: https://pastebin.com/WzmBfDRq)
     s3 = server.client("s3")
     s3.create_bucket(Bucket="wide-open")
     anonymous = boto3.client(

@@ -174,12 +174,7 @@ def route(call: S3Call) -> tuple[Operation, RouteMatch]:
     path = "/" + quote(call.bucket, safe="") + ("/" + quote(call.key, safe="/") if call.key else "")
     found = _ROUTER.match(method, path, call.params, call.headers, strict=True)
     if found is None:
-        raise AwsError(
-            "MethodNotAllowed",
-            "The specified method is not allowed against this resource.",
-            405,
-            fields={"Method": method, "ResourceType": "OBJECT" if call.key else "BUCKET"},
-        )
+        raise method_not_allowed(method, "OBJECT" if call.key else "BUCKET")
     name = found.operation.name
     operation = _OPERATIONS.get(name)
     if operation is None:
@@ -256,6 +251,15 @@ def _resource_arn(call: S3Call) -> str:
     return f"arn:aws:s3:::{call.bucket}" + (f"/{call.key}" if call.key else "")
 
 
+def method_not_allowed(method: str, resource_type: str) -> AwsError:
+    return AwsError(
+        "MethodNotAllowed",
+        "The specified method is not allowed against this resource.",
+        405,
+        fields={"Method": method, "ResourceType": resource_type},
+    )
+
+
 # Only identities of the bucket owner's account may call these, whatever the policy says.
 _OWNER_ONLY = frozenset({"GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"})
 
@@ -302,12 +306,7 @@ class S3Service(ServiceDefaults):
         if req.context.principal is None and operation.name in _OWNER_ONLY:
             # S3 API Reference, PutBucketPolicy (and Get/Delete): allowed, but not an
             # identity of the bucket owner's account (an anonymous one never is): 405
-            raise AwsError(
-                "MethodNotAllowed",
-                "The specified method is not allowed against this resource.",
-                405,
-                fields={"Method": req.method, "ResourceType": "BUCKET"},
-            )
+            raise method_not_allowed(req.method, "BUCKET")
         _parse(operation, call, found)
 
         def run() -> Response:
