@@ -1,7 +1,8 @@
 """Seed 002 as written (examples/low_latency.py, issue #12 item 7): a model with VpcConfig
 in the client's two subnets behind a two-instance endpoint, one instance in each AZ as
 hosts there, called from a `cove exec` host in us-east-1a through the SageMaker Runtime
-interface endpoint's private DNS; every call is served in the client's AZ.
+interface endpoint's private DNS; every call is served in the client's AZ, and with the
+AZ-a instance killed the calls go on from AZ b until it is back.
 
 AWS pages behind it: SageMaker DG, "Low latency real-time inference with AWS PrivateLink"
 (seed 002: with private DNS, invocation traffic stays in the client's AZ); "Give SageMaker
@@ -16,6 +17,7 @@ import re
 import subprocess
 from pathlib import Path
 
+from az_support import served_elsewhere_while_down
 from models import SKLEARN_IMAGE, pack, sklearn_model, unique, upload
 from vpc_support import requires_vpc
 
@@ -56,3 +58,7 @@ def test_seed_002_serves_every_call_in_the_clients_az(make_server, tmp_path) -> 
     assert sorted((e["AvailabilityZone"], e["SubnetId"]) for e in enis) == sorted(
         zip(("us-east-1a", "us-east-1b"), made["subnets"].split(","), strict=True)
     )  # one instance in each of the model's subnets
+    # the AZ-a instance killed: the client's calls go on, served from us-east-1b, until it
+    # is back (the instance AllTraffic-1 is the first placed: the first subnet's AZ)
+    served_elsewhere_while_down(srv, made["endpoint"], made["subnets"].split(",")[0],
+                                made["role_arn"], groups=[made["clients"]])  # fmt: skip
