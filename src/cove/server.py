@@ -138,7 +138,7 @@ def build(settings: Settings) -> Cove:
         subsystems.control.context.tags,
     )  # fmt: skip
     sagemaker = sagemaker_service(
-        subsystems.control.context, access, PassedRoles(directory, access)
+        subsystems.control.context, access, PassedRoles(access)
     )
     sts = sts_service(directory, access)
     s3 = S3Service(subsystems.objects, credentials, access)
@@ -163,7 +163,7 @@ def build(settings: Settings) -> Cove:
         settings, subsystems.confinement, vending, subsystems.logs, function_enis
     )
     hosts = HostsService(
-        network, fabric, directory, access, vending, hosts_registry, settings.region
+        network, fabric, access, vending, hosts_registry, settings.region
     )
     arns = Arns(settings.region, settings.account_id)
     functions = FunctionStore(engine, Packages(settings.data_dir / PACKAGES_DIR), arns)
@@ -187,7 +187,7 @@ def build(settings: Settings) -> Cove:
         CodeLocationService(code_urls, functions.packages),
         runtime, sagemaker, MetricsService(subsystems.runtime), role_credentials,
         iam_service(directory, access), sts, ec2, apigateway_service(
-            apis, AccountSettings(engine, settings.account_id), directory, access,
+            apis, AccountSettings(engine, settings.account_id), access,
         ),
         logs_service(subsystems.logs, access, settings.region, settings.account_id),
         lambda_api, s3,

@@ -273,8 +273,8 @@ def test_a_new_account_has_the_default_execution_role(server: CoveServer) -> Non
     trusted = role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
     assert set(trusted) == {"sagemaker.amazonaws.com", "lambda.amazonaws.com"}
     attached = iam.list_attached_role_policies(RoleName="cove")["AttachedPolicies"]
-    assert [p["PolicyName"] for p in attached] == ["AmazonS3FullAccess"]
-    assert iam.list_role_policies(RoleName="cove")["PolicyNames"] == ["CoveDefaultExecution"]
+    assert {p["PolicyName"] for p in attached} == {"AmazonSageMakerFullAccess", "AmazonS3FullAccess"}
+    assert iam.list_role_policies(RoleName="cove")["PolicyNames"] == []
 
 
 def test_aws_managed_policies_are_listed_with_their_documents(server: CoveServer) -> None:
@@ -321,3 +321,73 @@ def test_aws_lambda_full_access_is_awss_document_and_enforced(server: CoveServer
     assert message.endswith(
         "because no identity-based policy allows the sagemaker:ListModels action"
     )
+
+
+def test_amazon_sagemaker_full_access_is_awss_document_and_enforced(server: CoveServer) -> None:
+    """AmazonSageMakerFullAccess v27 (2024-12-04) as the SageMaker Developer Guide's page
+    of its managed policies has it, with the change table that dates the version
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/security-iam-awsmanpol.html):
+    SageMaker's actions, S3 only in buckets named for SageMaker, and iam:PassRole of any
+    role to SageMaker but to no other service (iam:PassedToService, IAM UG, "Grant a user
+    permissions to pass a role to an AWS service")."""
+    iam = server.client("iam")
+    arn = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
+    policy = iam.get_policy(PolicyArn=arn)["Policy"]
+    assert (policy["DefaultVersionId"], policy["Path"]) == ("v27", "/")
+    document = iam.get_policy_version(PolicyArn=arn, VersionId="v27")["PolicyVersion"]["Document"]
+    assert document["Statement"][0]["Sid"] == "AllowAllNonAdminSageMakerActions"
+    iam.create_user(UserName="ml-engineer")
+    iam.attach_user_policy(UserName="ml-engineer", PolicyArn=arn)
+    user_arn = f"arn:aws:iam::{ACCOUNT}:user/ml-engineer"
+    key = iam.create_access_key(UserName="ml-engineer")["AccessKey"]
+
+    def client(service: str) -> Any:
+        return boto3.client(
+            service, endpoint_url=server.url, region_name="us-east-1",
+            aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+            config=Config(retries={"total_max_attempts": 1}),
+        )  # fmt: skip
+
+    s3 = client("s3")
+    s3.create_bucket(Bucket="team-sagemaker-data")  # s3:CreateBucket on any bucket
+    s3.put_object(Bucket="team-sagemaker-data", Key="model.tar.gz", Body=b"x")
+    server.client("s3").create_bucket(Bucket="team-data")
+    code, status, _ = error_of(s3.put_object, Bucket="team-data", Key="k", Body=b"x")
+    assert (code, status) == ("AccessDenied", 403)
+    sm = client("sagemaker")
+    # passing the default role to SageMaker is allowed (AllowPassRoleToSageMaker)
+    sm.create_model(
+        ModelName="engineer-model", ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/cove",
+        PrimaryContainer={"Image": "sklearn", "ModelDataUrl": "s3://team-sagemaker-data/m.tar.gz"},
+    )  # fmt: skip
+    assert sm.describe_model(ModelName="engineer-model")["ModelName"] == "engineer-model"
+    # ... and to Lambda is not: only SageMaker-named roles, and to Glue, RoboMaker, Step
+    # Functions only (AllowPassRoleForSageMakerRoles)
+    role_arn = f"arn:aws:iam::{ACCOUNT}:role/cove"
+    for service, decision in [
+        ("sagemaker.amazonaws.com", "allowed"), ("lambda.amazonaws.com", "implicitDeny"),
+        ("states.amazonaws.com", "implicitDeny"),
+    ]:  # fmt: skip
+        result = iam.simulate_principal_policy(
+            PolicySourceArn=user_arn, ActionNames=["iam:PassRole"], ResourceArns=[role_arn],
+            ContextEntries=[{
+                "ContextKeyName": "iam:PassedToService", "ContextKeyValues": [service],
+                "ContextKeyType": "string",
+            }],
+        )["EvaluationResults"][0]  # fmt: skip
+        assert result["EvalDecision"] == decision, service
+    iam.create_role(RoleName="AmazonSageMaker-Pipelines", AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }]}
+    ))  # fmt: skip
+    named = iam.simulate_principal_policy(
+        PolicySourceArn=user_arn, ActionNames=["iam:PassRole"],
+        ResourceArns=[f"arn:aws:iam::{ACCOUNT}:role/AmazonSageMaker-Pipelines"],
+        ContextEntries=[{
+            "ContextKeyName": "iam:PassedToService", "ContextKeyValues": ["states.amazonaws.com"],
+            "ContextKeyType": "string",
+        }],
+    )["EvaluationResults"][0]  # fmt: skip
+    assert named["EvalDecision"] == "allowed"

@@ -13,16 +13,16 @@ from urllib.parse import urlparse
 
 import pytest
 
+from cove.iam.documents import PolicyKind, parse_policy
+
 KEYS = {
     "PolicyName", "Path", "Arn", "Description", "DefaultVersionId", "Document", "Source",
     "SourceDate",
 }
 
-# The policies Cove must know, with the path AWS files them under. AmazonSageMakerFullAccess
-# is not among them yet: its complete current document could not be taken from AWS's
-# documentation pages (the stored copies of its page give only its first statements, and
-# third-party copies are not shipped).
+# The policies Cove must know (issue #10 names them), with the path AWS files them under.
 REQUIRED = {
+    "AmazonSageMakerFullAccess": "/",
     "AdministratorAccess": "/",
     "AmazonS3FullAccess": "/",
     "AmazonS3ReadOnlyAccess": "/",
@@ -83,10 +83,14 @@ def test_version_id_and_source_date(policy: dict) -> None:
 @pytest.mark.parametrize("policy", POLICIES, ids=_ids(POLICIES))
 def test_source_is_an_https_url(policy: dict) -> None:
     url = urlparse(policy["Source"])
-    # AWS's own managed policy reference (an edition in any language: the JSON is the
-    # same), the one source the shipped documents come from
+    # AWS's own documentation, the one source the shipped documents come from: its managed
+    # policy reference (an edition in any language: the JSON is the same), or a service
+    # guide's page of its managed policies (AmazonSageMakerFullAccess: the SageMaker
+    # Developer Guide's, whose change table dates each version)
     assert url.scheme == "https" and url.netloc == "docs.aws.amazon.com"
-    assert "/aws-managed-policy/latest/reference/" in url.path
+    assert "/aws-managed-policy/latest/reference/" in url.path or url.path.endswith(
+        "/latest/dg/security-iam-awsmanpol.html"
+    )
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=_ids(POLICIES))
@@ -109,3 +113,10 @@ def test_document_is_a_well_formed_policy(policy: dict) -> None:
         resources_ = [resources_] if isinstance(resources_, str) else resources_
         assert resources_ and all(isinstance(r, str) and r for r in resources_)
         assert isinstance(statement.get("Condition", {}), dict)
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=_ids(POLICIES))
+def test_document_is_taken_by_the_policy_engine(policy: dict) -> None:
+    # the grammar check IAM applies to managed policies (Version 2012-10-17 required);
+    # a shipped document the engine refused would fail every identity it is attached to
+    parse_policy(policy["Document"], PolicyKind.IDENTITY, require_version=True)

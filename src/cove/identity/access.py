@@ -176,6 +176,19 @@ class Access:
         if not decision.allowed:
             raise denied(denial_message(decision, request))
 
+    def pass_role(self, ctx: RequestContext, role_arn: str, service: str) -> Entity | None:
+        """Authorize the caller to pass `role_arn` to `service` (iam:PassRole, with the
+        service as iam:PassedToService, so AWS's managed policies that allow passing roles
+        to one service only work as on AWS: IAM UG, "Grant a user permissions to pass a
+        role to an AWS service"); then the role, if it exists and trusts `service`, which
+        the service checks by assuming it; None otherwise, for the service's own error."""
+        keys = (("iam:PassedToService", service),)
+        self.authorize(ctx, "iam:PassRole", role_arn, resource_keys=keys)
+        role = self.directory.role_by_arn(role_arn)
+        if role is None or not self.trusts_service(role, role_arn, service):
+            return None
+        return role
+
     def trusts_service(self, role: Entity, role_arn: str, service: str) -> bool:
         """Whether `role`'s trust policy lets `service` (sagemaker.amazonaws.com, ...)
         assume it, as the service does before it runs anything with the role."""

@@ -30,17 +30,13 @@ from cove.identity.tables import TABLES, account_table
 from cove.storage.db import metadata
 
 # Created with the account, so the quickstart, the demo and the examples pass a role that
-# exists: trusted by SageMaker and Lambda, with S3's full access (AWS's AmazonS3FullAccess)
-# and SageMaker's and CloudWatch Logs' through an inline policy of its own (Cove does not
-# ship AmazonSageMakerFullAccess yet: see cove/data's test).
+# exists: trusted by SageMaker and Lambda, with AWS's AmazonSageMakerFullAccess (SageMaker,
+# writing CloudWatch Logs, S3 only in buckets named for SageMaker) and AmazonS3FullAccess.
+# (Accounts set up before this kept the inline policy they were given then.)
 DEFAULT_ROLE = "cove"
-DEFAULT_ROLE_POLICIES = ("arn:aws:iam::aws:policy/AmazonS3FullAccess",)
-DEFAULT_ROLE_INLINE = (
-    "CoveDefaultExecution",
-    {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": ["sagemaker:*", "logs:*"], "Resource": "*"}],
-    },
+DEFAULT_ROLE_POLICIES = (
+    "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess",
+    "arn:aws:iam::aws:policy/AmazonS3FullAccess",
 )
 DEFAULT_ROLE_TRUST = {
     "Version": "2012-10-17",
@@ -85,8 +81,6 @@ class Directory:
         )
         for arn in DEFAULT_ROLE_POLICIES:
             self.policies.attach(role, arn)
-        name, document = DEFAULT_ROLE_INLINE
-        self.inline.put(role, name, json.dumps(document))
         created = time.time()
         with self.engine.begin() as conn:
             conn.execute(insert(a).values(account_id=self.account_id, created=created))

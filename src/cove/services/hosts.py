@@ -23,7 +23,6 @@ from cove.gateway.service import ServiceDefaults
 from cove.host.pids import alive
 from cove.http.messages import Request, Response
 from cove.identity.access import Access
-from cove.identity.directory import Directory
 from cove.identity.vending import CredentialVending
 from cove.network.fabric import Fabric
 from cove.network.hosts import Host, new_instance_id
@@ -55,12 +54,11 @@ class HostsService(ServiceDefaults):
     signing_names = ("ec2",)
 
     def __init__(
-        self, store: NetworkStore, fabric: Fabric, directory: Directory, access: Access,
+        self, store: NetworkStore, fabric: Fabric, access: Access,
         vending: CredentialVending, registry: HostRegistry, region: str,
     ) -> None:  # fmt: skip
         self.store = store
         self.fabric = fabric
-        self.directory = directory
         self.access = access
         self.vending = vending
         self.region = region
@@ -135,9 +133,7 @@ class HostsService(ServiceDefaults):
         return Response(200, _JSON, json.dumps(body).encode())
 
     def _check_role(self, req: Request, role_arn: str) -> None:
-        self.access.authorize(req.context, "iam:PassRole", role_arn)
-        role = self.directory.role_by_arn(role_arn)
-        if role is None or not self.access.trusts_service(role, role_arn, EC2_PRINCIPAL):
+        if self.access.pass_role(req.context, role_arn, EC2_PRINCIPAL) is None:
             raise AwsError(
                 "InvalidParameterValue",
                 f"Value ({role_arn}) for parameter iamInstanceProfile.arn is invalid: the role "

@@ -14,7 +14,6 @@ from cove.apis.store import ApiStore
 from cove.gateway.rest_service import RestService
 from cove.http.messages import RequestContext
 from cove.identity.access import Access
-from cove.identity.directory import Directory
 from cove.protocol.shapes import service_model
 from cove.services.apigateway import updates
 from cove.services.apigateway.errors import api_error
@@ -24,10 +23,10 @@ _LABEL = re.compile(r"\{([^}+]+)\+?\}")
 
 
 def apigateway_service(
-    store: ApiStore, account: AccountSettings, directory: Directory, access: Access
+    store: ApiStore, account: AccountSettings, access: Access
 ) -> RestService:
     model = service_model("apigateway")
-    implemented = handlers(store) | updates.handlers(store, account, directory, access)
+    implemented = handlers(store) | updates.handlers(store, account, access)
     actions: dict[str, str | None] = {
         name: f"apigateway:{model.operation_model(name).http['method']}" for name in implemented
     }

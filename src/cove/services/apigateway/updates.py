@@ -22,7 +22,6 @@ from cove.apis.updates import (
 from cove.gateway.operations import Handler
 from cove.http.messages import RequestContext
 from cove.identity.access import Access
-from cove.identity.directory import Directory
 from cove.services.apigateway import shapes
 from cove.services.apigateway.errors import bad_request
 from cove.services.apigateway.management import checked_integration, http_method_of
@@ -40,7 +39,7 @@ ACCOUNT = PatchTable[str | None](
 
 
 def handlers(
-    store: ApiStore, account: AccountSettings, directory: Directory, access: Access
+    store: ApiStore, account: AccountSettings, access: Access
 ) -> dict[str, Handler]:
     def update_rest_api(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
         patches = parse(p.get("patchOperations"))
@@ -110,13 +109,8 @@ def handlers(
         arn = ACCOUNT.apply(account.cloudwatch_role_arn(), parse(p.get("patchOperations")))
         if arn is not None:
             # API Gateway assumes the role and checks what it may do before taking it
-            access.authorize(ctx, "iam:PassRole", arn)
-            role = directory.role_by_arn(arn)
-            if (
-                role is None
-                or not access.trusts_service(role, arn, SERVICE_PRINCIPAL)
-                or not access.role_allows(role, arn, "logs:PutLogEvents", "*")
-            ):
+            role = access.pass_role(ctx, arn, SERVICE_PRINCIPAL)
+            if role is None or not access.role_allows(role, arn, "logs:PutLogEvents", "*"):
                 raise bad_request(ROLE_REFUSED)
         account.set_cloudwatch_role_arn(arn)
         return shapes.account(arn)

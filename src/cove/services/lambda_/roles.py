@@ -13,7 +13,5 @@ SERVICE_PRINCIPAL = "lambda.amazonaws.com"
 
 
 def check_role(lc: LambdaContext, ctx: RequestContext, role_arn: str) -> None:
-    lc.access.authorize(ctx, "iam:PassRole", role_arn)
-    role = lc.directory.role_by_arn(role_arn)
-    if role is None or not lc.access.trusts_service(role, role_arn, SERVICE_PRINCIPAL):
+    if lc.access.pass_role(ctx, role_arn, SERVICE_PRINCIPAL) is None:
         raise invalid("The role defined for the function cannot be assumed by Lambda.")

@@ -14,7 +14,6 @@ from cove.errors import validation_error
 from cove.gateway.operations import Handler
 from cove.http.messages import RequestContext
 from cove.identity.access import Access
-from cove.identity.directory import Directory
 
 SERVICE_PRINCIPAL = "sagemaker.amazonaws.com"
 # operation -> the input member that passes a role; later jobs add their entry here
@@ -22,14 +21,11 @@ ROLE_MEMBERS = {"CreateModel": "ExecutionRoleArn", "CreateTrainingJob": "RoleArn
 
 
 class PassedRoles:
-    def __init__(self, directory: Directory, access: Access) -> None:
-        self.directory = directory
+    def __init__(self, access: Access) -> None:
         self.access = access
 
     def check(self, ctx: RequestContext, role_arn: str) -> None:
-        self.access.authorize(ctx, "iam:PassRole", role_arn)
-        role = self.directory.role_by_arn(role_arn)
-        if role is None or not self.access.trusts_service(role, role_arn, SERVICE_PRINCIPAL):
+        if self.access.pass_role(ctx, role_arn, SERVICE_PRINCIPAL) is None:
             raise validation_error(
                 f"Could not assume role {role_arn}. Please ensure that the role exists and "
                 f"allows principal '{SERVICE_PRINCIPAL}' to assume the role."
