@@ -38,6 +38,7 @@ from cove.services.s3 import bucket_policies, buckets, multipart, objects
 from cove.services.s3.call import S3_NS, Reply, S3Call, parse_call
 from cove.services.s3.errors import store_error
 from cove.services.s3.objects import MAX_OBJECT_SIZE
+from cove.services.s3.policy_checks import Identities
 from cove.services.s3.values import VERBATIM, invalid_value
 from cove.storage.s3.errors import StoreError, StoreFailure
 from cove.storage.s3.objects import ObjectStore
@@ -279,9 +280,12 @@ class S3Service(ServiceDefaults):
         objects: ObjectStore,
         credentials: CredentialStore | None = None,
         authorizer: Authorizer = ROOT_ONLY,
+        identities: Identities | None = None,
     ) -> None:
         self.objects = objects
         self.authorizer = authorizer
+        # PutBucketPolicy looks up the users and roles a policy names (none without it)
+        self.identities = identities
         # Needed only to check chunk signatures of signed streaming uploads.
         self.credentials = credentials
         self._upload_threads = ThreadPoolExecutor(UPLOAD_THREADS, "s3-upload")
@@ -298,6 +302,7 @@ class S3Service(ServiceDefaults):
 
     async def handle(self, req: Request) -> Response:
         call = parse_call(req, self._secret)
+        call.identities = self.identities
         operation, found = route(call)
         req.context.operation = operation.name
         bucket_policy = self.objects.policies.get(call.bucket) if call.bucket else None
