@@ -267,6 +267,8 @@ _OWNER_ONLY = frozenset({"GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPoli
 # What a missing key answers depends on s3:ListBucket for these (S3 API Reference,
 # GetObject and HeadObject, "Permissions").
 _LISTING_TELLS = frozenset({"GetObject", "HeadObject"})
+# These read the object their CopySource names as well as write their own.
+_COPIES = frozenset({"CopyObject", "UploadPartCopy"})
 
 
 class S3Service(ServiceDefaults):
@@ -312,6 +314,8 @@ class S3Service(ServiceDefaults):
             # identity of the bucket owner's account (an anonymous one never is): 405
             raise method_not_allowed(req.method, "BUCKET")
         _parse(operation, call, found)
+        if operation.name in _COPIES:
+            self._may_read_source(req, call)
 
         def run() -> Response:
             return _answer(operation, call, operation.handler(call, self.objects))
@@ -352,6 +356,19 @@ class S3Service(ServiceDefaults):
             self.objects.get_bucket(bucket)
         except StoreError as err:
             raise store_error(err) from None
+
+    def _may_read_source(self, req: Request, call: S3Call) -> None:
+        """A copy needs s3:GetObject on its source, under the source bucket's policy, besides
+        s3:PutObject on its destination (S3 API Reference, CopyObject and UploadPartCopy,
+        "Permissions")."""
+        bucket, key = objects.copy_source(call.input["CopySource"])
+        policy = self.objects.policies.get(bucket)
+        self.authorizer.authorize(
+            req.context,
+            "s3:GetObject",
+            f"arn:aws:s3:::{bucket}/{key}",
+            resource_policies=() if policy is None else (policy,),
+        )
 
     def _missing_key(self, req: Request, call: S3Call, bucket_policy: str | None) -> None:
         """AccessDenied for a missing key unless the caller may list the bucket: NoSuchKey
