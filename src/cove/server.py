@@ -141,7 +141,7 @@ def build(settings: Settings) -> Cove:
         subsystems.control.context, access, PassedRoles(access)
     )
     sts = sts_service(directory, access)
-    s3 = S3Service(subsystems.objects, credentials, access)
+    s3 = S3Service(subsystems.objects, credentials, access, directory)
     ec2 = ec2_service(network, access)
     apis = ApiStore(engine, settings.region, settings.account_id)
     authority = CertificateAuthority.load_or_create(settings.data_dir / CA_DIR)

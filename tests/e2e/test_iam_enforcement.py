@@ -254,3 +254,33 @@ def test_conditions_on_what_the_request_sets(server: CoveServer) -> None:
     made = sm.create_model(ModelName="tagged", PrimaryContainer=container,
                            Tags=[{"Key": "team", "Value": "ml"}])  # fmt: skip
     assert made["ModelArn"].endswith(":model/tagged")
+
+
+def test_a_copy_needs_read_access_to_its_source(server: CoveServer) -> None:
+    """"You must have read access to the source object and write access to the destination
+    bucket ... s3:GetObject permission to read the source object that is being copied"
+    (S3 API Reference, CopyObject, Permissions,
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html; the same in
+    UploadPartCopy, https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html)."""
+    s3, iam = server.client("s3"), server.client("iam")
+    for bucket in ("copy-secrets", "copy-drop"):
+        s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket="copy-secrets", Key="plan.txt", Body=b"secret")
+    key = new_user(server, "copier")
+    iam.put_user_policy(UserName="copier", PolicyName="write", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::copy-drop/*"}))
+    copier = as_key(server, "s3", key)
+    source = {"Bucket": "copy-secrets", "Key": "plan.txt"}
+    code, status, message = denial(copier.copy_object, Bucket="copy-drop", Key="stolen",
+                                   CopySource=source)  # fmt: skip
+    assert (code, status) == ("AccessDenied", 403)
+    assert "s3:GetObject on resource: arn:aws:s3:::copy-secrets/plan.txt" in message
+    upload = copier.create_multipart_upload(Bucket="copy-drop", Key="stolen")["UploadId"]
+    assert denial(copier.upload_part_copy, Bucket="copy-drop", Key="stolen", UploadId=upload,
+                  PartNumber=1, CopySource=source)[:2] == ("AccessDenied", 403)  # fmt: skip
+    assert denial(s3.get_object, Bucket="copy-drop", Key="stolen")[:2] == ("NoSuchKey", 404)
+    iam.put_user_policy(UserName="copier", PolicyName="read", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "s3:GetObject",
+         "Resource": "arn:aws:s3:::copy-secrets/*"}))  # fmt: skip
+    copier.copy_object(Bucket="copy-drop", Key="copied", CopySource=source)
+    assert s3.get_object(Bucket="copy-drop", Key="copied")["Body"].read() == b"secret"

@@ -134,3 +134,62 @@ def test_an_anonymous_caller_never_reads_or_changes_the_bucket_policy(
     s3.delete_bucket_policy(Bucket="wide-open")
     assert refused(anonymous.get_bucket_policy, Bucket="wide-open") == (
         "AccessDenied", 403, "Access Denied")
+
+
+def test_an_anonymous_caller_is_told_a_bucket_does_not_exist(server: CoveServer) -> None:
+    # AWS answers an unsigned request for a missing bucket 404 NoSuchBucket, and one for a
+    # bucket that exists but gives it nothing 403 AccessDenied: `curl
+    # http://s3.amazonaws.com/nosuchbucketname` quoted in
+    # https://github.com/minio/minio/issues/11293, and case 8 against case 7 of the
+    # experiments in https://github.com/aws/aws-sdk-java/issues/1256. An anonymous request
+    # has no user context; S3 decides it in the bucket owner's context, which a missing
+    # bucket does not have (S3 User Guide, "How Amazon S3 authorizes a request",
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/how-s3-evaluates-access-control.html).
+    anonymous = boto3.client(
+        "s3", endpoint_url=server.url, region_name="us-east-1",
+        config=Config(signature_version=UNSIGNED, retries={"total_max_attempts": 1}),
+    )  # fmt: skip
+    missing = ("NoSuchBucket", 404, "The specified bucket does not exist")
+    assert refused(anonymous.list_objects_v2, Bucket="never-made") == missing
+    assert refused(anonymous.get_object, Bucket="never-made", Key="a.csv") == missing
+    assert refused(anonymous.put_object, Bucket="never-made", Key="a", Body=b"x") == missing
+    with pytest.raises(ClientError) as info:
+        anonymous.head_bucket(Bucket="never-made")
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(f"{server.url}/never-made/a.csv")
+    assert answer.value.code == 404
+    body = answer.value.read()
+    assert b"<Code>NoSuchBucket</Code>" in body
+    assert b"<BucketName>never-made</BucketName>" in body
+    # a bucket that exists and gives everyone nothing stays refused, as before
+    server.client("s3").create_bucket(Bucket="made-private")
+    denied = ("AccessDenied", 403, "Access Denied")
+    assert refused(anonymous.list_objects_v2, Bucket="made-private") == denied
+    assert refused(anonymous.get_object, Bucket="made-private", Key="a.csv") == denied
+
+
+def test_a_signed_caller_is_refused_in_its_own_account_first(server: CoveServer) -> None:
+    # A request by an IAM identity is first decided in its own account's context, by its
+    # own policies, before the bucket owner's ("How Amazon S3 authorizes a request",
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/how-s3-evaluates-access-control.html):
+    # an identity whose policies allow nothing is refused whether the bucket exists or not
+    # (what S3 answers for the missing bucket is not stated there; this is the documented
+    # order), one allowed the action learns that the bucket is missing.
+    iam = server.client("iam")
+    iam.create_user(UserName="no-rights")
+    key = iam.create_access_key(UserName="no-rights")["AccessKey"]
+    signed = boto3.client(
+        "s3", endpoint_url=server.url, region_name="us-east-1",
+        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+        config=Config(retries={"total_max_attempts": 1}),
+    )  # fmt: skip
+    code, status, _ = refused(signed.list_objects_v2, Bucket="never-made-either")
+    assert (code, status) == ("AccessDenied", 403)
+    iam.put_user_policy(UserName="no-rights", PolicyName="list", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}],
+    }))  # fmt: skip
+    missing = ("NoSuchBucket", 404, "The specified bucket does not exist")
+    assert refused(signed.list_objects_v2, Bucket="never-made-either") == missing
+    assert refused(server.client("s3").list_objects_v2, Bucket="never-made-either") == missing

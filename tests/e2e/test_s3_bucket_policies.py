@@ -124,3 +124,62 @@ def test_malformed_bucket_policies_are_refused(server: CoveServer) -> None:
         "strict",
     )
     assert error_of(s3.get_bucket_policy, Bucket="no-such-bucket") == ("NoSuchBucket", 404)
+
+
+def test_a_policy_naming_a_user_or_role_that_does_not_exist_is_refused(
+    server: CoveServer,
+) -> None:
+    # "You receive the Error: Invalid principal in policy message when the value of a
+    # Principal in your bucket policy isn't valid ... If the Principal is an AWS Identity
+    # and Access Management (IAM) user or role, then confirm that the user or role wasn't
+    # deleted." (AWS knowledge center,
+    # https://aws.amazon.com/premiumsupport/knowledge-center/s3-invalid-principal-in-policy-error/):
+    # IAM keeps a user or role principal as its unique id, so one that does not exist
+    # cannot be kept (IAM User Guide, "AWS JSON policy elements: Principal", IAM user and
+    # role principals,
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html).
+    # Any session name is taken, and the account root, services and "*" name no entity
+    # (https://dev.classmethod.jp/articles/resource-base-policy-invalid-principal-error/).
+    s3, iam = server.client("s3"), server.client("iam")
+    s3.create_bucket(Bucket="named")
+    iam.create_user(UserName="named-reader", Path="/team/")
+    iam.create_role(RoleName="named-role", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+        "Principal": {"Service": "sagemaker.amazonaws.com"}}]}))  # fmt: skip
+
+    def naming(*principals: str, service: str | None = None) -> dict[str, Any]:
+        principal: dict[str, Any] = {"AWS": list(principals)}
+        if service:
+            principal["Service"] = service
+        return {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": principal, "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::named/*"}]}  # fmt: skip
+
+    own = f"arn:aws:iam::{ACCOUNT}"
+    invalid = ("MalformedPolicy", 400, "Invalid principal in policy")
+    for principals in [
+        (f"{own}:user/nobody",),
+        (f"{own}:role/no-role",),
+        (f"{own}:user/named-reader",),  # the user's ARN has its path
+        (f"{own}:root", f"{own}:user/team/named-reader", f"{own}:user/nobody"),
+    ]:
+        with pytest.raises(ClientError) as info:
+            s3.put_bucket_policy(Bucket="named", Policy=json.dumps(naming(*principals)))
+        err = info.value.response
+        assert (err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"],
+                err["Error"]["Message"]) == invalid, principals  # fmt: skip
+    assert error_of(s3.get_bucket_policy, Bucket="named") == ("NoSuchBucketPolicy", 404)
+    kept = naming(
+        f"{own}:user/team/named-reader", f"{own}:role/named-role", f"{own}:root", ACCOUNT,
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/named-role/any-session",
+        # another account's: Cove holds one account and cannot look these up
+        "arn:aws:iam::123456789012:user/elsewhere", "arn:aws:iam::123456789012:role/there",
+        service="cloudfront.amazonaws.com",
+    )  # fmt: skip
+    s3.put_bucket_policy(Bucket="named", Policy=json.dumps(kept))
+    assert json.loads(s3.get_bucket_policy(Bucket="named")["Policy"]) == kept
+    # once the user is gone, a policy naming it is refused again
+    iam.delete_user(UserName="named-reader")
+    with pytest.raises(ClientError) as info:
+        s3.put_bucket_policy(Bucket="named", Policy=json.dumps(kept))
+    assert info.value.response["Error"]["Message"] == "Invalid principal in policy"

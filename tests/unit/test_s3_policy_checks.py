@@ -9,10 +9,15 @@ from typing import Any
 
 import pytest
 
+from cove.auth.credentials import CredentialStore
 from cove.errors import AwsError
+from cove.identity.directory import Directory
+from cove.identity.kinds import EntityKind
 from cove.services.s3.policy_checks import check_bucket_policy
+from cove.storage.db import open_engine
 
 BUCKET = "site"
+ACCOUNT = "000000000000"
 
 
 def statement(**overrides: Any) -> dict[str, Any]:
@@ -80,3 +85,33 @@ def test_refused_with_s3s_words(policy: str, message: str) -> None:
 )  # fmt: skip
 def test_kept(policy: str) -> None:
     assert check_bucket_policy(policy, BUCKET).statements
+
+
+def test_the_owners_users_and_roles_must_exist() -> None:
+    """A user or role of the owner's account must exist (AWS knowledge center, "Why am I
+    getting the error 'Invalid principal in policy'...",
+    https://aws.amazon.com/premiumsupport/knowledge-center/s3-invalid-principal-in-policy-error/);
+    other accounts' principals, the account root and session ARNs are kept as written."""
+    directory = Directory(open_engine("sqlite://"), ACCOUNT, CredentialStore(ACCOUNT))
+    directory.entities.create(EntityKind.USER, "reader", "/team/")
+    own = f"arn:aws:iam::{ACCOUNT}"
+    for principal in [
+        f"{own}:user/team/reader", f"{own}:role/cove", f"{own}:root", ACCOUNT,
+        "arn:aws:iam::123456789012:user/elsewhere", "arn:aws:iam::123456789012:role/there",
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/cove/any-session",
+    ]:  # fmt: skip
+        policy = document(statement(Principal={"AWS": principal}))
+        assert check_bucket_policy(policy, BUCKET, directory).statements, principal
+    for named in [
+        {"Principal": {"AWS": f"{own}:user/nobody"}},
+        {"Principal": {"AWS": f"{own}:user/reader"}},  # its path is part of its ARN
+        {"Principal": {"AWS": [f"{own}:root", f"{own}:role/gone"]}},
+        {"Principal": None, "Effect": "Deny", "NotPrincipal": {"AWS": f"{own}:user/nobody"}},
+    ]:
+        with pytest.raises(AwsError) as refused:
+            check_bucket_policy(document(statement(**named)), BUCKET, directory)
+        assert (refused.value.code, refused.value.message) == (
+            "MalformedPolicy", "Invalid principal in policy",
+        )  # fmt: skip
+    # without the directory (a store of its own), names are not looked up
+    assert check_bucket_policy(document(statement(Principal={"AWS": f"{own}:user/x"})), BUCKET)

@@ -88,14 +88,24 @@ class Directory:
 
     def role_by_arn(self, arn: str) -> Entity | None:
         """The role `arn` names in this account, path included; None for any other ARN."""
-        prefix = f"arn:aws:iam::{self.account_id}:role/"
-        if not arn.startswith(prefix):
+        return self._by_arn(EntityKind.ROLE, arn)
+
+    def identity_by_arn(self, arn: str) -> Entity | None:
+        """The user or role `arn` names in this account, path included; None for any other
+        ARN (a group is no principal)."""
+        for kind in (EntityKind.USER, EntityKind.ROLE):
+            if arn.startswith(f"arn:aws:iam::{self.account_id}:{kind.value}/"):
+                return self._by_arn(kind, arn)
+        return None
+
+    def _by_arn(self, kind: EntityKind, arn: str) -> Entity | None:
+        if not arn.startswith(f"arn:aws:iam::{self.account_id}:{kind.value}/"):
             return None
         try:
-            role = self.entities.get(EntityKind.ROLE, arn.rsplit("/", 1)[-1])
+            entity = self.entities.get(kind, arn.rsplit("/", 1)[-1])
         except IdentityError:
             return None
-        return role if role.arn(self.account_id) == arn else None
+        return entity if entity.arn(self.account_id) == arn else None
 
     def _changed(self, entity: Entity) -> None:
         self.keys.republish(entity)

@@ -14,7 +14,7 @@ def put_bucket_policy(call: S3Call, store: ObjectStore) -> Reply:
     bucket = call.input["Bucket"]
     store.get_bucket(bucket)
     policy = call.document() or ""  # the Policy payload, once the body's checks passed
-    check_bucket_policy(policy, bucket)
+    check_bucket_policy(policy, bucket, call.identities)
     store.policies.put(bucket, policy)
     return Reply(status=204)  # S3 answers 204 No Content ("PutBucketPolicy", Examples)
 

@@ -14,6 +14,7 @@ from cove.http.messages import Request
 from cove.protocol.rest import OperationBinding, malformed
 from cove.protocol.rest_routes import parse_query
 from cove.services.s3.payload import Payload, SecretLookup, read_payload
+from cove.services.s3.policy_checks import Identities
 from cove.services.s3.values import invalid_count
 
 # The namespace of S3's documents (the model gives its root elements none).
@@ -31,6 +32,8 @@ class S3Call:
     # (all but an XML payload, which `document` reads once the body's checks passed)
     input: dict[str, Any] = field(default_factory=dict)
     binding: OperationBinding | None = None
+    # the account's users and roles, which a bucket policy's principals must name
+    identities: Identities | None = None
 
     @property
     def headers(self) -> dict[str, str]:

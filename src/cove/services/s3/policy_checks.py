@@ -3,7 +3,9 @@ wording, which is S3's own rather than IAM's MalformedPolicyDocument:
 
 - the document must start with "{" and be JSON;
 - it needs a non-empty Statement, each with Effect Allow or Deny and a Principal;
-- principals must be valid (IAM's grammar decides which are);
+- principals must be valid (IAM's grammar decides which are), and a user or role of the
+  bucket owner's account that a policy names must exist: AWS keeps such a principal as its
+  unique id, so it cannot keep one that has none (see `_check_principals`);
 - every Resource must be this bucket or objects in it (not "*", not another bucket);
 - actions must be S3's, and each named one must apply to a resource of its statement
   (an object action such as s3:GetObject needs an arn:aws:s3:::bucket/... resource, a
@@ -15,7 +17,7 @@ texts and where they were seen are in tests/e2e/test_s3_bucket_policies.py."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
 from cove.errors import AwsError
 from cove.iam.documents import (
@@ -47,6 +49,16 @@ _OBJECT_ACTIONS = frozenset({
 })  # fmt: skip
 
 
+class Identities(Protocol):
+    """The users and roles of the bucket owner's account (the identity directory)."""
+
+    account_id: str
+
+    def identity_by_arn(self, arn: str) -> object | None:
+        """The user or role `arn` names in this account, or None."""
+        ...
+
+
 def malformed(message: str) -> AwsError:
     return AwsError("MalformedPolicy", message, 400)
 
@@ -55,8 +67,9 @@ def invalid_effect(effect: Any) -> str:
     return f"Invalid effect: {effect}"
 
 
-def check_bucket_policy(document: str, bucket: str) -> Policy:
-    """The policy `document` for `bucket`, parsed; MalformedPolicy if S3 would refuse it."""
+def check_bucket_policy(document: str, bucket: str, identities: Identities | None = None) -> Policy:
+    """The policy `document` for `bucket`, parsed; MalformedPolicy if S3 would refuse it.
+    Without `identities` the principals it names are not looked up."""
     if not document.startswith("{"):
         raise malformed(FIRST_BYTE)
     try:
@@ -78,6 +91,8 @@ def check_bucket_policy(document: str, bucket: str) -> Policy:
         raise malformed(_s3_wording(err.message)) from None
     for parsed in policy.statements:
         _check_statement(parsed, bucket)
+        if identities is not None:
+            _check_principals(parsed, identities)
     return policy
 
 
@@ -108,6 +123,21 @@ def _check_statement(statement: Statement, bucket: str) -> None:
         level = _level(action)
         if (level == "object" and not on_objects) or (level == "bucket" and not on_bucket):
             raise malformed(ACTION_WITHOUT_RESOURCE)
+
+
+def _check_principals(statement: Statement, identities: Identities) -> None:
+    """Each user or role of the owner's account that the statement names must exist: AWS
+    turns them into unique ids when it keeps a policy, and refuses a name it cannot turn
+    (AWS knowledge center, "Invalid principal in policy"). The account root, "*", services,
+    and session ARNs (any session name) are kept as written. So are other accounts' users
+    and roles: AWS looks those up in their own account, which Cove, holding one account,
+    does not have; such a principal matches no caller of Cove either way."""
+    account = f"arn:aws:iam::{identities.account_id}:"
+    own = (account + "user/", account + "role/")
+    for principals in (statement.principals, statement.not_principals):
+        for arn in principals.aws if principals is not None else ():
+            if arn.startswith(own) and identities.identity_by_arn(arn) is None:
+                raise malformed(INVALID_PRINCIPAL)
 
 
 def _level(action: str) -> str | None:

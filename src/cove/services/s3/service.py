@@ -3,7 +3,8 @@
 Matched last by the gateway: it takes requests signed for `s3` and unsigned requests no
 other service claimed. An unsigned request is anonymous: it may do what the bucket's policy
 allows everyone ("Principal": "*"), and is refused anything else with S3's AccessDenied
-"Access Denied".
+"Access Denied" (a bucket that does not exist is NoSuchBucket to it, see `_authorize`).
+A missing key is NoSuchKey only to a caller that may list the bucket (`_missing_key`).
 Operations run in a worker thread, because they hash and write to disk. The bodies of
 PutObject and UploadPart stream to disk as they arrive, after the gateway verified the
 signature from the headers; every other body is small and read whole first.
@@ -37,8 +38,9 @@ from cove.services.s3 import bucket_policies, buckets, multipart, objects
 from cove.services.s3.call import S3_NS, Reply, S3Call, parse_call
 from cove.services.s3.errors import store_error
 from cove.services.s3.objects import MAX_OBJECT_SIZE
+from cove.services.s3.policy_checks import Identities
 from cove.services.s3.values import VERBATIM, invalid_value
-from cove.storage.s3.errors import StoreError
+from cove.storage.s3.errors import StoreError, StoreFailure
 from cove.storage.s3.objects import ObjectStore
 
 Handler = Callable[[S3Call, ObjectStore], Reply]
@@ -262,6 +264,11 @@ def method_not_allowed(method: str, resource_type: str) -> AwsError:
 
 # Only identities of the bucket owner's account may call these, whatever the policy says.
 _OWNER_ONLY = frozenset({"GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"})
+# What a missing key answers depends on s3:ListBucket for these (S3 API Reference,
+# GetObject and HeadObject, "Permissions").
+_LISTING_TELLS = frozenset({"GetObject", "HeadObject"})
+# These read the object their CopySource names as well as write their own.
+_COPIES = frozenset({"CopyObject", "UploadPartCopy"})
 
 
 class S3Service(ServiceDefaults):
@@ -275,9 +282,12 @@ class S3Service(ServiceDefaults):
         objects: ObjectStore,
         credentials: CredentialStore | None = None,
         authorizer: Authorizer = ROOT_ONLY,
+        identities: Identities | None = None,
     ) -> None:
         self.objects = objects
         self.authorizer = authorizer
+        # PutBucketPolicy looks up the users and roles a policy names (none without it)
+        self.identities = identities
         # Needed only to check chunk signatures of signed streaming uploads.
         self.credentials = credentials
         self._upload_threads = ThreadPoolExecutor(UPLOAD_THREADS, "s3-upload")
@@ -294,20 +304,18 @@ class S3Service(ServiceDefaults):
 
     async def handle(self, req: Request) -> Response:
         call = parse_call(req, self._secret)
+        call.identities = self.identities
         operation, found = route(call)
         req.context.operation = operation.name
         bucket_policy = self.objects.policies.get(call.bucket) if call.bucket else None
-        self.authorizer.authorize(
-            req.context,
-            operation.action,
-            _resource_arn(call),
-            resource_policies=() if bucket_policy is None else (bucket_policy,),
-        )
+        self._authorize(req, operation, call, bucket_policy)
         if req.context.principal is None and operation.name in _OWNER_ONLY:
             # S3 API Reference, PutBucketPolicy (and Get/Delete): allowed, but not an
             # identity of the bucket owner's account (an anonymous one never is): 405
             raise method_not_allowed(req.method, "BUCKET")
         _parse(operation, call, found)
+        if operation.name in _COPIES:
+            self._may_read_source(req, call)
 
         def run() -> Response:
             return _answer(operation, call, operation.handler(call, self.objects))
@@ -317,9 +325,61 @@ class S3Service(ServiceDefaults):
                 return await asyncio.to_thread(run)
             return await asyncio.get_running_loop().run_in_executor(self._upload_threads, run)
         except StoreError as err:
+            if err.failure is StoreFailure.NO_SUCH_KEY and operation.name in _LISTING_TELLS:
+                self._missing_key(req, call, bucket_policy)
             raise store_error(err) from None
         except BodyAborted as exc:
             raise _body_error(exc) from None
+
+    def _authorize(
+        self, req: Request, operation: Operation, call: S3Call, bucket_policy: str | None
+    ) -> None:
+        """The caller may call `operation`, or AccessDenied. An anonymous caller is told of a
+        bucket that does not exist instead: without an identity of its own, S3 decides it in
+        the bucket owner's context, and a missing bucket has none (S3 UG, "How Amazon S3
+        authorizes a request"). A signed caller is refused in its own account's context
+        first, bucket or no bucket. Looked up only once refused: nothing on allowed requests."""
+        policies = () if bucket_policy is None else (bucket_policy,)
+        try:
+            self.authorizer.authorize(
+                req.context, operation.action, _resource_arn(call), resource_policies=policies
+            )
+        except AwsError:
+            # a bucket with a policy exists; CreateBucket names one that need not
+            names_one = bool(call.bucket) and operation.name != "CreateBucket"
+            if req.context.principal is None and names_one and bucket_policy is None:
+                self._bucket_exists(call.bucket)
+            raise
+
+    def _bucket_exists(self, bucket: str) -> None:
+        try:
+            self.objects.get_bucket(bucket)
+        except StoreError as err:
+            raise store_error(err) from None
+
+    def _may_read_source(self, req: Request, call: S3Call) -> None:
+        """A copy needs s3:GetObject on its source, under the source bucket's policy, besides
+        s3:PutObject on its destination (S3 API Reference, CopyObject and UploadPartCopy,
+        "Permissions")."""
+        bucket, key = objects.copy_source(call.input["CopySource"])
+        policy = self.objects.policies.get(bucket)
+        self.authorizer.authorize(
+            req.context,
+            "s3:GetObject",
+            f"arn:aws:s3:::{bucket}/{key}",
+            resource_policies=() if policy is None else (policy,),
+        )
+
+    def _missing_key(self, req: Request, call: S3Call, bucket_policy: str | None) -> None:
+        """AccessDenied for a missing key unless the caller may list the bucket: NoSuchKey
+        would tell who may not list it what the bucket does not hold. Asked only once the
+        key was found missing, so reading an object that exists costs nothing more."""
+        self.authorizer.authorize(
+            req.context,
+            "s3:ListBucket",
+            f"arn:aws:s3:::{call.bucket}",
+            resource_policies=() if bucket_policy is None else (bucket_policy,),
+        )
 
     def error_response(self, err: AwsError, req: Request) -> Response:
         code, message = err.code, err.message
