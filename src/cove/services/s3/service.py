@@ -271,6 +271,11 @@ _LISTING_TELLS = frozenset({"GetObject", "HeadObject"})
 _COPIES = frozenset({"CopyObject", "UploadPartCopy"})
 
 
+def _held(bucket_policy: str | None) -> tuple[str, ...]:
+    """The resource policies a bucket holds: its bucket policy, if it has one."""
+    return () if bucket_policy is None else (bucket_policy,)
+
+
 class S3Service(ServiceDefaults):
     protocol = "rest-xml"
     # S3 answers what no other service claims unsigned: anonymous and SigV2 requests
@@ -339,11 +344,11 @@ class S3Service(ServiceDefaults):
         the bucket owner's context, and a missing bucket has none (S3 UG, "How Amazon S3
         authorizes a request"). A signed caller is refused in its own account's context
         first, bucket or no bucket. Looked up only once refused: nothing on allowed requests."""
-        policies = () if bucket_policy is None else (bucket_policy,)
         try:
             self.authorizer.authorize(
-                req.context, operation.action, _resource_arn(call), resource_policies=policies
-            )
+                req.context, operation.action, _resource_arn(call),
+                resource_policies=_held(bucket_policy),
+            )  # fmt: skip
         except AwsError:
             # a bucket with a policy exists; CreateBucket names one that need not
             names_one = bool(call.bucket) and operation.name != "CreateBucket"
@@ -367,7 +372,7 @@ class S3Service(ServiceDefaults):
             req.context,
             "s3:GetObject",
             f"arn:aws:s3:::{bucket}/{key}",
-            resource_policies=() if policy is None else (policy,),
+            resource_policies=_held(policy),
         )
 
     def _missing_key(self, req: Request, call: S3Call, bucket_policy: str | None) -> None:
@@ -378,7 +383,7 @@ class S3Service(ServiceDefaults):
             req.context,
             "s3:ListBucket",
             f"arn:aws:s3:::{call.bucket}",
-            resource_policies=() if bucket_policy is None else (bucket_policy,),
+            resource_policies=_held(bucket_policy),
         )
 
     def error_response(self, err: AwsError, req: Request) -> Response:
