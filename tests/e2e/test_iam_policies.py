@@ -273,7 +273,8 @@ def test_a_new_account_has_the_default_execution_role(server: CoveServer) -> Non
     trusted = role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
     assert set(trusted) == {"sagemaker.amazonaws.com", "lambda.amazonaws.com"}
     attached = iam.list_attached_role_policies(RoleName="cove")["AttachedPolicies"]
-    assert {p["PolicyName"] for p in attached} == {"AmazonSageMakerFullAccess", "AmazonS3FullAccess"}
+    names = {p["PolicyName"] for p in attached}
+    assert names == {"AmazonSageMakerFullAccess", "AmazonS3FullAccess"}
     assert iam.list_role_policies(RoleName="cove")["PolicyNames"] == []
 
 

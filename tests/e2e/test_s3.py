@@ -6,7 +6,9 @@ import base64
 import hashlib
 import http.client
 import io
+import json
 import os
+import re
 import urllib.request
 import uuid
 import zlib
@@ -507,6 +509,54 @@ def test_presigned_get_with_boto3_default_signature_v2(server) -> None:
     )
     status, body = fetch(expired)
     assert status == 403 and b"<Code>AccessDenied</Code>" in body
+
+
+def test_presigned_urls_with_temporary_credentials(server) -> None:
+    """A URL presigned with a role session's keys carries its token as
+    x-amz-security-token: signed as an x-amz- header in signature version 2, as a query
+    parameter in SigV4 (S3 API Reference, "Authenticating Requests: Using Query
+    Parameters", https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html;
+    "Using temporary security credentials" for version 2,
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/RESTAuthentication.html). A token
+    that is not the session's is refused with S3's InvalidToken."""
+    admin = server.client("s3")
+    bucket = new_bucket(admin)
+    admin.put_object(Bucket=bucket, Key="report.csv", Body=b"a,b\n")
+    iam = server.client("iam")
+    iam.create_user(UserName="presigner")
+    iam.attach_user_policy(
+        UserName="presigner", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"
+    )
+    user = iam.create_access_key(UserName="presigner")["AccessKey"]
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
+        "Action": "sts:AssumeRole",
+    }]}  # fmt: skip
+    role = iam.create_role(RoleName="reader", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.attach_role_policy(
+        RoleName="reader", PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+    )
+    sts = boto3.client("sts", endpoint_url=server.url, region_name="us-east-1",
+                       aws_access_key_id=user["AccessKeyId"],
+                       aws_secret_access_key=user["SecretAccessKey"])  # fmt: skip
+    creds = sts.assume_role(RoleArn=role["Role"]["Arn"], RoleSessionName="share")["Credentials"]
+    for version, marker in (("s3", "AWSAccessKeyId="), ("s3v4", "X-Amz-Signature=")):
+        session = boto3.client(
+            "s3", endpoint_url=server.url, region_name="us-east-1",
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            config=Config(signature_version=version),
+        )  # fmt: skip
+        url = session.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": "report.csv"}
+        )
+        assert marker in url and "security-token=" in url.lower(), url
+        assert fetch(url) == (200, b"a,b\n"), version
+        forged = re.sub("(?i)(security-token=)", r"\1x", url, count=1)
+        assert forged != url
+        status, body = fetch(forged)
+        assert status in (400, 403) and b"<Code>InvalidToken</Code>" in body, (version, body)
 
 
 def test_aws_cli_presign(server) -> None:

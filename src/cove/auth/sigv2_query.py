@@ -42,11 +42,20 @@ class _ExpiresAt(HmacV1QueryAuth):
         return self._expires_at
 
 
+def _signed(name: str) -> bool:
+    return name in ("content-md5", "content-type") or name.startswith("x-amz-")
+
+
 def expected_signature(req: Request, secret: str, access_key: str, expires: str) -> str:
     headers = HTTPHeaders()
     for name, value in req.headers.items():
-        if name in ("content-md5", "content-type") or name.startswith("x-amz-"):
+        if _signed(name):
             headers[name] = value
+    # The presigner signs these as headers, then moves them into the query string: a
+    # session's x-amz-security-token above all, which the URL carries only there.
+    for name, value in parse_qsl(req.query, keep_blank_values=True):
+        if _signed(name.lower()) and name.lower() not in headers:
+            headers[name.lower()] = value
     split = urlsplit(f"http://{req.headers.get('host', '')}{req.path}?{req.query}")
     signer = _ExpiresAt(Credentials(access_key, secret), expires)
     return signer.get_signature(req.method, split, headers)

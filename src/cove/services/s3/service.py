@@ -73,6 +73,7 @@ _PARAMETERS = {
     "AWSAccessKeyId",
     "Signature",
     "Expires",
+    "x-amz-security-token",  # a session's token, as version 2's presigner places it
 }
 
 
