@@ -274,7 +274,13 @@ def test_a_copy_needs_read_access_to_its_source(server: CoveServer) -> None:
     code, status, message = denial(copier.copy_object, Bucket="copy-drop", Key="stolen",
                                    CopySource=source)  # fmt: skip
     assert (code, status) == ("AccessDenied", 403)
-    assert "s3:GetObject on resource: arn:aws:s3:::copy-secrets/plan.txt" in message
+    # S3 quotes the resource (S3 UG, "Troubleshoot access denied (403 Forbidden) errors",
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html)
+    assert message == (
+        f"User: arn:aws:iam::{ACCOUNT}:user/copier is not authorized to perform: s3:GetObject "
+        'on resource: "arn:aws:s3:::copy-secrets/plan.txt" because no identity-based policy '
+        "allows the s3:GetObject action"
+    )
     upload = copier.create_multipart_upload(Bucket="copy-drop", Key="stolen")["UploadId"]
     assert denial(copier.upload_part_copy, Bucket="copy-drop", Key="stolen", UploadId=upload,
                   PartNumber=1, CopySource=source)[:2] == ("AccessDenied", 403)  # fmt: skip

@@ -18,6 +18,7 @@ the same binding. An operation is a handler and one line in `_IMPLEMENTED`.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -272,6 +273,12 @@ _LISTING_TELLS = frozenset({"GetObject", "HeadObject"})
 _COPIES = frozenset({"CopyObject", "UploadPartCopy"})
 
 
+# S3's denials quote the resource ARN, IAM's words otherwise: `... on resource:
+# "arn:aws:s3:::b/k" because ...` (S3 UG, "Troubleshoot access denied (403 Forbidden)
+# errors in Amazon S3", access denied message examples)
+_QUOTED_RESOURCE = re.compile(r"on resource: (.+?) (because no |with an explicit deny )")
+
+
 def _held(bucket_policy: str | None) -> tuple[str, ...]:
     """The resource policies a bucket holds: its bucket policy, if it has one."""
     return () if bucket_policy is None else (bucket_policy,)
@@ -393,6 +400,8 @@ class S3Service(ServiceDefaults):
             code = "AccessDenied"
             if req.context.principal is None:  # S3 tells an anonymous caller no more
                 message = "Access Denied"
+            else:
+                message = _QUOTED_RESOURCE.sub(r'on resource: "\1" \2', message, count=1)
         elif code == "InternalFailure":
             code, message = "InternalError", "We encountered an internal error. Please try again."
         shaped = AwsError(code, message, err.status, fields=err.fields, headers=err.headers)
