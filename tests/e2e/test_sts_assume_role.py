@@ -133,6 +133,53 @@ def test_a_session_policy_narrows_the_session(server: CoveServer) -> None:
     assert message.endswith("because no session policy allows the sagemaker:ListModels action")
 
 
+def test_managed_session_policies_narrow_the_session(server: CoveServer) -> None:
+    """PolicyArns (STS API Reference, AssumeRole, https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html):
+    up to 10 managed policies of the role's account used as session policies, with an
+    inline Policy besides; the session may do what the role allows and one of them allows
+    (IAM UG, "Session policies",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session).
+    The policies are read when the session starts: a later default version does not
+    change it."""
+    iam = server.client("iam")
+    key = user_with_key(server, "scoped")
+    iam.create_role(
+        RoleName="wide",
+        AssumeRolePolicyDocument=trust({"AWS": f"arn:aws:iam::{ACCOUNT}:user/scoped"}),
+    )
+    iam.attach_role_policy(RoleName="wide", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    listing = iam.create_policy(PolicyName="list-models", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "sagemaker:ListModels", "Resource": "*"}
+    ))["Policy"]["Arn"]  # fmt: skip
+    sts = client(server, "sts", key)
+    creds = sts.assume_role(
+        RoleArn=f"arn:aws:iam::{ACCOUNT}:role/wide", RoleSessionName="managed",
+        PolicyArns=[{"arn": listing}, {"arn": "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"}],
+        Policy=doc({"Effect": "Deny", "Action": "s3:ListAllMyBuckets", "Resource": "*"}),
+    )["Credentials"]  # fmt: skip
+    assert "Models" in client(server, "sagemaker", creds).list_models()
+    code, _, message = error_of(client(server, "sagemaker", creds).list_endpoints)
+    assert code == "AccessDeniedException"
+    assert message.endswith("because no session policy allows the sagemaker:ListEndpoints action")
+    code, _, message = error_of(client(server, "s3", creds).list_buckets)
+    assert code == "AccessDenied" and "with an explicit deny in a session policy" in message
+    # a new default version of a managed session policy leaves the session as it was
+    iam.create_policy_version(PolicyArn=listing, SetAsDefault=True, PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "sagemaker:ListEndpoints", "Resource": "*"}
+    ))  # fmt: skip
+    assert "Models" in client(server, "sagemaker", creds).list_models()
+    code, _, _ = error_of(
+        sts.assume_role, RoleArn=f"arn:aws:iam::{ACCOUNT}:role/wide", RoleSessionName="x1",
+        PolicyArns=[{"arn": f"arn:aws:iam::{ACCOUNT}:policy/absent"}],
+    )  # fmt: skip
+    assert code == "ValidationError"
+    code, _, message = error_of(
+        sts.assume_role, RoleArn=f"arn:aws:iam::{ACCOUNT}:role/wide", RoleSessionName="x2",
+        PolicyArns=[{"arn": listing}] * 11,
+    )  # fmt: skip
+    assert code == "ValidationError" and "less than or equal to 10" in message
+
+
 def test_who_may_assume_what(server: CoveServer) -> None:
     iam = server.client("iam")
     key = user_with_key(server, "stranger")

@@ -6,14 +6,16 @@
   caller (and, unless it names the caller itself, the caller's own policies must allow
   sts:AssumeRole); the root user may not assume roles; DurationSeconds from 900 (the
   model's minimum) to the role's MaxSessionDuration, and at most an hour for a role
-  session assuming another role ("role chaining"); an optional session policy narrows
-  what the session may do. A role that does not exist is refused as one the caller may
-  not assume, as AWS does, so that its existence does not leak.
+  session assuming another role ("role chaining"); optional session policies (an inline
+  Policy, managed PolicyArns) narrow what the session may do. A role that does not exist
+  is refused as one the caller may not assume, as AWS does, so that its existence does not
+  leak.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from cove.errors import AwsError
@@ -27,6 +29,7 @@ from cove.identity.roles import RoleView
 
 DEFAULT_DURATION = 3600
 CHAINED_MAX = 3600
+MAX_POLICY_ARNS = 10  # "You can provide up to 10 managed policy ARNs" (AssumeRole)
 
 
 def get_caller_identity(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -37,6 +40,41 @@ def get_caller_identity(ctx: RequestContext, params: dict[str, Any]) -> dict[str
 
 def _validation(message: str) -> AwsError:
     return AwsError("ValidationError", message)
+
+
+def _session_policy(directory: Directory, params: dict[str, Any]) -> str | None:
+    """The session policies AssumeRole passes, inline (`Policy`) and managed (`PolicyArns`,
+    up to 10, in the role's account), as one document: the session may do what the role's
+    policies and any of its session policies allow, and nothing an explicit Deny in one of
+    them denies (IAM UG, "Session policies"; STS API Reference, "AssumeRole"), which is what
+    one policy holding all their statements allows. The managed ones are read now: STS packs
+    them into the session, so later versions do not change it."""
+    inline = params.get("Policy")
+    if inline is not None:
+        parse_policy(inline, PolicyKind.IDENTITY)
+    arns = [entry["arn"] for entry in params.get("PolicyArns") or []]
+    if len(arns) > MAX_POLICY_ARNS:
+        raise _validation(
+            f"1 validation error detected: Value '{arns}' at 'policyArns' failed to satisfy "
+            f"constraint: Member must have length less than or equal to {MAX_POLICY_ARNS}"
+        )
+    if not arns:
+        return inline
+    documents = [] if inline is None else [json.loads(inline)]
+    for arn in arns:
+        document = directory.policies.default_document(arn)
+        if document is None:
+            # the documented rule ("The policies must exist in the same account as the
+            # role"); the wording is IAM's for a policy it cannot attach
+            raise _validation(f"Policy {arn} does not exist or is not attachable.")
+        documents.append(json.loads(document))
+    statements = []
+    for document in documents:
+        listed = document["Statement"]
+        for statement in [listed] if isinstance(listed, dict) else listed:
+            # Sids are unique within a policy, not across the ones merged here
+            statements.append({k: v for k, v in statement.items() if k != "Sid"})
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
 def assume_role_handler(directory: Directory, access: Access) -> Any:
@@ -65,11 +103,7 @@ def assume_role_handler(directory: Directory, access: Access) -> Any:
             raise _validation(
                 "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
             )
-        if params.get("PolicyArns"):
-            raise _validation("Cove does not support PolicyArns (managed session policies) yet.")
-        session_policy = params.get("Policy")
-        if session_policy is not None:
-            parse_policy(session_policy, PolicyKind.IDENTITY)
+        session_policy = _session_policy(directory, params)
         session = directory.sessions.issue(
             role, params["RoleSessionName"], duration, session_policy
         )
