@@ -11,10 +11,10 @@ from urllib.parse import quote, unquote_to_bytes
 
 from cove.errors import AwsError
 from cove.http.messages import Request
+from cove.iam.principals import Identities
 from cove.protocol.rest import OperationBinding, malformed
 from cove.protocol.rest_routes import parse_query
 from cove.services.s3.payload import Payload, SecretLookup, read_payload
-from cove.services.s3.policy_checks import Identities
 from cove.services.s3.values import invalid_count
 
 # The namespace of S3's documents (the model gives its root elements none).

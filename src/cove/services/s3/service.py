@@ -32,6 +32,7 @@ from cove.gateway.service import UNSIGNED, ServiceDefaults
 from cove.http.body import BodyAborted, BodyFailure
 from cove.http.messages import BodyPlan, Request, Response
 from cove.iam.policy import ROOT_ONLY, Authorizer, is_denial
+from cove.iam.principals import Identities
 from cove.protocol.rest import OperationBinding
 from cove.protocol.rest_errors import error_response
 from cove.protocol.rest_routes import RestRouter, RouteMatch
@@ -40,7 +41,6 @@ from cove.services.s3 import bucket_policies, buckets, multipart, objects
 from cove.services.s3.call import S3_NS, KeyCheck, Reply, S3Call, parse_call
 from cove.services.s3.errors import store_error
 from cove.services.s3.objects import MAX_OBJECT_SIZE
-from cove.services.s3.policy_checks import Identities
 from cove.services.s3.values import VERBATIM, invalid_value
 from cove.storage.s3.errors import StoreError, StoreFailure
 from cove.storage.s3.objects import ObjectStore
