@@ -34,6 +34,11 @@ def denied(message: str) -> AwsError:
     return AwsError("AccessDeniedException", message, 403)
 
 
+def is_denial(err: AwsError) -> bool:
+    """Whether `err` is an authorizer's refusal (as `denied` makes them), not a failure."""
+    return err.code == "AccessDeniedException"
+
+
 def anonymous_denied(action: str, resource: str) -> AwsError:
     return denied(f"User: anonymous is not authorized to perform: {action} on resource: {resource}")
 

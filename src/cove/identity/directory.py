@@ -119,7 +119,7 @@ class Directory:
         max_session: int | None = None,
         tags: Tags | None = None,
     ) -> Entity:
-        check_trust_policy(trust_policy)
+        check_trust_policy(trust_policy, self)
         attributes: dict[str, object] = {
             TRUST: trust_policy,
             MAX_SESSION: max_session or DEFAULT_MAX_SESSION,
@@ -129,7 +129,7 @@ class Directory:
         return self.entities.create(EntityKind.ROLE, name, path, tags, attributes)
 
     def update_trust_policy(self, role_name: str, trust_policy: str) -> None:
-        check_trust_policy(trust_policy)
+        check_trust_policy(trust_policy, self)
         self.entities.update(EntityKind.ROLE, role_name, attributes={TRUST: trust_policy})
 
     def update_role(self, role_name: str, description: str | None, max_session: int | None) -> None:

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cove.iam.documents import ROLE_TRUST_POLICY_MAX_SIZE, PolicyKind, parse_policy, policy_size
+from cove.iam.documents import (
+    ROLE_TRUST_POLICY_MAX_SIZE,
+    PolicyKind,
+    invalid_principal,
+    malformed,
+    parse_policy,
+    policy_size,
+)
+from cove.iam.principals import Identities, unknown_principal
 from cove.identity.entities import Entity
 from cove.identity.errors import IdentityError, IdentityFailure
 
@@ -18,10 +26,17 @@ DESCRIPTION = "Description"
 MAX_SESSION = "MaxSessionDuration"
 
 
-def check_trust_policy(document: str) -> None:
-    parse_policy(document, PolicyKind.TRUST)
+def check_trust_policy(document: str, identities: Identities) -> None:
+    """MalformedPolicyDocument or LimitExceeded unless IAM would keep `document` as a
+    role's trust policy; a user or role of the account that it names must exist, IAM
+    naming the first that does not (`cove.iam.principals` says which are looked up)."""
+    policy = parse_policy(document, PolicyKind.TRUST)
     if policy_size(document) > ROLE_TRUST_POLICY_MAX_SIZE:
         raise IdentityError(IdentityFailure.TRUST_TOO_LARGE)
+    for statement in policy.statements:
+        arn = unknown_principal(statement, identities)
+        if arn is not None:
+            raise malformed(invalid_principal("AWS", arn))
 
 
 @dataclass(frozen=True)

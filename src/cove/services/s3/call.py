@@ -11,14 +11,17 @@ from urllib.parse import quote, unquote_to_bytes
 
 from cove.errors import AwsError
 from cove.http.messages import Request
+from cove.iam.principals import Identities
 from cove.protocol.rest import OperationBinding, malformed
 from cove.protocol.rest_routes import parse_query
 from cove.services.s3.payload import Payload, SecretLookup, read_payload
-from cove.services.s3.policy_checks import Identities
 from cove.services.s3.values import invalid_count
 
 # The namespace of S3's documents (the model gives its root elements none).
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+# Whether the caller may do the operation's action on one key of the call's bucket.
+KeyCheck = Callable[[str], bool]
 
 
 @dataclass
@@ -34,6 +37,8 @@ class S3Call:
     binding: OperationBinding | None = None
     # the account's users and roles, which a bucket policy's principals must name
     identities: Identities | None = None
+    # set for the operations S3 authorizes per key they name (DeleteObjects), not once
+    may_act_on: KeyCheck | None = None
 
     @property
     def headers(self) -> dict[str, str]:

@@ -317,9 +317,15 @@ def delete_objects(call: S3Call, store: ObjectStore) -> Reply:
     quiet = bool(delete.get("Quiet"))
     bucket = call.input["Bucket"]
     store.get_bucket(bucket)
+    may_delete = call.may_act_on
+    assert may_delete is not None  # the service authorizes DeleteObjects per key
     deleted: list[dict[str, str]] = []
     errors: list[dict[str, str]] = []
     for key in (o["Key"] for o in objects):
+        if not may_delete(key):
+            # S3's words for every refused key, whoever asks, quiet or not
+            errors.append({"Key": key, "Code": "AccessDenied", "Message": "Access Denied"})
+            continue
         try:
             store.delete_object(bucket, key)
         except StoreError as err:

@@ -5,7 +5,8 @@ wording, which is S3's own rather than IAM's MalformedPolicyDocument:
 - it needs a non-empty Statement, each with Effect Allow or Deny and a Principal;
 - principals must be valid (IAM's grammar decides which are), and a user or role of the
   bucket owner's account that a policy names must exist: AWS keeps such a principal as its
-  unique id, so it cannot keep one that has none (see `_check_principals`);
+  unique id, so it cannot keep one that has none (`cove.iam.principals`, which says what
+  is kept as written);
 - every Resource must be this bucket or objects in it (not "*", not another bucket);
 - actions must be S3's, and each named one must apply to a resource of its statement
   (an object action such as s3:GetObject needs an arn:aws:s3:::bucket/... resource, a
@@ -17,7 +18,7 @@ texts and where they were seen are in tests/e2e/test_s3_bucket_policies.py."""
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from typing import Any
 
 from cove.errors import AwsError
 from cove.iam.documents import (
@@ -30,6 +31,7 @@ from cove.iam.documents import (
     Statement,
     parse_policy,
 )
+from cove.iam.principals import Identities, unknown_principal
 
 FIRST_BYTE = "Policies must be valid JSON and the first byte must be '{'"
 INVALID_JSON = "This policy contains invalid Json"
@@ -47,16 +49,6 @@ _OBJECT_ACTIONS = frozenset({
     "s3:abortmultipartupload", "s3:listmultipartuploadparts", "s3:replicatedelete",
     "s3:replicatetags", "s3:bypassgovernanceretention",
 })  # fmt: skip
-
-
-class Identities(Protocol):
-    """The users and roles of the bucket owner's account (the identity directory)."""
-
-    account_id: str
-
-    def identity_by_arn(self, arn: str) -> object | None:
-        """The user or role `arn` names in this account, or None."""
-        ...
 
 
 def malformed(message: str) -> AwsError:
@@ -91,8 +83,8 @@ def check_bucket_policy(document: str, bucket: str, identities: Identities | Non
         raise malformed(_s3_wording(err.message)) from None
     for parsed in policy.statements:
         _check_statement(parsed, bucket)
-        if identities is not None:
-            _check_principals(parsed, identities)
+        if identities is not None and unknown_principal(parsed, identities) is not None:
+            raise malformed(INVALID_PRINCIPAL)  # S3 does not name it, as IAM does
     return policy
 
 
@@ -123,21 +115,6 @@ def _check_statement(statement: Statement, bucket: str) -> None:
         level = _level(action)
         if (level == "object" and not on_objects) or (level == "bucket" and not on_bucket):
             raise malformed(ACTION_WITHOUT_RESOURCE)
-
-
-def _check_principals(statement: Statement, identities: Identities) -> None:
-    """Each user or role of the owner's account that the statement names must exist: AWS
-    turns them into unique ids when it keeps a policy, and refuses a name it cannot turn
-    (AWS knowledge center, "Invalid principal in policy"). The account root, "*", services,
-    and session ARNs (any session name) are kept as written. So are other accounts' users
-    and roles: AWS looks those up in their own account, which Cove, holding one account,
-    does not have; such a principal matches no caller of Cove either way."""
-    account = f"arn:aws:iam::{identities.account_id}:"
-    own = (account + "user/", account + "role/")
-    for principals in (statement.principals, statement.not_principals):
-        for arn in principals.aws if principals is not None else ():
-            if arn.startswith(own) and identities.identity_by_arn(arn) is None:
-                raise malformed(INVALID_PRINCIPAL)
 
 
 def _level(action: str) -> str | None:

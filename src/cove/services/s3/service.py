@@ -5,6 +5,8 @@ other service claimed. An unsigned request is anonymous: it may do what the buck
 allows everyone ("Principal": "*"), and is refused anything else with S3's AccessDenied
 "Access Denied" (a bucket that does not exist is NoSuchBucket to it, see `_authorize`).
 A missing key is NoSuchKey only to a caller that may list the bucket (`_missing_key`).
+DeleteObjects is authorized per key it names, each refused one an error of its result
+(`_may_act_on`).
 Operations run in a worker thread, because they hash and write to disk. The bodies of
 PutObject and UploadPart stream to disk as they arrive, after the gateway verified the
 signature from the headers; every other body is small and read whole first.
@@ -30,16 +32,16 @@ from cove.gateway.plans import XML_PLAN, request_timeout
 from cove.gateway.service import UNSIGNED, ServiceDefaults
 from cove.http.body import BodyAborted, BodyFailure
 from cove.http.messages import BodyPlan, Request, Response
-from cove.iam.policy import ROOT_ONLY, Authorizer
+from cove.iam.policy import ROOT_ONLY, Authorizer, is_denial
+from cove.iam.principals import Identities
 from cove.protocol.rest import OperationBinding
 from cove.protocol.rest_errors import error_response
 from cove.protocol.rest_routes import RestRouter, RouteMatch
 from cove.protocol.shapes import service_model
 from cove.services.s3 import bucket_policies, buckets, multipart, objects
-from cove.services.s3.call import S3_NS, Reply, S3Call, parse_call
+from cove.services.s3.call import S3_NS, KeyCheck, Reply, S3Call, parse_call
 from cove.services.s3.errors import store_error
 from cove.services.s3.objects import MAX_OBJECT_SIZE
-from cove.services.s3.policy_checks import Identities
 from cove.services.s3.values import VERBATIM, invalid_value
 from cove.storage.s3.errors import StoreError, StoreFailure
 from cove.storage.s3.objects import ObjectStore
@@ -271,6 +273,9 @@ _OWNER_ONLY = frozenset({"GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPoli
 _LISTING_TELLS = frozenset({"GetObject", "HeadObject"})
 # These read the object their CopySource names as well as write their own.
 _COPIES = frozenset({"CopyObject", "UploadPartCopy"})
+# Authorized on each object they name, with no permission asked of the bucket (S3 API
+# Reference, DeleteObjects, "Permissions": s3:DeleteObject to delete an object).
+_PER_KEY = frozenset({"DeleteObjects"})
 
 
 # S3's denials quote the resource ARN, IAM's words otherwise: `... on resource:
@@ -321,7 +326,10 @@ class S3Service(ServiceDefaults):
         operation, found = route(call)
         req.context.operation = operation.name
         bucket_policy = self.objects.policies.get(call.bucket) if call.bucket else None
-        self._authorize(req, operation, call, bucket_policy)
+        if operation.name in _PER_KEY:
+            call.may_act_on = self._may_act_on(req, operation, call, bucket_policy)
+        else:
+            self._authorize(req, operation, call, bucket_policy)
         if req.context.principal is None and operation.name in _OWNER_ONLY:
             # S3 API Reference, PutBucketPolicy (and Get/Delete): allowed, but not an
             # identity of the bucket owner's account (an anonymous one never is): 405
@@ -364,6 +372,29 @@ class S3Service(ServiceDefaults):
                 self._bucket_exists(call.bucket)
             raise
 
+    def _may_act_on(
+        self, req: Request, operation: Operation, call: S3Call, bucket_policy: str | None
+    ) -> KeyCheck:
+        """Whether the caller may do `operation`'s action on one key: one authorization a
+        key, under the bucket policy, asked by the handler's worker thread as it goes (the
+        root user's, with no policy to stop it, returns at once; a user's decisions are
+        cached as for any request)."""
+        held = _held(bucket_policy)
+
+        def may(key: str) -> bool:
+            try:
+                self.authorizer.authorize(
+                    req.context, operation.action, f"arn:aws:s3:::{call.bucket}/{key}",
+                    resource_policies=held,
+                )  # fmt: skip
+            except AwsError as err:
+                if not is_denial(err):
+                    raise
+                return False
+            return True
+
+        return may
+
     def _bucket_exists(self, bucket: str) -> None:
         try:
             self.objects.get_bucket(bucket)
@@ -396,7 +427,7 @@ class S3Service(ServiceDefaults):
 
     def error_response(self, err: AwsError, req: Request) -> Response:
         code, message = err.code, err.message
-        if code == "AccessDeniedException":
+        if is_denial(err):
             code = "AccessDenied"
             if req.context.principal is None:  # S3 tells an anonymous caller no more
                 message = "Access Denied"
