@@ -532,9 +532,9 @@ def test_presigned_urls_with_temporary_credentials(server) -> None:
         "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
         "Action": "sts:AssumeRole",
     }]}  # fmt: skip
-    role = iam.create_role(RoleName="reader", AssumeRolePolicyDocument=json.dumps(trust))
+    role = iam.create_role(RoleName="presign-reader", AssumeRolePolicyDocument=json.dumps(trust))
     iam.attach_role_policy(
-        RoleName="reader", PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+        RoleName="presign-reader", PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
     )
     sts = boto3.client("sts", endpoint_url=server.url, region_name="us-east-1",
                        aws_access_key_id=user["AccessKeyId"],
