@@ -131,7 +131,17 @@ _QUERY: dict[AuthKind, tuple[str, str, int]] = {
     K.PRESIGN_NOT_YET: ("SignatureDoesNotMatch", "{detail}", 403),
 }
 
-_TABLES = {"json": _JSON, "rest-json": _JSON, "rest-xml": _S3, "query": _QUERY, "ec2": _QUERY}
+# EC2 refuses a key it does not know with its own code, HTTP 401 (EC2 API reference, "Common
+# client error codes": "AuthFailure: The provided credentials could not be validated"; the
+# text and status as EC2 sends them, https://github.com/aws/aws-sdk-java-v2/issues/2981,
+# https://github.com/hashicorp/packer/issues/10302); the rest as the query services.
+_EC2: dict[AuthKind, tuple[str, str, int]] = {
+    **_QUERY,
+    K.UNKNOWN_KEY: ("AuthFailure", "AWS was not able to validate the provided access credentials",
+                    401),
+}  # fmt: skip
+
+_TABLES = {"json": _JSON, "rest-json": _JSON, "rest-xml": _S3, "query": _QUERY, "ec2": _EC2}
 
 
 def auth_error(failure: AuthFailure, protocol: str) -> AwsError:

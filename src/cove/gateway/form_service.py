@@ -16,7 +16,7 @@ from typing import Any
 from botocore.model import OperationModel
 
 from cove.errors import AwsError
-from cove.gateway.operations import Handler, Operations, ResourceOf, not_implemented
+from cove.gateway.operations import Handler, KeysOf, Operations, ResourceOf, not_implemented
 from cove.gateway.service import ServiceDefaults
 from cove.http.messages import Request, Response
 from cove.iam.policy import ROOT_ONLY, Authorizer
@@ -36,13 +36,14 @@ class FormService(ServiceDefaults):
         failures: Mapping[type[Exception], Callable[[Any], AwsError]] | None = None,
         authorizer: Authorizer = ROOT_ONLY,
         resource_of: ResourceOf | None = None,
+        keys_of: KeysOf | None = None,
     ) -> None:
         self.model = service_model(service_name)
         self.protocol = self.model.protocol
         if self.protocol not in ("query", "ec2"):
             raise ValueError(f"{service_name} speaks {self.protocol}, not query or ec2")
         self.operations = Operations(
-            self.model, handlers, actions or {}, failures or {}, authorizer, resource_of
+            self.model, handlers, actions or {}, failures or {}, authorizer, resource_of, keys_of
         )
         # Signed requests only: an unsigned POST's Action is in a body not read yet, so
         # which of the form services it is for is not known when it is routed.
@@ -89,5 +90,19 @@ class FormService(ServiceDefaults):
 def _denial(err: AwsError, protocol: str) -> AwsError:
     """IAM and STS answer a denial with `AccessDenied`, EC2 with `UnauthorizedOperation`
     (IAM API reference and EC2 API reference, "Common Errors")."""
-    code = "UnauthorizedOperation" if protocol == "ec2" else "AccessDenied"
-    return AwsError(code, err.message, err.status, fields=err.fields, headers=err.headers)
+    if protocol == "ec2":
+        return AwsError("UnauthorizedOperation", _ec2_denial_text(err.message), err.status,
+                        fields=err.fields, headers=err.headers)  # fmt: skip
+    return AwsError("AccessDenied", err.message, err.status, fields=err.fields, headers=err.headers)
+
+
+def _ec2_denial_text(message: str) -> str:
+    """EC2's wording around IAM's: "You are not authorized to perform this operation. User:
+    ... on resource: <arn> because ... action. Encoded authorization failure message: ..."
+    (https://repost.aws/knowledge-center/ec2-not-auth-launch), without "on resource" for an
+    action on no resource, the Describe calls (as EC2 answers DescribeVpcs:
+    https://github.com/hashicorp/terraform-provider-aws/issues/34234). Cove has no
+    sts:DecodeAuthorizationMessage, so it gives no encoded message."""
+    return "You are not authorized to perform this operation. " + message.replace(
+        " on resource: * ", " ", 1
+    )

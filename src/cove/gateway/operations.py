@@ -23,10 +23,12 @@ Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any] | Awaitable[
 @dataclass(frozen=True)
 class Target:
     """A resource an operation is authorized on: its ARN and the condition keys that
-    describe it (its tags, as aws:ResourceTag/<key>)."""
+    describe it (its tags, as aws:ResourceTag/<key>); `action` where the operation needs
+    another action on it (EC2's Create calls with tags also need ec2:CreateTags)."""
 
     arn: str
     keys: ResourceKeys = ()
+    action: str | None = None
 
 
 # What an operation acts on, from the caller and the operation's input: one ARN, or every
@@ -91,7 +93,9 @@ class Operations:
                 self.authorizer.authorize(ctx, action, resource)
             else:
                 for target in resource:
-                    self.authorizer.authorize(ctx, action, target.arn, resource_keys=target.keys)
+                    self.authorizer.authorize(
+                        ctx, target.action or action, target.arn, resource_keys=target.keys
+                    )
         try:
             result = handler(ctx, params)
             if inspect.isawaitable(result):

@@ -28,6 +28,14 @@ class Authorizer(Protocol):
         ...
 
 
+def unrestricted(ctx: RequestContext) -> bool:
+    """Whether only a resource's own policy could refuse this caller: the account's root
+    user outside any VPC endpoint (no identity policy applies to it; IAM User Guide, "Policy
+    evaluation logic"). A service may skip gathering condition keys for it."""
+    principal = ctx.principal
+    return principal is not None and principal.is_root and not ctx.listener.through_endpoint
+
+
 def denied(message: str) -> AwsError:
     """Each protocol's front end renames the code as its service does (IAM AccessDenied,
     EC2 UnauthorizedOperation, S3 AccessDenied)."""

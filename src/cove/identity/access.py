@@ -26,7 +26,7 @@ from cove.iam.context import ConditionContext
 from cove.iam.decisions import DecisionCache, PolicySet
 from cove.iam.documents import Policy, PolicyKind, parse_policy
 from cove.iam.evaluation import denial_message, evaluate
-from cove.iam.policy import anonymous_denied, denied
+from cove.iam.policy import anonymous_denied, denied, unrestricted
 from cove.iam.request import Principal, PrincipalKind, Request, ResourceKeys, standard_context
 from cove.identity.directory import Directory
 from cove.identity.entities import Entity
@@ -94,7 +94,7 @@ class Access:
         if caller is None:
             self._anonymous(ctx, action, resource, resource_policies, resource_keys, endpoint_id)
             return
-        if caller.is_root and not resource_policies and endpoint_id is None:
+        if not resource_policies and unrestricted(ctx):
             return  # only a resource or endpoint policy could stop the root user
         plain = not resource_policies and caller.session_policy is None
         fast_key = (

@@ -69,6 +69,16 @@ class RoutingOps(StoreBase):
             txn.touch(table.vpc_id)
         return Association(association_id, route_table_id, subnet_id)
 
+    def association(self, association_id: str) -> Association | None:
+        """A subnet's association by its id; None for an unknown one (or a main table's)."""
+        table = t.associations_table
+        with self._read() as reader:
+            row = reader.conn.execute(
+                select(table).where(table.c.association_id == association_id)
+            ).first()
+        return None if row is None else Association(row.association_id, row.route_table_id,
+                                                    row.subnet_id)  # fmt: skip
+
     def disassociate(self, association_id: str) -> None:
         with self._write() as txn:
             main = txn.conn.execute(

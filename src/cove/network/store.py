@@ -10,6 +10,7 @@ enableDnsHostnames off ("DNS attributes for your VPC")."""
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
@@ -208,11 +209,13 @@ class NetworkStore(EndpointOps, GroupOps):
 
     # tags
 
-    def tags(self) -> dict[str, tuple[Tag, ...]]:
+    def tags(self, resource_ids: Iterable[str] | None = None) -> dict[str, tuple[Tag, ...]]:
+        """Every resource's tags, or those of `resource_ids` (a resource without tags, or
+        that does not exist, is not in it)."""
         from cove.network.reading import tags_by_id
 
         with self._read() as reader:
-            return tags_by_id(reader.conn)
+            return tags_by_id(reader.conn, resource_ids)
 
     def create_tags(self, resource_ids: list[str], tags: list[Tag]) -> None:
         with self._write() as txn:

@@ -15,6 +15,7 @@ from cove.network.resources import SecurityGroup
 from cove.network.store import NetworkStore
 from cove.services.ec2 import shapes
 from cove.services.ec2.listing import apply_filters, page, requested_tags, select_ids
+from cove.services.ec2.shapes import ec2_arn
 
 
 def _sources(rules, kind: str):  # type: ignore[no-untyped-def]
@@ -103,7 +104,7 @@ def handlers(store: NetworkStore) -> dict[str, Handler]:
         return {
             "GroupId": group.group_id, "Tags": shapes.wire_tags(group.tags),
             "SecurityGroupArn":
-                f"arn:aws:ec2:{region}:{account}:security-group/{group.group_id}",
+                ec2_arn(region, account, "security-group", group.group_id),
         }  # fmt: skip
 
     def describe_security_groups(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,9 @@
   parameter, e.g. EC2 API reference "DeleteSecurityGroup"); the permission is checked
   first, by the frame, so a denied dry run answers UnauthorizedOperation. DryRunOperation
   is HTTP 412 with "Request would have succeeded, but DryRun flag is set.".
-- IAM actions are `ec2:<Operation>` on `*`.
+- IAM actions are `ec2:<Operation>`, on the resources resources.py names (each in turn),
+  with the condition keys condition_keys.py sets; a denial is UnauthorizedOperation in
+  EC2's wording (the frame's).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from cove.iam.policy import Authorizer
 from cove.network.failures import NetworkError
 from cove.network.store import NetworkStore
 from cove.services.ec2 import endpoints, groups, routing, tags, vpcs
+from cove.services.ec2.condition_keys import keys_of
+from cove.services.ec2.resources import Ec2Resources
 
 DRY_RUN = AwsError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412)
 
@@ -54,4 +58,6 @@ def ec2_service(store: NetworkStore, access: Authorizer) -> FormService:
         {name: _dry_run_aware(h) for name, h in handlers.items()},
         failures={NetworkError: _wire},
         authorizer=access,
+        resource_of=Ec2Resources(store),
+        keys_of=keys_of,
     )

@@ -22,6 +22,11 @@ from cove.network.resources import (
 from cove.services.ec2.listing import wire_tags
 
 
+def ec2_arn(region: str, account: str, kind: str, resource_id: str) -> str:
+    """An EC2 resource's ARN: arn:aws:ec2:<region>:<account>:<resource type>/<id>."""
+    return f"arn:aws:ec2:{region}:{account}:{kind}/{resource_id}"
+
+
 def zone(z: Zone, region: str) -> dict[str, Any]:
     return {
         "ZoneName": z.name, "ZoneId": z.zone_id, "RegionName": region, "State": "available",
@@ -49,7 +54,7 @@ def subnet(s: Subnet, account: str, region: str) -> dict[str, Any]:
         "AvailabilityZone": s.zone.name, "AvailabilityZoneId": s.zone.zone_id,
         "AvailableIpAddressCount": s.available_ips, "DefaultForAz": False,
         "MapPublicIpOnLaunch": False, "AssignIpv6AddressOnCreation": False, "OwnerId": account,
-        "SubnetArn": f"arn:aws:ec2:{region}:{account}:subnet/{s.subnet_id}",
+        "SubnetArn": ec2_arn(region, account, "subnet", s.subnet_id),
         "Ipv6CidrBlockAssociationSet": [], "Tags": wire_tags(s.tags),
     }  # fmt: skip
 
@@ -87,7 +92,7 @@ def group(g: SecurityGroup, account: str, region: str) -> dict[str, Any]:
     return {
         "GroupId": g.group_id, "GroupName": g.name, "Description": g.description,
         "VpcId": g.vpc_id, "OwnerId": account,
-        "SecurityGroupArn": f"arn:aws:ec2:{region}:{account}:security-group/{g.group_id}",
+        "SecurityGroupArn": ec2_arn(region, account, "security-group", g.group_id),
         "IpPermissions": permissions(g.ingress, account),
         "IpPermissionsEgress": permissions(g.egress, account),
         "Tags": wire_tags(g.tags),
@@ -101,7 +106,7 @@ def rule(r: Rule, account: str, region: str, tags: tuple[Tag, ...] = ()) -> dict
         "FromPort": -1 if r.from_port is None else r.from_port,
         "ToPort": -1 if r.to_port is None else r.to_port,
         "SecurityGroupRuleArn":
-            f"arn:aws:ec2:{region}:{account}:security-group-rule/{r.rule_id}",
+            ec2_arn(region, account, "security-group-rule", r.rule_id),
         "Tags": wire_tags(tags),
     }  # fmt: skip
     if r.cidr is not None:
