@@ -196,6 +196,54 @@ def test_passing_a_role_to_sagemaker(server: CoveServer) -> None:
     assert created["ModelArn"].endswith(":model/m-passed")
 
 
+def test_passing_a_role_to_training_and_to_lambda(server: CoveServer) -> None:
+    """CreateTrainingJob checks its RoleArn as CreateModel does (SageMaker API Reference,
+    CreateTrainingJob, RoleArn: "the caller of this API must have the iam:PassRole
+    permission"); Lambda's CreateFunction needs iam:PassRole on the function's role (Lambda
+    DG, "Defining Lambda function permissions with an execution role")."""
+    iam = server.client("iam")
+    arn = f"arn:aws:iam::{ACCOUNT}:role/cove"
+    job = {
+        "TrainingJobName": "passed-role-job",
+        "AlgorithmSpecification": {"TrainingImage": "linear-learner", "TrainingInputMode": "File"},
+        "OutputDataConfig": {"S3OutputPath": "s3://out/"},
+        "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1,
+                           "VolumeSizeInGB": 1},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 60},
+    }  # fmt: skip
+    lambda_only = f"arn:aws:iam::{ACCOUNT}:role/lambda-trusting"
+    iam.create_role(RoleName="lambda-trusting", AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]}))  # fmt: skip
+    sm = server.client("sagemaker")
+    assert denial(sm.create_training_job, RoleArn=lambda_only, **job) == (
+        "ValidationException", 400,
+        f"Could not assume role {lambda_only}. Please ensure that the role exists and allows "
+        "principal 'sagemaker.amazonaws.com' to assume the role.",
+    )  # fmt: skip
+    key = new_user(server, "trainer")
+    iam.put_user_policy(UserName="trainer", PolicyName="work", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": ["sagemaker:CreateTrainingJob", "lambda:CreateFunction"],
+         "Resource": "*"}))  # fmt: skip
+    refused = (
+        f"User: arn:aws:iam::{ACCOUNT}:user/trainer is not authorized to perform: "
+        f"iam:PassRole on resource: {arn} because no identity-based policy allows the "
+        "iam:PassRole action"
+    )
+    code, status, message = denial(as_key(server, "sagemaker", key).create_training_job,
+                                   RoleArn=arn, **job)  # fmt: skip
+    assert (code, status, message) == ("AccessDeniedException", 403, refused)
+    with pytest.raises(ClientError):
+        sm.describe_training_job(TrainingJobName="passed-role-job")  # nothing was created
+    code, status, message = denial(
+        as_key(server, "lambda", key).create_function, FunctionName="passed-role-fn",
+        Role=arn, Runtime="python3.11", Handler="app.handler",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+    )  # fmt: skip
+    assert (code, status, message) == ("AccessDeniedException", 403, refused)
+
+
 def test_simulation_answers_with_the_engine_that_enforces(server: CoveServer) -> None:
     """SimulatePrincipalPolicy / SimulateCustomPolicy (IAM API reference): EvalDecision
     allowed / explicitDeny / implicitDeny for each action and resource."""
