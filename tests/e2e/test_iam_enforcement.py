@@ -244,38 +244,6 @@ def test_passing_a_role_to_training_and_to_lambda(server: CoveServer) -> None:
     assert (code, status, message) == ("AccessDeniedException", 403, refused)
 
 
-def test_simulation_answers_with_the_engine_that_enforces(server: CoveServer) -> None:
-    """SimulatePrincipalPolicy / SimulateCustomPolicy (IAM API reference): EvalDecision
-    allowed / explicitDeny / implicitDeny for each action and resource."""
-    iam = server.client("iam")
-    iam.create_user(UserName="simulated")
-    iam.put_user_policy(UserName="simulated", PolicyName="p", PolicyDocument=policy(
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"},
-        {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/secret"},
-    ))  # fmt: skip
-    arn = f"arn:aws:iam::{ACCOUNT}:user/simulated"
-    results = iam.simulate_principal_policy(
-        PolicySourceArn=arn, ActionNames=["s3:GetObject", "s3:PutObject"],
-        ResourceArns=["arn:aws:s3:::b/open", "arn:aws:s3:::b/secret"],
-    )["EvaluationResults"]  # fmt: skip
-    decisions = {(r["EvalActionName"], r["EvalResourceName"]): r["EvalDecision"] for r in results}
-    assert decisions == {
-        ("s3:GetObject", "arn:aws:s3:::b/open"): "allowed",
-        ("s3:GetObject", "arn:aws:s3:::b/secret"): "explicitDeny",
-        ("s3:PutObject", "arn:aws:s3:::b/open"): "implicitDeny",
-        ("s3:PutObject", "arn:aws:s3:::b/secret"): "implicitDeny",
-    }
-    custom = iam.simulate_custom_policy(
-        PolicyInputList=[policy({"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*",
-                                 "Condition": {"StringEquals": {"sagemaker:InstanceTypes":
-                                                                "ml.m5.large"}}})],
-        ActionNames=["sagemaker:CreateEndpointConfig"],
-        ContextEntries=[{"ContextKeyName": "sagemaker:InstanceTypes",
-                         "ContextKeyValues": ["ml.m5.large"], "ContextKeyType": "stringList"}],
-    )["EvaluationResults"]  # fmt: skip
-    assert [r["EvalDecision"] for r in custom] == ["allowed"]
-
-
 def test_conditions_on_what_the_request_sets(server: CoveServer) -> None:
     """sagemaker:InstanceTypes and aws:RequestTag/aws:TagKeys come from the request (Service
     Authorization Reference, Amazon SageMaker AI, condition keys)."""

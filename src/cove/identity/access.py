@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from cove.http.messages import Principal as CallerPrincipal
@@ -53,6 +53,15 @@ def engine_principal(caller: CallerPrincipal) -> Principal:
     if caller.role_arn:
         return Principal.assumed_role(caller.arn, caller.role_arn, caller.user_id.split(":")[0])
     return Principal.user(caller.arn, caller.user_id)
+
+
+@dataclass(frozen=True)
+class HeldPolicy:
+    """A policy an identity holds: its name (an inline policy's or a managed policy's) and
+    its document's text."""
+
+    name: str
+    document: str
 
 
 class EndpointPolicies(Protocol):
@@ -276,18 +285,21 @@ class Access:
         session = None if session_policy is None else (_parsed(session_policy),)
         return PolicySet(identity=tuple(self._held_by(role)), session=session)
 
-    def identity_policies(self, entity: Entity) -> list[Policy]:
+    def identity_documents(self, entity: Entity) -> list[HeldPolicy]:
         """What an identity's own policies are: a user's with its groups', a group's, a
-        role's (SimulatePrincipalPolicy evaluates these)."""
+        role's (SimulatePrincipalPolicy evaluates these, and names them)."""
         holders = [entity]
         if entity.kind is EntityKind.USER:
             holders += self.directory.memberships.groups_of(entity)
-        return [p for h in holders for p in self._held_by(h)]
+        return [p for h in holders for p in self._documents_of(h)]
 
-    def _held_by(self, entity: Entity) -> list[Policy]:
-        documents = [p.document for p in self.directory.inline.of(entity)]
+    def _documents_of(self, entity: Entity) -> list[HeldPolicy]:
+        held = [HeldPolicy(p.name, p.document) for p in self.directory.inline.of(entity)]
         for policy in self.directory.policies.attached_to(entity):
             document = self.directory.policies.default_document(policy.arn)
             if document is not None:
-                documents.append(document)
-        return [_parsed(d) for d in documents]
+                held.append(HeldPolicy(policy.name, document))
+        return held
+
+    def _held_by(self, entity: Entity) -> list[Policy]:
+        return [_parsed(p.document) for p in self._documents_of(entity)]

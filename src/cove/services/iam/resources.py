@@ -1,7 +1,11 @@
 """The resource an IAM operation acts on, as its policy Resource names it: the ARN of the
 user, group or role its input names (with the identity's path when it exists), or of the
 managed policy (Service Authorization Reference, "Actions, resources, and condition keys
-for AWS Identity and Access Management")."""
+for AWS Identity and Access Management"). SimulatePrincipalPolicy acts on the identity whose
+policies it simulates: AWS's denial names PolicySourceArn ("... is not authorized to
+perform: iam:SimulatePrincipalPolicy on resource: arn:aws:iam::xxxx:role/pod-1-silo-qa-xxxx
+because no identity-based policy allows ...", as quoted in
+https://github.com/aws/aws-toolkit-vscode/issues/3969)."""
 
 from __future__ import annotations
 
@@ -33,6 +37,8 @@ def resource_of(directory: Directory) -> Callable[[RequestContext, str, dict[str
     def resource(ctx: RequestContext, operation: str, params: dict[str, Any]) -> str:
         if operation in _CALLERS_OWN and not params.get("UserName") and ctx.principal:
             return ctx.principal.arn
+        if isinstance(params.get("PolicySourceArn"), str):
+            return params["PolicySourceArn"]
         for member, kind in _NAMED:
             name = params.get(member)
             if isinstance(name, str):

@@ -1,20 +1,48 @@
 """SimulatePrincipalPolicy and SimulateCustomPolicy: the policy engine that enforces
-requests, asked about actions and resources instead (IAM API reference,
-"SimulatePrincipalPolicy": the identity's policies, its groups' for a user, plus any
-PolicyInputList; "SimulateCustomPolicy": only the policies given). EvalDecision is
-`allowed`, `explicitDeny` or `implicitDeny`; ContextEntries give condition keys' values.
-MatchedStatements and MissingContextValues are not reported: the engine does not track
-statement positions or the keys a decision lacked."""
+requests, asked about actions and resources instead (cove.iam.simulator), in IAM's shapes
+(IAM API reference, "SimulatePrincipalPolicy", "SimulateCustomPolicy", "EvaluationResult",
+https://docs.aws.amazon.com/IAM/latest/APIReference/API_EvaluationResult.html):
+
+- SimulatePrincipalPolicy evaluates the policies of the user (with its groups'), group or
+  role PolicySourceArn names, plus any PolicyInputList; SimulateCustomPolicy only the
+  policies given. ContextEntries give condition keys' values.
+- One EvaluationResult per action: EvalDecision (`allowed`, `explicitDeny`,
+  `implicitDeny`) the most restrictive over the resources, each resource's own decision in
+  ResourceSpecificResults when ResourceArns name them. MatchedStatements and
+  MissingContextValues are always there, empty or not (as in AWS's answers);
+  EvalDecisionDetails is there, empty, for a same-account simulation with resources and
+  absent for `*`; PermissionsBoundaryDecisionDetail only with a permissions boundary.
+- Statements are named by SourcePolicyId: an inline or managed policy by its name, a
+  PolicyInputList entry as `PolicyInputList.<n>` (as AWS names them), the ResourcePolicy
+  as `ResourcePolicy` (by the same rule). SourcePolicyType is left out, as in the API
+  reference's examples.
+- EvalResourceName is `*`: AWS answers with the ARN format of the action's resource type
+  where one is defined, which needs the Service Authorization Reference's catalog that
+  Cove does not have; `*` is AWS's answer for an action without one.
+- Results are paged by action (MaxItems, default 100; Marker).
+
+Cove's account belongs to no organization, so OrganizationsDecisionDetail is never there
+("Only applies if the simulated user's account is part of an organization").
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from cove.errors import AwsError
 from cove.gateway.operations import Handler
 from cove.http.messages import RequestContext
-from cove.iam.documents import Policy, PolicyKind, parse_policy
-from cove.iam.evaluation import Outcome, evaluate
-from cove.iam.request import Principal, Request, standard_context
+from cove.iam.documents import PolicyKind, parse_policy
+from cove.iam.evaluation import Outcome
+from cove.iam.request import Principal, standard_context
+from cove.iam.simulator import (
+    ActionResult,
+    MatchedStatement,
+    ResourceResult,
+    SimulatedPolicy,
+    Simulation,
+)
 from cove.identity.access import Access
 from cove.identity.directory import Directory
 from cove.identity.entities import Entity
@@ -28,6 +56,7 @@ _DECISIONS = {
 }
 _LIST_TYPES = frozenset({"stringList", "numericList", "booleanList", "dateList", "ipList",
                          "binaryList"})  # fmt: skip
+_ENTITY_ARN = re.compile(r"arn:[\w-]+:iam::\d*:(user|group|role)/(?:.*/)?([^/]+)")
 
 
 def _context_values(entries: list[dict[str, Any]]) -> dict[str, object]:
@@ -40,33 +69,87 @@ def _context_values(entries: list[dict[str, Any]]) -> dict[str, object]:
 
 
 def _source(directory: Directory, arn: str) -> Entity:
-    """The user, group or role PolicySourceArn names (NoSuchEntity if none)."""
-    kind = next((k for k in EntityKind if f":{k.value}/" in arn), EntityKind.USER)
-    return directory.entities.get(kind, arn.rsplit("/", 1)[-1])
+    """The user, group or role PolicySourceArn names; anything else, a role session's ARN
+    among them, is not an entity (InvalidInput, with AWS's text as quoted in
+    https://github.com/aws-containers/amazon-ecs-exec-checker/pull/10), and one that does
+    not exist is NoSuchEntity."""
+    match = _ENTITY_ARN.fullmatch(arn)
+    if match is None:
+        raise AwsError(
+            "InvalidInput",
+            f"Invalid Entity Arn: {arn} does not clearly define entity type and name.",
+        )
+    return directory.entities.get(EntityKind(match.group(1)), match.group(2))
 
 
-def _results(
-    principal: Principal, policies: list[Policy], params: dict[str, Any]
+def _given(documents: list[str], member: str) -> list[SimulatedPolicy]:
+    return [
+        SimulatedPolicy(f"{member}.{n}", text, parse_policy(text))
+        for n, text in enumerate(documents, start=1)
+    ]
+
+
+def _statement_shape(matched: MatchedStatement) -> dict[str, Any]:
+    shape: dict[str, Any] = {"SourcePolicyId": matched.source_id}
+    if matched.span is not None:
+        start, end = matched.span.start, matched.span.end
+        shape["StartPosition"] = {"Line": start.line, "Column": start.column}
+        shape["EndPosition"] = {"Line": end.line, "Column": end.column}
+    return shape
+
+
+def _boundary_detail(allowed: bool | None) -> dict[str, Any]:
+    if allowed is None:
+        return {}
+    return {"PermissionsBoundaryDecisionDetail": {"AllowedByPermissionsBoundary": allowed}}
+
+
+def _resource_shape(result: ResourceResult) -> dict[str, Any]:
+    return {
+        "EvalResourceName": result.resource,
+        "EvalResourceDecision": _DECISIONS[result.outcome],
+        "MatchedStatements": [_statement_shape(m) for m in result.matched],
+        "MissingContextValues": list(result.missing_context),
+        **_boundary_detail(result.allowed_by_boundary),
+    }
+
+
+def _action_shape(result: ActionResult, resources_named: bool) -> dict[str, Any]:
+    shape: dict[str, Any] = {
+        "EvalActionName": result.action,
+        "EvalResourceName": "*",
+        "EvalDecision": _DECISIONS[result.outcome],
+        "MatchedStatements": [_statement_shape(m) for m in result.matched],
+        "MissingContextValues": list(result.missing_context),
+        **_boundary_detail(result.allowed_by_boundary),
+    }
+    if resources_named:
+        shape["EvalDecisionDetails"] = {}
+        shape["ResourceSpecificResults"] = [_resource_shape(r) for r in result.resources]
+    return shape
+
+
+def _simulate(
+    principal: Principal, identity: list[SimulatedPolicy], params: dict[str, Any]
 ) -> dict[str, Any]:
     extra = _context_values(params.get("ContextEntries", []))
-    context = standard_context(principal, secure_transport=True, extra=extra)
     resource_policy = params.get("ResourcePolicy")
-    resource_side = [parse_policy(resource_policy, PolicyKind.RESOURCE)] if resource_policy else []
-    boundaries = [parse_policy(d) for d in params.get("PermissionsBoundaryPolicyInputList", [])]
-    results: list[tuple[int, dict[str, Any]]] = []
-    for action in params["ActionNames"]:
-        for resource in params.get("ResourceArns") or ["*"]:
-            decision = evaluate(
-                Request(principal, action, resource, context),
-                policies,
-                resource_policies=resource_side,
-                permission_boundary=boundaries[0] if boundaries else None,
-            )
-            results.append((len(results), {
-                "EvalActionName": action,
-                "EvalResourceName": resource,
-                "EvalDecision": _DECISIONS[decision.outcome],
-            }))  # fmt: skip
+    boundaries = params.get("PermissionsBoundaryPolicyInputList", [])
+    simulation = Simulation(
+        principal,
+        identity,
+        standard_context(principal, secure_transport=True, extra=extra),
+        resource_policy=SimulatedPolicy(
+            "ResourcePolicy", resource_policy, parse_policy(resource_policy, PolicyKind.RESOURCE)
+        ) if resource_policy else None,
+        boundary=_given(boundaries, "PermissionsBoundaryPolicyInputList")[0]
+        if boundaries else None,
+    )  # fmt: skip
+    named = params.get("ResourceArns") or []
+    results = [
+        (i, _action_shape(simulation.action(action, named or ["*"]), bool(named)))
+        for i, action in enumerate(params["ActionNames"])
+    ]
     chosen, paging = page(results, params, key=lambda r: f"{r[0]:08d}")
     return {"EvaluationResults": [result for _, result in chosen], **paging}
 
@@ -76,14 +159,18 @@ def handlers(directory: Directory, access: Access) -> dict[str, Handler]:
 
     def simulate_principal_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         source = _source(directory, params["PolicySourceArn"])
-        given = [parse_policy(d) for d in params.get("PolicyInputList", [])]
+        held = [
+            SimulatedPolicy(p.name, p.document, parse_policy(p.document))
+            for p in access.identity_documents(source)
+        ]
+        given = _given(params.get("PolicyInputList", []), "PolicyInputList")
         principal = Principal.user(source.arn(account), source.entity_id)
-        return _results(principal, access.identity_policies(source) + given, params)
+        return _simulate(principal, held + given, params)
 
     def simulate_custom_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        given = [parse_policy(d) for d in params["PolicyInputList"]]
+        given = _given(params["PolicyInputList"], "PolicyInputList")
         caller = params.get("CallerArn") or f"arn:aws:iam::{account}:user/simulated"
-        return _results(Principal.user(caller), given, params)
+        return _simulate(Principal.user(caller), given, params)
 
     return {
         "SimulatePrincipalPolicy": simulate_principal_policy,
