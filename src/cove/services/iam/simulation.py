@@ -67,7 +67,7 @@ def _results(
                 "EvalResourceName": resource,
                 "EvalDecision": _DECISIONS[decision.outcome],
             }))  # fmt: skip
-    chosen, paging = page(results, params, key=lambda r: f"{r[0]:08d}")
+    chosen, paging = page(results, params, identity=lambda r: str(r[0]))
     return {"EvaluationResults": [result for _, result in chosen], **paging}
 
 
