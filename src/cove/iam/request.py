@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
@@ -150,3 +150,19 @@ def resource_tag_keys(tags: ResourceKeys, service: str | None = None) -> Resourc
     if service:
         keys += [(f"{service}:ResourceTag/{k}", v) for k, v in tags]
     return tuple(keys)
+
+
+def resource_tags(tags: Iterable[Mapping[str, str]], service: str | None = None) -> ResourceKeys:
+    """resource_tag_keys of tags as AWS's APIs list them ([{"Key": ..., "Value": ...}])."""
+    return resource_tag_keys(tuple(sorted((t["Key"], t["Value"]) for t in tags)), service)
+
+
+def request_tag_keys(tags: object) -> dict[str, object]:
+    """The condition keys of the Tags a request passes (a list of {"Key", "Value"}):
+    aws:TagKeys with every key and aws:RequestTag/<key> with each one's value (IAM UG,
+    "Controlling access to AWS resources using tags"); none without Tags."""
+    if not isinstance(tags, list) or not tags:
+        return {}
+    keys: dict[str, object] = {"aws:TagKeys": [t["Key"] for t in tags]}
+    keys.update({f"aws:RequestTag/{t['Key']}": t["Value"] for t in tags})
+    return keys

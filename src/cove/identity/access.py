@@ -27,7 +27,14 @@ from cove.iam.decisions import DecisionCache, PolicySet
 from cove.iam.documents import Policy, PolicyKind, parse_policy
 from cove.iam.evaluation import denial_message, evaluate
 from cove.iam.policy import anonymous_denied, denied, unrestricted
-from cove.iam.request import Principal, PrincipalKind, Request, ResourceKeys, standard_context
+from cove.iam.request import (
+    Principal,
+    PrincipalKind,
+    Request,
+    ResourceKeys,
+    resource_tags,
+    standard_context,
+)
 from cove.identity.directory import Directory
 from cove.identity.entities import Entity
 from cove.identity.kinds import EntityKind
@@ -173,10 +180,13 @@ class Access:
     def may_assume(self, ctx: RequestContext, role: Entity, role_arn: str) -> None:
         """AccessDenied unless the caller may assume `role`: its trust policy must allow
         the caller, and unless it names the caller itself, so must the caller's own
-        policies (IAM User Guide, "Policy evaluation logic", role trust policies)."""
+        policies (IAM User Guide, "Policy evaluation logic", role trust policies). The
+        role's tags are aws:ResourceTag/<key> and iam:ResourceTag/<key> (Service
+        Authorization Reference, AWS STS, the role resource type)."""
         caller = ctx.principal
         assert caller is not None and not caller.is_root  # refused before
-        request = self._request(ctx, caller, "sts:AssumeRole", role_arn)
+        tags = resource_tags(role.tags, "iam")
+        request = self._request(ctx, caller, "sts:AssumeRole", role_arn, tags)
         trust = parse_policy(RoleView(role).trust_policy, PolicyKind.TRUST)
         listener = ctx.listener
         endpoint_id = listener.vpce_id if listener.through_endpoint else None
@@ -189,11 +199,14 @@ class Access:
         """Authorize the caller to pass `role_arn` to `service` (iam:PassRole, with the
         service as iam:PassedToService, so AWS's managed policies that allow passing roles
         to one service only work as on AWS: IAM UG, "Grant a user permissions to pass a
-        role to an AWS service"); then the role, if it exists and trusts `service`, which
-        the service checks by assuming it; None otherwise, for the service's own error."""
-        keys = (("iam:PassedToService", service),)
-        self.authorize(ctx, "iam:PassRole", role_arn, resource_keys=keys)
+        role to an AWS service"; and the role's tags as aws:ResourceTag/<key> and
+        iam:ResourceTag/<key>, the role resource type's keys in the Service Authorization
+        Reference); then the role, if it exists and trusts `service`, which the service
+        checks by assuming it; None otherwise, for the service's own error."""
         role = self.directory.role_by_arn(role_arn)
+        tags = resource_tags(role.tags, "iam") if role is not None else ()
+        keys = (("iam:PassedToService", service), *tags)  # in the decisions' cache keys
+        self.authorize(ctx, "iam:PassRole", role_arn, resource_keys=keys)
         if role is None or not self.trusts_service(role, role_arn, service):
             return None
         return role

@@ -36,7 +36,7 @@ def handlers(directory: Directory) -> dict[str, Handler]:
 
     def list_access_keys(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         found = keys.of(callers_user(ctx, params))
-        chosen, paging = page(found, params, key=lambda k: k.access_key_id)
+        chosen, paging = page(found, params, identity=lambda k: k.access_key_id)
         return {"AccessKeyMetadata": [key_metadata(k) for k in chosen], **paging}
 
     def update_access_key(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -24,13 +24,13 @@ def handlers(directory: Directory) -> dict[str, Handler]:
 
     def get_group(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         group = entities.get(GROUP, params["GroupName"])
-        chosen, paging = page(members.users_of(group), params, key=lambda u: u.name.lower())
+        chosen, paging = page(members.users_of(group), params, identity=lambda u: u.entity_id)
         users = [entity_shape(u, account) for u in chosen]
         return {"Group": entity_shape(group, account), "Users": users, **paging}
 
     def list_groups(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         found = entities.list(GROUP, params.get("PathPrefix", "/"))
-        chosen, paging = page(found, params, key=lambda g: g.name.lower())
+        chosen, paging = page(found, params, identity=lambda g: g.entity_id)
         return {"Groups": [entity_shape(g, account) for g in chosen], **paging}
 
     def update_group(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -52,7 +52,7 @@ def handlers(directory: Directory) -> dict[str, Handler]:
 
     def list_groups_for_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         user = entities.get(USER, params["UserName"])
-        chosen, paging = page(members.groups_of(user), params, key=lambda g: g.name.lower())
+        chosen, paging = page(members.groups_of(user), params, identity=lambda g: g.entity_id)
         return {"Groups": [entity_shape(g, account) for g in chosen], **paging}
 
     return {

@@ -30,8 +30,9 @@ def tag_handlers(directory: Directory, kind: EntityKind) -> dict[str, Handler]:
         return {}
 
     def list_tags(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        tags = entities.get(kind, params[member]).tags
-        chosen, paging = page(tags, params, key=lambda t: t["Key"])
+        # "The returned list of tags is sorted by tag key." (IAM API reference, "ListUserTags")
+        tags = sorted(entities.get(kind, params[member]).tags, key=lambda t: t["Key"])
+        chosen, paging = page(tags, params, identity=lambda t: t["Key"])
         return {"Tags": chosen, **paging}
 
     return {f"Tag{title}": tag, f"Untag{title}": untag, f"List{title}Tags": list_tags}
@@ -59,7 +60,7 @@ def inline_handlers(directory: Directory, kind: EntityKind) -> dict[str, Handler
 
     def list_names(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         names = [p.name for p in inline.of(entities.get(kind, params[member]))]
-        chosen, paging = page(names, params, key=str.lower)
+        chosen, paging = page(names, params, identity=str.lower)
         return {"PolicyNames": chosen, **paging}
 
     return {
@@ -87,7 +88,7 @@ def attachment_handlers(directory: Directory, kind: EntityKind) -> dict[str, Han
         prefix = params.get("PathPrefix", "/")
         found = [p for p in policies.attached_to(entities.get(kind, params[member]))
                  if p.path.startswith(prefix)]  # fmt: skip
-        chosen, paging = page(found, params, key=lambda p: p.name.lower())
+        chosen, paging = page(found, params, identity=lambda p: p.arn)
         attached = [{"PolicyName": p.name, "PolicyArn": p.arn} for p in chosen]
         return {"AttachedPolicies": attached, **paging}
 

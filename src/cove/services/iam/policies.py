@@ -16,10 +16,11 @@ from cove.services.iam.shapes import policy_shape, version_shape
 # ListPolicies' Scope: the account's own (Local), AWS's, or both (All, the default).
 _SCOPES = {"All": (True, True), "Local": (True, False), "AWS": (False, True)}
 _ENTITY_LISTS = {
-    EntityKind.USER: "PolicyUsers",
     EntityKind.GROUP: "PolicyGroups",
+    EntityKind.USER: "PolicyUsers",
     EntityKind.ROLE: "PolicyRoles",
 }
+_ENTITY_ORDER = list(_ENTITY_LISTS)
 
 
 def handlers(directory: Directory) -> dict[str, Handler]:
@@ -47,7 +48,7 @@ def handlers(directory: Directory) -> dict[str, Handler]:
         counts = {p.arn: policies.attachment_count(p.arn) for p in found}
         if params.get("OnlyAttached"):
             found = [p for p in found if counts[p.arn]]
-        chosen, paging = page(found, params, key=lambda p: p.name.lower())
+        chosen, paging = page(found, params, identity=lambda p: p.arn)
         return {"Policies": [policy_shape(p, counts[p.arn]) for p in chosen], **paging}
 
     def delete_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -66,7 +67,7 @@ def handlers(directory: Directory) -> dict[str, Handler]:
 
     def list_policy_versions(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         found = policies.versions(params["PolicyArn"])
-        chosen, paging = page(found, params, key=lambda v: f"{int(v.version_id[1:]):012d}")
+        chosen, paging = page(found, params, identity=lambda v: v.version_id)
         return {"Versions": [version_shape(v, document=False) for v in chosen], **paging}
 
     def set_default_policy_version(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -78,17 +79,21 @@ def handlers(directory: Directory) -> dict[str, Handler]:
         return {}
 
     def list_entities_for_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        wanted = params.get("EntityFilter")
+        wanted, prefix = params.get("EntityFilter"), params.get("PathPrefix", "/")
+        found = [e for e in (directory.entities.by_id(i)
+                             for i in policies.entities_of(params["PolicyArn"]))
+                 if e is not None and e.path.startswith(prefix)
+                 and wanted in (None, e.kind.title)]  # fmt: skip
+        # the three lists page as one (one Marker): groups, users, roles, each by name
+        found.sort(key=lambda e: (_ENTITY_ORDER.index(e.kind), e.name.lower()))
+        chosen, paging = page(found, params, identity=lambda e: e.entity_id)
         out: dict[str, Any] = {name: [] for name in _ENTITY_LISTS.values()}
-        for entity_id in policies.entities_of(params["PolicyArn"]):
-            entity = directory.entities.by_id(entity_id)
-            if entity is None or (wanted and wanted != entity.kind.title):
-                continue
+        for entity in chosen:
             title = entity.kind.title
             out[_ENTITY_LISTS[entity.kind]].append(
                 {f"{title}Name": entity.name, f"{title}Id": entity.entity_id}
             )
-        return {**out, "IsTruncated": False}
+        return {**out, **paging}
 
     return {
         "CreatePolicy": create_policy,

@@ -1,53 +1,107 @@
-"""The resource an IAM operation acts on, as its policy Resource names it: the ARN of the
-user, group or role its input names (with the identity's path when it exists), or of the
-managed policy (Service Authorization Reference, "Actions, resources, and condition keys
-for AWS Identity and Access Management"). SimulatePrincipalPolicy acts on the identity whose
-policies it simulates: AWS's denial names PolicySourceArn ("... is not authorized to
-perform: iam:SimulatePrincipalPolicy on resource: arn:aws:iam::xxxx:role/pod-1-silo-qa-xxxx
-because no identity-based policy allows ...", as quoted in
-https://github.com/aws/aws-toolkit-vscode/issues/3969)."""
+"""The resource an IAM operation acts on, as its policy Resource names it, with the
+condition keys its tags set (Service Authorization Reference, "Actions, resources, and
+condition keys for AWS Identity and Access Management (IAM)",
+https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html):
+
+- the user, group or role its input names, with the identity's path when it exists; a
+  user's or role's tags as aws:ResourceTag/<key> and iam:ResourceTag/<key> (groups have
+  none); the caller's own user where UserName is optional and left out;
+- AddUserToGroup and RemoveUserFromGroup act on the group (resource type group*), though
+  they name a user too;
+- the Create calls on what they create: the name under the input's Path, a policy's
+  arn:aws:iam::<account>:policy<path><name>;
+- UpdateUser and UpdateGroup that rename or move on the identity under its old and its
+  new name, both ("to change Bob to Robert, the entity making the request must have
+  permission on Bob and Robert", IAM API reference, "UpdateUser"; "UpdateGroup");
+- the managed policy PolicyArn names, with its tags as aws:ResourceTag/<key>;
+- SimulatePrincipalPolicy on the identity whose policies it simulates (PolicySourceArn);
+- "*" for the rest (ListUsers, ListPolicies, SimulateCustomPolicy, ...), which take no
+  resource.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
+from cove.gateway.operations import ResourceOf, Target
 from cove.http.messages import RequestContext
+from cove.iam.request import resource_tags
 from cove.identity.directory import Directory
+from cove.identity.entities import Entity
 from cove.identity.errors import IdentityError
 from cove.identity.kinds import EntityKind
+from cove.services.iam.shapes import name_member
 
-# AttachUserPolicy names a user and a policy, and acts on the user.
-_NAMED = (
-    ("UserName", EntityKind.USER),
-    ("GroupName", EntityKind.GROUP),
-    ("RoleName", EntityKind.ROLE),
-)
-
-
+USER, GROUP, ROLE = EntityKind.USER, EntityKind.GROUP, EntityKind.ROLE
+# The member naming the identity an operation acts on; AttachUserPolicy names a user and a
+# policy, and acts on the user.
+_NAMED = tuple((name_member(kind), kind) for kind in (USER, GROUP, ROLE))
+_CREATES = {"CreateUser": USER, "CreateGroup": GROUP, "CreateRole": ROLE}
+_ON_GROUP = frozenset({"AddUserToGroup", "RemoveUserFromGroup"})
+_RENAMES = frozenset({"UpdateUser", "UpdateGroup"})
 # Operations whose UserName is optional act on the caller's own user without one.
 _CALLERS_OWN = frozenset({
     "GetUser", "CreateAccessKey", "ListAccessKeys", "UpdateAccessKey", "DeleteAccessKey",
 })  # fmt: skip
 
 
-def resource_of(directory: Directory) -> Callable[[RequestContext, str, dict[str, Any]], str]:
-    account = directory.account_id
+def entity_target(entity: Entity, arn: str) -> Target:
+    """An identity as a resource: users and roles define iam:ResourceTag/<key> besides
+    aws:ResourceTag/<key> (IAM UG, "Controlling access to and for IAM users and roles
+    using tags")."""
+    return Target(arn, resource_tags(entity.tags, "iam"))
 
-    def resource(ctx: RequestContext, operation: str, params: dict[str, Any]) -> str:
+
+def resource_of(directory: Directory) -> ResourceOf:
+    account, entities = directory.account_id, directory.entities
+
+    def arn(kind: EntityKind, name: str, path: str = "/") -> str:
+        return f"arn:aws:iam::{account}:{kind.value}{path}{name}"
+
+    def named(kind: EntityKind, name: str) -> tuple[Target, Entity | None]:
+        try:
+            entity = entities.get(kind, name)
+        except IdentityError:  # the handler answers NoSuchEntity, once allowed
+            return Target(arn(kind, name)), None
+        return entity_target(entity, entity.arn(account)), entity
+
+    def policy(policy_arn: str) -> Target:
+        try:
+            tags = directory.policies.get(policy_arn).tags
+        except IdentityError:
+            return Target(policy_arn)
+        return Target(policy_arn, resource_tags(tags))
+
+    def identity(identity_arn: str) -> Target:
+        entity = directory.identity_by_arn(identity_arn)
+        return Target(identity_arn) if entity is None else entity_target(entity, identity_arn)
+
+    def renamed(kind: EntityKind, entity: Entity, params: dict[str, Any]) -> list[Target]:
+        new_name = params.get(f"New{name_member(kind)}") or entity.name
+        new = arn(kind, new_name, params.get("NewPath") or entity.path)
+        return [] if new == entity.arn(account) else [entity_target(entity, new)]
+
+    def resource(ctx: RequestContext, operation: str, params: dict[str, Any]) -> str | list[Target]:
+        created = _CREATES.get(operation)
+        if created is not None:
+            return [Target(arn(created, params[name_member(created)], params.get("Path", "/")))]
+        if operation == "CreatePolicy":
+            return [Target(directory.policies.arn_of(params["PolicyName"],
+                                                      params.get("Path", "/")))]  # fmt: skip
+        if operation in _ON_GROUP:
+            return [named(GROUP, params["GroupName"])[0]]
+        if operation == "SimulatePrincipalPolicy":
+            return [identity(params["PolicySourceArn"])]
         if operation in _CALLERS_OWN and not params.get("UserName") and ctx.principal:
-            return ctx.principal.arn
-        if isinstance(params.get("PolicySourceArn"), str):
-            return params["PolicySourceArn"]
+            return [identity(ctx.principal.arn)]
         for member, kind in _NAMED:
-            name = params.get(member)
-            if isinstance(name, str):
-                try:
-                    return directory.entities.get(kind, name).arn(account)
-                except IdentityError:  # the handler answers NoSuchEntity, once allowed
-                    return f"arn:aws:iam::{account}:{kind.value}/{name}"
+            if isinstance(params.get(member), str):
+                target, entity = named(kind, params[member])
+                if operation in _RENAMES and entity is not None:
+                    return [target, *renamed(kind, entity, params)]
+                return [target]
         if isinstance(params.get("PolicyArn"), str):
-            return params["PolicyArn"]
+            return [policy(params["PolicyArn"])]
         return "*"
 
     return resource

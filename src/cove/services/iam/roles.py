@@ -35,7 +35,7 @@ def handlers(directory: Directory) -> dict[str, Handler]:
 
     def list_roles(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         found = entities.list(ROLE, params.get("PathPrefix", "/"))
-        chosen, paging = page(found, params, key=lambda r: r.name.lower())
+        chosen, paging = page(found, params, identity=lambda r: r.entity_id)
         return {"Roles": [entity_shape(r, account) for r in chosen], **paging}
 
     def update_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from cove.identity.access import Access
 from cove.identity.directory import Directory
 from cove.identity.errors import IdentityError
 from cove.services.iam import access_keys, groups, per_kind, policies, roles, simulation, users
+from cove.services.iam.condition_keys import keys_of
 from cove.services.iam.errors import identity_error
 from cove.services.iam.resources import resource_of
 
@@ -28,4 +29,5 @@ def iam_service(directory: Directory, access: Access) -> FormService:
         failures={IdentityError: identity_error},
         authorizer=access,
         resource_of=resource_of(directory),
+        keys_of=keys_of,
     )

@@ -150,7 +150,7 @@ def _simulate(
         (i, _action_shape(simulation.action(action, named or ["*"]), bool(named)))
         for i, action in enumerate(params["ActionNames"])
     ]
-    chosen, paging = page(results, params, key=lambda r: f"{r[0]:08d}")
+    chosen, paging = page(results, params, identity=lambda r: str(r[0]))
     return {"EvaluationResults": [result for _, result in chosen], **paging}
 
 

@@ -49,7 +49,7 @@ def handlers(directory: Directory) -> dict[str, Handler]:
 
     def list_users(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         found = entities.list(USER, params.get("PathPrefix", "/"))
-        chosen, paging = page(found, params, key=lambda u: u.name.lower())
+        chosen, paging = page(found, params, identity=lambda u: u.entity_id)
         return {"Users": [entity_shape(u, account) for u in chosen], **paging}
 
     def update_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from cove.iam.request import request_tag_keys
+
 
 def keys_of(operation: str, params: dict[str, Any]) -> dict[str, object]:
-    keys: dict[str, object] = {}
-    tags = params.get("Tags")
-    if isinstance(tags, list) and tags:
-        keys["aws:TagKeys"] = [t["Key"] for t in tags]
-        keys.update({f"aws:RequestTag/{t['Key']}": t["Value"] for t in tags})
+    keys = request_tag_keys(params.get("Tags"))
     types = _instance_types(operation, params)
     if types:
         keys["sagemaker:InstanceTypes"] = types
