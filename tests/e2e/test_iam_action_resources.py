@@ -67,8 +67,7 @@ def test_awss_group_membership_example_policy(server: CoveServer) -> None:
     ]
     assert denial(lead.add_user_to_group, GroupName="Admins", UserName="new-hire") == (
         "AccessDenied", 403,
-        not_authorized("marketing-lead", "iam:AddUserToGroup",
-                       f"arn:aws:iam::{ACCOUNT}:group/Admins"),
+        not_authorized("marketing-lead", "iam:AddUserToGroup", "group Admins"),
     )  # fmt: skip
     lead.remove_user_from_group(GroupName="MarketingTeam", UserName="new-hire")
     assert lead.get_group(GroupName="MarketingTeam")["Users"] == []
@@ -94,8 +93,7 @@ def test_policy_operations_act_on_the_policy_arn(server: CoveServer) -> None:
     admin.delete_policy_version(PolicyArn=arn, VersionId="v2")
     assert denial(admin.create_policy, PolicyName="elsewhere", PolicyDocument=document) == (
         "AccessDenied", 403,
-        not_authorized("team-admin", "iam:CreatePolicy",
-                       f"arn:aws:iam::{ACCOUNT}:policy/elsewhere"),
+        not_authorized("team-admin", "iam:CreatePolicy", "policy elsewhere"),
     )  # fmt: skip
     other = iam.create_policy(PolicyName="not-the-teams", PolicyDocument=document)["Policy"]
     assert denial(admin.get_policy, PolicyArn=other["Arn"])[:2] == ("AccessDenied", 403)
@@ -159,7 +157,7 @@ def test_renaming_needs_the_old_and_the_new_name(server: CoveServer) -> None:
         {"Effect": "Allow", "Action": "iam:UpdateUser", "Resource": bob}))  # fmt: skip
     renamer = as_key(server, "iam", key)
     assert denial(renamer.update_user, UserName="Bob", NewUserName="Robert") == (
-        "AccessDenied", 403, not_authorized("renamer", "iam:UpdateUser", robert),
+        "AccessDenied", 403, not_authorized("renamer", "iam:UpdateUser", "user Robert"),
     )  # fmt: skip
     iam.put_user_policy(UserName="renamer", PolicyName="robert", PolicyDocument=policy(
         {"Effect": "Allow", "Action": "iam:UpdateUser", "Resource": robert}))  # fmt: skip

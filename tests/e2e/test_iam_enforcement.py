@@ -139,11 +139,29 @@ def test_policy_variables_and_iam_denials(server: CoveServer) -> None:
     iam.create_user(UserName="someone-else")
     code, status, message = denial(mine.get_user, UserName="someone-else")
     assert (code, status) == ("AccessDenied", 403)
+    # IAM names the identities its operations name as "user <name>", "role <name>";
+    # policies as "policy <arn>", the one CreatePolicy makes as "policy <name>", a Create
+    # call's new identity by its ARN (AWS's answers as quoted in, e.g.,
+    # https://github.com/hashicorp/terraform-provider-aws/issues/ threads: "iam:GetUser on
+    # resource: user deploy-user because no identity-based policy allows ...")
     assert message == (
         f"User: arn:aws:iam::{ACCOUNT}:user/self-service is not authorized to perform: "
-        f"iam:GetUser on resource: arn:aws:iam::{ACCOUNT}:user/someone-else because no "
+        "iam:GetUser on resource: user someone-else because no "
         "identity-based policy allows the iam:GetUser action"
     )
+    for call, kwargs, named in [
+        (mine.get_role, {"RoleName": "cove"}, "role cove"),
+        (mine.get_group, {"GroupName": "absent-group"}, "group absent-group"),
+        (mine.get_policy, {"PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+         "policy arn:aws:iam::aws:policy/AdministratorAccess"),
+        (mine.create_policy, {"PolicyName": "p1", "PolicyDocument": policy(
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"})}, "policy p1"),
+        (mine.create_role, {"RoleName": "r1", "AssumeRolePolicyDocument": policy(
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+             "Action": "sts:AssumeRole"})}, f"arn:aws:iam::{ACCOUNT}:role/r1"),
+    ]:  # fmt: skip
+        message = denial(call, **kwargs)[2]
+        assert f" on resource: {named} because no identity-based policy" in message, message
 
 
 def test_administrator_access_allows_everything(server: CoveServer) -> None:

@@ -12,7 +12,7 @@ from botocore.model import OperationModel, ServiceModel
 
 from cove.errors import AwsError
 from cove.http.messages import RequestContext
-from cove.iam.policy import ROOT_ONLY, Authorizer
+from cove.iam.policy import ROOT_ONLY, Authorizer, is_denial, relabeled
 from cove.iam.request import ResourceKeys
 
 # A handler takes the request's context and the operation's input, and returns its output
@@ -24,11 +24,13 @@ Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any] | Awaitable[
 class Target:
     """A resource an operation is authorized on: its ARN and the condition keys that
     describe it (its tags, as aws:ResourceTag/<key>); `action` where the operation needs
-    another action on it (EC2's Create calls with tags also need ec2:CreateTags)."""
+    another action on it (EC2's Create calls with tags also need ec2:CreateTags); `label`
+    where the service's denial names it otherwise than by its ARN (IAM's "role <name>")."""
 
     arn: str
     keys: ResourceKeys = ()
     action: str | None = None
+    label: str | None = None
 
 
 # What an operation acts on, from the caller and the operation's input: one ARN, or every
@@ -93,9 +95,14 @@ class Operations:
                 self.authorizer.authorize(ctx, action, resource)
             else:
                 for target in resource:
-                    self.authorizer.authorize(
-                        ctx, target.action or action, target.arn, resource_keys=target.keys
-                    )
+                    try:
+                        self.authorizer.authorize(
+                            ctx, target.action or action, target.arn, resource_keys=target.keys
+                        )
+                    except AwsError as err:
+                        if target.label is None or not is_denial(err):
+                            raise
+                        raise relabeled(err, target.arn, target.label) from None
         try:
             result = handler(ctx, params)
             if inspect.isawaitable(result):

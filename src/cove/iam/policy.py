@@ -47,6 +47,15 @@ def is_denial(err: AwsError) -> bool:
     return err.code == "AccessDeniedException"
 
 
+def relabeled(err: AwsError, resource: str, label: str) -> AwsError:
+    """The denial `err` with `resource` named by `label`, as a service words its own
+    resources (IAM's "on resource: role <name>")."""
+    named, message = f" on resource: {resource}", err.message
+    if f"{named} " in message or message.endswith(named):
+        message = message.replace(named, f" on resource: {label}", 1)
+    return AwsError(err.code, message, err.status, fields=err.fields, headers=err.headers)
+
+
 def anonymous_denied(action: str, resource: str) -> AwsError:
     return denied(f"User: anonymous is not authorized to perform: {action} on resource: {resource}")
 

@@ -45,11 +45,23 @@ _CALLERS_OWN = frozenset({
 })  # fmt: skip
 
 
-def entity_target(entity: Entity, arn: str) -> Target:
+def label(kind: EntityKind, name: str) -> str:
+    """How IAM's denials name an identity an operation names: "on resource: user bob" (or
+    role, group), where a Create call names its new ARN and SimulatePrincipalPolicy its
+    PolicySourceArn; "policy <arn>" for a managed policy, "policy <name>" for the one
+    CreatePolicy makes (AWS's answers, as quoted in terraform-provider-aws and aws-cdk
+    threads, e.g. "iam:GetUser on resource: user deploy-user because no identity-based
+    policy allows the iam:GetUser action", "iam:CreatePolicy on resource: policy
+    lambda-apigateway-policy", "iam:GetPolicy on resource: policy arn:aws:iam::...")."""
+    return f"{kind.value} {name}"
+
+
+def entity_target(entity: Entity, arn: str, named: bool = True) -> Target:
     """An identity as a resource: users and roles define iam:ResourceTag/<key> besides
     aws:ResourceTag/<key> (IAM UG, "Controlling access to and for IAM users and roles
     using tags")."""
-    return Target(arn, resource_tags(entity.tags, "iam"))
+    tags = resource_tags(entity.tags, "iam")
+    return Target(arn, tags, label=label(entity.kind, entity.name) if named else None)
 
 
 def resource_of(directory: Directory) -> ResourceOf:
@@ -62,36 +74,41 @@ def resource_of(directory: Directory) -> ResourceOf:
         try:
             entity = entities.get(kind, name)
         except IdentityError:  # the handler answers NoSuchEntity, once allowed
-            return Target(arn(kind, name)), None
+            return Target(arn(kind, name), label=label(kind, name)), None
         return entity_target(entity, entity.arn(account)), entity
 
     def policy(policy_arn: str) -> Target:
         try:
             tags = directory.policies.get(policy_arn).tags
         except IdentityError:
-            return Target(policy_arn)
-        return Target(policy_arn, resource_tags(tags))
+            tags = []
+        return Target(policy_arn, resource_tags(tags), label=f"policy {policy_arn}")
 
-    def identity(identity_arn: str) -> Target:
+    def identity(identity_arn: str, named: bool = True) -> Target:
         entity = directory.identity_by_arn(identity_arn)
-        return Target(identity_arn) if entity is None else entity_target(entity, identity_arn)
+        if entity is None:
+            return Target(identity_arn)
+        return entity_target(entity, identity_arn, named)
 
     def renamed(kind: EntityKind, entity: Entity, params: dict[str, Any]) -> list[Target]:
         new_name = params.get(f"New{name_member(kind)}") or entity.name
         new = arn(kind, new_name, params.get("NewPath") or entity.path)
-        return [] if new == entity.arn(account) else [entity_target(entity, new)]
+        if new == entity.arn(account):
+            return []
+        return [Target(new, resource_tags(entity.tags, "iam"), label=label(kind, new_name))]
 
     def resource(ctx: RequestContext, operation: str, params: dict[str, Any]) -> str | list[Target]:
         created = _CREATES.get(operation)
         if created is not None:
             return [Target(arn(created, params[name_member(created)], params.get("Path", "/")))]
         if operation == "CreatePolicy":
-            return [Target(directory.policies.arn_of(params["PolicyName"],
-                                                      params.get("Path", "/")))]  # fmt: skip
+            name = params["PolicyName"]
+            policy_arn = directory.policies.arn_of(name, params.get("Path", "/"))
+            return [Target(policy_arn, label=f"policy {name}")]
         if operation in _ON_GROUP:
             return [named(GROUP, params["GroupName"])[0]]
         if operation == "SimulatePrincipalPolicy":
-            return [identity(params["PolicySourceArn"])]
+            return [identity(params["PolicySourceArn"], named=False)]
         if operation in _CALLERS_OWN and not params.get("UserName") and ctx.principal:
             return [identity(ctx.principal.arn)]
         for member, kind in _NAMED:
