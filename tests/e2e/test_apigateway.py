@@ -355,17 +355,22 @@ def _function(server, name: str) -> str:
     return fn["FunctionArn"]
 
 
-def _lambda_api(server, function_arn: str, kind: str, path_part: str) -> tuple[str, str]:
+def _lambda_api(server, function_arn: str, kind: str, path_part: str,
+                credentials: str | None = None, authorization: str = "NONE",
+                ) -> tuple[str, str]:  # fmt: skip
+    """POST /<path_part> on a Lambda integration of `kind`, deployed to `test`; with
+    `credentials` (a role's ARN, or arn:aws:iam::*:user/*) on the integration."""
     apigw = server.client("apigateway")
     api = apigw.create_rest_api(name=f"lambda-{kind}")
     res = apigw.create_resource(
         restApiId=api["id"], parentId=api["rootResourceId"], pathPart=path_part
     )
     common = {"restApiId": api["id"], "resourceId": res["id"], "httpMethod": "POST"}
-    apigw.put_method(**common, authorizationType="NONE")
+    apigw.put_method(**common, authorizationType=authorization)
     uri = (f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function_arn}"
            f"/invocations")  # fmt: skip
-    apigw.put_integration(**common, type=kind, integrationHttpMethod="POST", uri=uri)
+    extra = {} if credentials is None else {"credentials": credentials}
+    apigw.put_integration(**common, type=kind, integrationHttpMethod="POST", uri=uri, **extra)
     if kind == "AWS":
         for status in ("200", "400"):
             apigw.put_method_response(**common, statusCode=status)

@@ -44,8 +44,10 @@ class Invoker:
         self.answer = InvokeResult(200, b'"B"')
         self.refuse = False
 
-    async def invoke_for_service(self, function_arn, payload, *, service_principal, source_arn):
+    async def invoke_for_service(self, function_arn, payload, *, service_principal, source_arn,
+                                 credentials=None):  # fmt: skip
         self.calls.append((function_arn, payload, service_principal, source_arn))
+        self.credentials = credentials
         if self.refuse:
             raise NotPermitted(source_arn)
         return self.answer

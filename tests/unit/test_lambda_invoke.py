@@ -28,7 +28,14 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from cove.auth.credentials import CredentialStore
-from cove.functions.contracts import FunctionSpec, NotPermitted, RawResult
+from cove.functions.contracts import (
+    AsCaller,
+    AsRole,
+    FunctionSpec,
+    NotPermitted,
+    RawResult,
+    RoleNotAssumable,
+)
 from cove.functions.model import FunctionConfig
 from cove.functions.names import Arns
 from cove.functions.packages import Packages
@@ -279,3 +286,41 @@ def test_a_service_invokes_only_as_the_resource_policy_allows(running) -> None:
         Principal="apigateway.amazonaws.com",
     )
     assert call(arn=f"{ARN}:behind-api:live").executed_version == "1"
+
+
+def test_a_service_invokes_with_the_role_its_integration_names(running) -> None:
+    """With credentials, the role decides, not the service's own permission: API Gateway
+    must be able to assume it, and it must be allowed to invoke, by its own policies or by
+    the function's policy naming it (API Gateway DG, "Control access to a REST API with
+    IAM permissions"; IAM UG, "Policy evaluation logic", same-account resource policies)."""
+    lam = create(running, "behind-role")
+    invoker = running.service.invoker
+    directory = running.service.lc.access.directory
+    apigw_trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]}  # fmt: skip
+    invoking = directory.create_role("invoking", json.dumps(apigw_trust)).arn(ACCOUNT)
+    api = f"arn:aws:execute-api:us-east-1:{ACCOUNT}:a1b2c3/test/POST/predict"
+
+    def call(credentials: Any) -> Any:
+        return running.on_loop(invoker.invoke_for_service(
+            f"{ARN}:behind-role", b"{}", service_principal="apigateway.amazonaws.com",
+            source_arn=api, credentials=credentials,
+        ))  # fmt: skip
+
+    for unusable in (f"arn:aws:iam::{ACCOUNT}:role/nobody", running.role):  # trusts Lambda
+        with pytest.raises(RoleNotAssumable) as info:
+            call(AsRole(unusable))
+        assert info.value.role_arn == unusable
+    with pytest.raises(NotPermitted):
+        call(AsRole(invoking))  # assumable, but allowed nothing
+    # the service's own permission does not stand in for the role's
+    lam.add_permission(FunctionName="behind-role", StatementId="api",
+                       Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com")
+    with pytest.raises(NotPermitted):
+        call(AsRole(invoking))
+    lam.add_permission(FunctionName="behind-role", StatementId="role",
+                       Action="lambda:InvokeFunction", Principal=invoking)  # fmt: skip
+    assert call(AsRole(invoking)).status == 200
+    with pytest.raises(NotPermitted):
+        call(AsCaller(None))  # no signed caller to pass through

@@ -1,6 +1,7 @@
 """What a stage's invoke URL answers: the method a request reaches in the stage's
 deployment, its integration (MOCK, a Lambda function behind mapping templates, or a Lambda
-proxy), and the integration response selected for the result. Failures are API Gateway's
+proxy, invoked as its resource policy or the integration's credentials allow), and the
+integration response selected for the result. Failures are API Gateway's
 gateway responses, `{"message": ...}`, with the reason in the stage's execution log
 (`API-Gateway-Execution-Logs_<api id>/<stage>`) when the method's setting logs."""
 
@@ -17,6 +18,7 @@ from cove.apis.execution_log import ExecutionLog, headers_text
 from cove.apis.mapping import Params
 from cove.apis.method_settings import effective
 from cove.apis.model import (
+    CALLER_CREDENTIALS,
     Deployment,
     Integration,
     IntegrationResponse,
@@ -28,7 +30,15 @@ from cove.apis.requests import ApiRequest, ApiResponse, request_context
 from cove.apis.routing import Matched, match
 from cove.apis.store import ApiStore
 from cove.apis.vtl import TemplateError
-from cove.functions.contracts import FunctionInvoker, LogSink, NotPermitted
+from cove.functions.contracts import (
+    AsCaller,
+    AsRole,
+    FunctionInvoker,
+    InvokeCredentials,
+    LogSink,
+    NotPermitted,
+    RoleNotAssumable,
+)
 
 APIGATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
 _LAMBDA_URI = re.compile(
@@ -249,7 +259,14 @@ class ApiEngine:
                 payload,
                 service_principal=APIGATEWAY_PRINCIPAL,
                 source_arn=self.source_arn(req, route),
+                credentials=_credentials(integration, req),
             )
+        except RoleNotAssumable as exc:
+            trace.error(
+                "Execution failed due to configuration error: API Gateway does not have "
+                f"permission to assume the provided role {exc.role_arn}"
+            )
+            return internal_error()
         except NotPermitted:
             trace.error(
                 "Execution failed due to configuration error: Invalid permissions on Lambda "
@@ -337,6 +354,18 @@ class ApiEngine:
         headers = [("Content-Type", content_type)]
         headers += _mapped_headers(chosen.response_parameters, payload)
         return ApiResponse(int(chosen.status_code), headers, body)
+
+
+def _credentials(integration: Integration, req: ApiRequest) -> InvokeCredentials | None:
+    """Whose permissions the function is invoked with: the integration's role, assumed;
+    the caller's own (only a signed, AWS_IAM request has one); or, without credentials,
+    the function's resource policy for apigateway.amazonaws.com (API Reference,
+    Integration, credentials)."""
+    if integration.credentials is None:
+        return None
+    if integration.credentials == CALLER_CREDENTIALS:
+        return AsCaller(None if req.caller is None else req.caller.identity)
+    return AsRole(integration.credentials)
 
 
 def _json_or(accept: str | None) -> str:

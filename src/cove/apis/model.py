@@ -47,6 +47,11 @@ class IntegrationResponse:
         return cls(**data)
 
 
+# An integration's `credentials` asking for the caller's own identity to be passed through
+# (API Reference, Integration: "specify the string arn:aws:iam::*:user/*")
+CALLER_CREDENTIALS = "arn:aws:iam::*:user/*"
+
+
 @dataclass
 class Integration:
     type: IntegrationType
@@ -57,6 +62,9 @@ class Integration:
     passthrough: Passthrough = Passthrough.WHEN_NO_MATCH
     timeout_ms: int = 29_000
     responses: dict[str, IntegrationResponse] = field(default_factory=dict)
+    # None: the function's resource policy decides; a role's ARN: API Gateway assumes it;
+    # CALLER_CREDENTIALS: the signed caller's own permissions
+    credentials: str | None = None
 
     @classmethod
     def load(cls, data: dict[str, Any]) -> Integration:

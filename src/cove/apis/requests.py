@@ -19,6 +19,9 @@ class Caller:
     account_id: str
     access_key: str
     user_id: str
+    # the front end's own record of the signed request, handed to the Lambda front end
+    # when an integration passes the caller's identity through (opaque here)
+    identity: object | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass

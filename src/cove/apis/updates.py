@@ -145,6 +145,7 @@ def _passthrough(integration: Integration, patch: Patch) -> Integration:
 INTEGRATION = PatchTable[Integration](
     (
         rule("/uri", "replace", lambda i, p: replace(i, uri=p.value or None)),
+        rule("/credentials", "replace", lambda i, p: replace(i, credentials=p.value or None)),
         rule("/httpMethod", "replace",
              lambda i, p: replace(i, http_method=(p.value or "").upper() or None)),
         rule("/passthroughBehavior", "replace", _passthrough),

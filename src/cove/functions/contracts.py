@@ -99,15 +99,54 @@ class InvokeResult:
 
 
 class NotPermitted(Exception):
-    """The function's resource policy does not let the calling service invoke it."""
+    """Whose permissions the invocation runs on do not let it invoke the function: the
+    function's resource policy for the calling service, or the integration's role or
+    caller."""
+
+
+class RoleNotAssumable(Exception):
+    """The service cannot assume the role it was given: there is no such role, or its
+    trust policy does not name the service."""
+
+    def __init__(self, role_arn: str) -> None:
+        super().__init__(role_arn)
+        self.role_arn = role_arn
+
+
+@dataclass(frozen=True)
+class AsRole:
+    """Invoke with a role's permissions, the service assuming it (an API Gateway
+    integration's `credentials` naming a role)."""
+
+    role_arn: str
+
+
+@dataclass(frozen=True)
+class AsCaller:
+    """Invoke with the signed caller's own permissions (`credentials` of
+    arn:aws:iam::*:user/*). `identity` is the calling front end's record of the caller,
+    opaque here and read by the Lambda front end; None when the request was not signed."""
+
+    identity: object | None
+
+
+# Without credentials, the function's resource policy decides
+InvokeCredentials = AsRole | AsCaller
 
 
 class FunctionInvoker(Protocol):
     """How another service (API Gateway) invokes a function, as AWS does it: the
     function's resource policy must allow `lambda:InvokeFunction` for that service
-    principal and source ARN (else NotPermitted); LookupError when there is no such
-    function."""
+    principal and source ARN, or, with credentials, the role's or the caller's
+    permissions must (else NotPermitted; RoleNotAssumable for a role the service cannot
+    assume); LookupError when there is no such function."""
 
     async def invoke_for_service(
-        self, function_arn: str, payload: bytes, *, service_principal: str, source_arn: str
+        self,
+        function_arn: str,
+        payload: bytes,
+        *,
+        service_principal: str,
+        source_arn: str,
+        credentials: InvokeCredentials | None = None,
     ) -> InvokeResult: ...

@@ -207,6 +207,12 @@ class Access:
         tags = resource_tags(role.tags, "iam") if role is not None else ()
         keys = (("iam:PassedToService", service), *tags)  # in the decisions' cache keys
         self.authorize(ctx, "iam:PassRole", role_arn, resource_keys=keys)
+        return self.assumable(role_arn, service)
+
+    def assumable(self, role_arn: str, service: str) -> Entity | None:
+        """The role `role_arn` names if it exists and trusts `service` (as the service
+        finds when it assumes it); None otherwise."""
+        role = self.directory.role_by_arn(role_arn)
         if role is None or not self.trusts_service(role, role_arn, service):
             return None
         return role
@@ -218,14 +224,23 @@ class Access:
         request = Request(Principal.service(service), "sts:AssumeRole", role_arn)
         return evaluate(request, trust_policy=trust).allowed
 
-    def role_allows(self, role: Entity, role_arn: str, action: str, resource: str) -> bool:
+    def role_allows(
+        self,
+        role: Entity,
+        role_arn: str,
+        action: str,
+        resource: str,
+        resource_policies: Sequence[str] = (),
+    ) -> bool:
         """Whether a session of `role` (a service acting with it, as API Gateway writes
-        logs with the account's CloudWatch role) may do `action` by the role's policies."""
+        logs with the account's CloudWatch role) may do `action` by the role's policies,
+        or by the resource's own policy naming the role (same account)."""
         name = role_arn.rsplit("/", 1)[-1]
         account = role_arn.split(":")[4]
         session = f"arn:aws:sts::{account}:assumed-role/{name}/{name}"
         request = Request(Principal.assumed_role(session, role_arn), action, resource)
-        return evaluate(request, self._held_by(role)).allowed
+        resource_side = tuple(_parsed_resource(d) for d in resource_policies)
+        return evaluate(request, self._held_by(role), resource_policies=resource_side).allowed
 
     @classmethod
     def _request(

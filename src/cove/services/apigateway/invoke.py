@@ -118,6 +118,7 @@ class InvokeService(ServiceDefaults):
         except AwsError as err:
             return gateway_response(403, err.message, "AccessDeniedException")
         request.caller = Caller(
-            principal.arn, principal.account_id, principal.access_key, principal.user_id
-        )
+            principal.arn, principal.account_id, principal.access_key, principal.user_id,
+            identity=req.context,  # what Lambda authorizes when the caller is passed through
+        )  # fmt: skip
         return None

@@ -19,7 +19,9 @@ from cove.apis.store import ApiStore
 from cove.apis.updates import TIMEOUT_RULE
 from cove.gateway.operations import Handler
 from cove.http.messages import RequestContext
+from cove.identity.access import Access
 from cove.services.apigateway import shapes
+from cove.services.apigateway.credentials import INVALID_ARN, checked_credentials
 from cove.services.apigateway.errors import bad_request
 
 SUPPORTED_AUTHORIZATION = (AuthorizationType.NONE, AuthorizationType.AWS_IAM)
@@ -46,7 +48,7 @@ def http_method_of(params: dict[str, Any]) -> str:
     return method
 
 
-def handlers(store: ApiStore) -> dict[str, Handler]:
+def handlers(store: ApiStore, access: Access) -> dict[str, Handler]:
     def create_rest_api(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
         types = tuple((p.get("endpointConfiguration") or {}).get("types") or ("EDGE",))
         api = store.create_api(
@@ -110,6 +112,7 @@ def handlers(store: ApiStore) -> dict[str, Handler]:
 
     def put_integration(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
         integration = _integration(p)
+        integration.credentials = checked_credentials(access, ctx, p.get("credentials"))
         found = store.put_integration(
             p["restApiId"], p["resourceId"], http_method_of(p), integration
         )
@@ -246,7 +249,7 @@ def checked_integration(integration: Integration) -> Integration:
         if not http_method:
             raise bad_request("Enumeration value for HttpMethod must be non-empty")
         if not uri:
-            raise bad_request("Invalid ARN specified in the request")
+            raise bad_request(INVALID_ARN)
         if ":lambda:path/" not in uri and ":path/" not in uri and ":action/" not in uri:
             raise bad_request("AWS ARN for integration must contain path or action")
         if lambda_function_of(uri) is None:

@@ -26,7 +26,7 @@ def apigateway_service(
     store: ApiStore, account: AccountSettings, access: Access
 ) -> RestService:
     model = service_model("apigateway")
-    implemented = handlers(store) | updates.handlers(store, account, access)
+    implemented = handlers(store, access) | updates.handlers(store, account, access)
     actions: dict[str, str | None] = {
         name: f"apigateway:{model.operation_model(name).http['method']}" for name in implemented
     }

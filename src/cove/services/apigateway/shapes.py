@@ -51,6 +51,7 @@ def integration(found: Integration) -> dict[str, Any]:
         "type": str(found.type),
         "httpMethod": found.http_method,
         "uri": found.uri,
+        "credentials": found.credentials,
         "requestTemplates": found.request_templates or None,
         "requestParameters": found.request_parameters or None,
         "passthroughBehavior": str(found.passthrough),

@@ -9,6 +9,7 @@ from typing import Any
 
 from cove.apis import stage_patch
 from cove.apis.account import AccountSettings
+from cove.apis.model import Integration
 from cove.apis.patch import PatchTable, Wording, parse, rule
 from cove.apis.store import ApiStore
 from cove.apis.updates import (
@@ -23,6 +24,7 @@ from cove.gateway.operations import Handler
 from cove.http.messages import RequestContext
 from cove.identity.access import Access
 from cove.services.apigateway import shapes
+from cove.services.apigateway.credentials import checked_credentials
 from cove.services.apigateway.errors import bad_request
 from cove.services.apigateway.management import checked_integration, http_method_of
 
@@ -62,10 +64,16 @@ def handlers(
 
     def update_integration(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
         patches = parse(p.get("patchOperations"))
+
+        def change(before: Integration) -> Integration:
+            after = checked_integration(INTEGRATION.apply(before, patches))
+            if after.credentials != before.credentials:  # a role newly passed to API Gateway
+                after.credentials = checked_credentials(access, ctx, after.credentials)
+            return after
+
         found = store.update_integration(
-            p["restApiId"], p["resourceId"], http_method_of(p),
-            lambda i: checked_integration(INTEGRATION.apply(i, patches)),
-        )  # fmt: skip
+            p["restApiId"], p["resourceId"], http_method_of(p), change
+        )
         return shapes.drop_none(shapes.integration(found))
 
     def update_method_response(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:

@@ -1,10 +1,10 @@
 """Invoke, and invoking for another service (API Gateway) under the function's resource
-policy. Invocation types (Lambda API reference, "Invoke"): RequestResponse waits and
-answers 200 with the handler's result, or its error document beside
-`X-Amz-Function-Error: Unhandled`; Event answers 202 and runs in the background; DryRun
-answers 204 once the request would be allowed. `LogType=Tail` returns the last 4 KB of
-the invocation's log, base64, in `X-Amz-Log-Result`. A request body is at most 6 MB
-synchronously and 1 MB for Event."""
+policy, or with the role or the caller an integration's credentials name. Invocation
+types (Lambda API reference, "Invoke"): RequestResponse waits and answers 200 with the
+handler's result, or its error document beside `X-Amz-Function-Error: Unhandled`; Event
+answers 202 and runs in the background; DryRun answers 204 once the request would be
+allowed. `LogType=Tail` returns the last 4 KB of the invocation's log, base64, in
+`X-Amz-Log-Result`. A request body is at most 6 MB synchronously and 1 MB for Event."""
 
 from __future__ import annotations
 
@@ -18,10 +18,14 @@ from typing import Any
 
 from cove.errors import AwsError
 from cove.functions.contracts import (
+    AsCaller,
+    AsRole,
     ConcurrencyLimitExceeded,
+    InvokeCredentials,
     InvokeResult,
     NotPermitted,
     RawResult,
+    RoleNotAssumable,
 )
 from cove.functions.failures import Failure, FunctionError
 from cove.functions.model import State, Version
@@ -31,6 +35,7 @@ from cove.gateway.operations import Handler
 from cove.http.messages import RequestContext
 from cove.iam.documents import Policy, PolicyKind, parse_policy
 from cove.iam.evaluation import evaluate
+from cove.iam.policy import is_denial
 from cove.iam.request import Principal, Request, standard_context
 from cove.services.lambda_.context import LambdaContext
 
@@ -104,14 +109,18 @@ class Invoker:
         if result.error:
             log.info("%s:%s (Event) failed: %s", version.name, version.version, result.payload)
 
+    def _resource_policies(self, ref: FunctionRef) -> list[str]:
+        statements = self.lc.store.statements(ref)
+        return [document(statements)] if statements else []
+
     def authorize(self, ctx: RequestContext, ref: FunctionRef) -> None:
         """The caller's own policies or the function's resource policy must allow it: a
         same-account principal the resource policy names needs no identity policy (IAM
         UG, "Policy evaluation logic")."""
-        statements = self.lc.store.statements(ref)
-        policies = [document(statements)] if statements else []
         resource = self.lc.arns.function(ref.name, ref.qualifier)
-        self.lc.access.authorize(ctx, "lambda:InvokeFunction", resource, policies)
+        self.lc.access.authorize(
+            ctx, "lambda:InvokeFunction", resource, self._resource_policies(ref)
+        )
 
     async def invoke(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = parse_reference(params["FunctionName"], params.get("Qualifier"))
@@ -137,23 +146,61 @@ class Invoker:
         return out
 
     async def invoke_for_service(
-        self, function_arn: str, payload: bytes, *, service_principal: str, source_arn: str
+        self,
+        function_arn: str,
+        payload: bytes,
+        *,
+        service_principal: str,
+        source_arn: str,
+        credentials: InvokeCredentials | None = None,
     ) -> InvokeResult:
         """FunctionInvoker: the function's resource policy must allow the service to
         `lambda:InvokeFunction` it from `source_arn` (Lambda DG, "Granting function access
-        to AWS services"); else NotPermitted. LookupError for an unknown function."""
+        to AWS services"), or the credentials' role or caller must be allowed to; else
+        NotPermitted. LookupError for an unknown function."""
         ref = parse_reference(function_arn)
         try:
             self.lc.store.resolve(ref)
         except FunctionError as exc:
             raise LookupError(str(exc)) from None
-        if not self.permits(ref, service_principal, source_arn):
-            target = self.lc.arns.function(ref.name, ref.qualifier)
-            raise NotPermitted(f"{service_principal} may not invoke {target}")
+        self._admit(ref, service_principal, source_arn, credentials)
         version = self._ready(ref)
         result = await self.run(version, payload)
         return InvokeResult(200, result.payload, result.error, _tail(result.log),
                             version.version)  # fmt: skip
+
+    def _admit(
+        self,
+        ref: FunctionRef,
+        service_principal: str,
+        source_arn: str,
+        credentials: InvokeCredentials | None,
+    ) -> None:
+        target = self.lc.arns.function(ref.name, ref.qualifier)
+        if isinstance(credentials, AsRole):
+            # the service assumes the role, then calls Invoke as that session: its trust
+            # policy must name the service, its policies (or the function's) allow the call
+            # (API Gateway DG, "Control access to a REST API with IAM permissions")
+            access, role_arn = self.lc.access, credentials.role_arn
+            role = access.assumable(role_arn, service_principal)
+            if role is None:
+                raise RoleNotAssumable(role_arn)
+            allowed = access.role_allows(role, role_arn, "lambda:InvokeFunction", target,
+                                         self._resource_policies(ref))  # fmt: skip
+            if not allowed:
+                raise NotPermitted(f"{role_arn} may not invoke {target}")
+        elif isinstance(credentials, AsCaller):
+            # the caller's own signed request, as if it had called Invoke itself
+            if not isinstance(credentials.identity, RequestContext):
+                raise NotPermitted(f"an unsigned caller may not invoke {target}")
+            try:
+                self.authorize(credentials.identity, ref)
+            except AwsError as err:
+                if not is_denial(err):
+                    raise
+                raise NotPermitted(err.message) from None
+        elif not self.permits(ref, service_principal, source_arn):
+            raise NotPermitted(f"{service_principal} may not invoke {target}")
 
     def permits(self, ref: FunctionRef, service_principal: str, source_arn: str) -> bool:
         statements = self.lc.store.statements(ref)
