@@ -336,6 +336,31 @@ def test_permissions_build_the_resource_policy(lam: Any, role: str) -> None:
     assert err["Code"] == "ResourceNotFoundException"
 
 
+def test_a_permissions_principal_must_be_one_lambda_takes(lam: Any, role: str) -> None:
+    """AddPermission's Principal (Lambda API Reference, AddPermission): a service, an
+    account, or a user or role ARN; a bare "amazonaws.com" or a role of this account that
+    does not exist is refused with InvalidParameterValueException "The provided principal
+    was invalid. Please check the principal and try again." (as Lambda answered in
+    https://github.com/Pocket/terraform-modules/pull/1037 and
+    https://github.com/aws-cloudformation/cloudformation-coverage-roadmap/issues/1189)."""
+    create(lam, role, "principals")
+    for principal in ("amazonaws.com", f"arn:aws:iam::{ACCOUNT}:role/no-such-role",
+                      "not-a-principal", f"arn:aws:iam::{ACCOUNT}:group/admins"):  # fmt: skip
+        err = error_of(lam.add_permission, FunctionName="principals", StatementId="bad",
+                       Action="lambda:InvokeFunction", Principal=principal)  # fmt: skip
+        assert (err["Code"], err["Status"], err["Message"]) == (
+            "InvalidParameterValueException", 400,
+            "The provided principal was invalid. Please check the principal and try again.",
+        ), principal  # fmt: skip
+    for n, principal in enumerate([
+        role, "123456789012", "arn:aws:iam::111122223333:role/elsewhere",
+        f"arn:aws:iam::{ACCOUNT}:root", "events.amazonaws.com", "*",
+    ]):  # fmt: skip
+        lam.add_permission(FunctionName="principals", StatementId=f"ok{n}",
+                           Action="lambda:InvokeFunction", Principal=principal)  # fmt: skip
+    assert len(json.loads(lam.get_policy(FunctionName="principals")["Policy"])["Statement"]) == 6
+
+
 def test_invoke_checks_before_running(lam: Any, role: str) -> None:
     create(lam, role, "inv-checks")
     dry = lam.invoke(FunctionName="inv-checks", InvocationType="DryRun", Payload=b"{}")

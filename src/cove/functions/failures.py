@@ -22,6 +22,7 @@ class Failure(Enum):
     STATEMENT_EXISTS = auto()  # sid
     STATEMENT_NOT_FOUND = auto()  # sid
     NO_POLICY = auto()
+    INVALID_PRINCIPAL = auto()
     REVISION_MISMATCH = auto()
     SUBNET_NOT_FOUND = auto()  # id
     GROUP_NOT_FOUND = auto()  # id

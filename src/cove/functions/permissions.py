@@ -12,6 +12,21 @@ from dataclasses import dataclass
 from typing import Any
 
 _ACCOUNT = re.compile(r"^[0-9]{12}$")
+# a service by its principal name: s3.amazonaws.com, alexa-appkit.amazon.com (not a bare
+# "amazonaws.com", which Lambda refuses)
+_SERVICE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.(amazonaws\.com|amazon\.com)$")
+# an account's root, a user or a role (AddPermission's Principal, Lambda API Reference)
+_IDENTITY = re.compile(r"^arn:aws:iam::[0-9]{12}:(root|(user|role)/([\w+=,.@-]+/)*[\w+=,.@-]+)$")
+
+
+def principal_is_valid(principal: str) -> bool:
+    """Whether AddPermission takes `principal` as written: "*", an account id, a service
+    principal, or the ARN of an account, user or role; anything else Lambda refuses with
+    "The provided principal was invalid." (as quoted in
+    https://github.com/Pocket/terraform-modules/pull/1037 for "amazonaws.com")."""
+    return principal == "*" or bool(
+        _ACCOUNT.match(principal) or _SERVICE.match(principal) or _IDENTITY.match(principal)
+    )
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,9 @@ WIRE_ERRORS: dict[F, WireError] = {
     ),
     F.STATEMENT_NOT_FOUND: _missing("Statement {sid} is not found in resource policy."),
     F.NO_POLICY: _missing("The resource you requested does not exist."),
+    F.INVALID_PRINCIPAL: _invalid(
+        "The provided principal was invalid. Please check the principal and try again."
+    ),
     F.REVISION_MISMATCH: WireError(
         "PreconditionFailedException",
         412,

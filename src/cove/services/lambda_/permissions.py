@@ -8,7 +8,7 @@ from typing import Any
 
 from cove.functions.failures import Failure, FunctionError
 from cove.functions.names import FunctionRef, parse_reference
-from cove.functions.permissions import Grant, document, statement
+from cove.functions.permissions import Grant, document, principal_is_valid, statement
 from cove.gateway.operations import Handler
 from cove.http.messages import RequestContext
 from cove.services.lambda_.context import LambdaContext
@@ -29,10 +29,19 @@ def handlers(lc: LambdaContext) -> dict[str, Handler]:
         store.resolve(ref)
         if params.get("RevisionId") not in (None, revision(ref)):
             raise FunctionError(Failure.REVISION_MISMATCH)
+        principal = params["Principal"]
+        # a user or role of this account must exist: the policy keeps it as its unique id
+        # (cove.iam.principals), and Lambda refuses one that has none
+        own = f"arn:aws:iam::{lc.directory.account_id}:"
+        if not principal_is_valid(principal) or (
+            principal.startswith((own + "user/", own + "role/"))
+            and lc.directory.identity_by_arn(principal) is None
+        ):
+            raise FunctionError(Failure.INVALID_PRINCIPAL)
         grant = Grant(
             sid=params["StatementId"],
             action=params["Action"],
-            principal=params["Principal"],
+            principal=principal,
             resource=arns.function(ref.name, ref.qualifier),
             source_arn=params.get("SourceArn"),
             source_account=params.get("SourceAccount"),
