@@ -12,11 +12,13 @@ $(STAMP): pyproject.toml
 	@# bubblewrap builds the sandbox every model instance and job runs in; dig (dnsutils)
 	@# queries the VPC resolver in its tests
 	@# nftables, iproute2 and util-linux build VPC networks (security groups, links,
-	@# namespaces); dnsutils and curl are what the network tests look up and connect with
+	@# namespaces); dnsutils and curl are what the network tests look up and connect with;
+	@# faketime moves a server's clock past a session's end (tests/e2e/test_expired_tokens.py)
 	{ command -v bwrap && command -v dig && command -v nft && command -v ip \
-		&& command -v nsenter && command -v curl; } >/dev/null || \
+		&& command -v nsenter && command -v curl && command -v faketime; } >/dev/null || \
 		{ [ "$$(id -u)" = 0 ] || SUDO=sudo; $$SUDO apt-get update -qq && \
-		$$SUDO apt-get install -y -qq bubblewrap dnsutils nftables iproute2 util-linux curl; }
+		$$SUDO apt-get install -y -qq bubblewrap dnsutils nftables iproute2 util-linux curl \
+		faketime; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
