@@ -145,6 +145,80 @@ def test_code_from_the_object_store(server: CoveServer, lam: Any, role: str) -> 
                               "S3 Error Message: The specified key does not exist.")  # fmt: skip
 
 
+def test_code_from_the_object_store_is_read_with_the_callers_permissions(
+    server: CoveServer, lam: Any, role: str
+) -> None:
+    """Lambda reads an S3 package with the caller's own "request credentials": a caller
+    without s3:GetObject on it (by its policies or the bucket's) is refused, 403
+    AccessDeniedException, "Your access has been denied by S3, please make sure your
+    request credentials have permission to GetObject for <bucket>/<key>. S3 Error Code:
+    AccessDenied. S3 Error Message: Access Denied" (CreateFunction:
+    github.com/awslabs/lambda-streams-to-firehose/issues/21, with "Status Code: 403; Error
+    Code: AccessDeniedException" in github.com/binxio/cfn-lb-ip-address-provider/issues/4;
+    UpdateFunctionCode: github.com/buildkite/elastic-ci-stack-for-aws/issues/564). A key
+    that is missing is refused so too to who may not list the bucket (S3 API Reference,
+    GetObject, "Permissions")."""
+    iam, s3 = server.client("iam"), server.client("s3")
+    bucket = "fn-private-code"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="app.zip", Body=CODE)
+    s3.put_object(Bucket=bucket, Key="blocked/app.zip", Body=CODE)
+    user = iam.create_user(UserName="fn-deployer")["User"]["Arn"]
+    may_deploy = [
+        {"Effect": "Allow", "Action": ["lambda:CreateFunction", "lambda:UpdateFunctionCode"],
+         "Resource": "*"},
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": role},
+    ]  # fmt: skip
+
+    def allowed(*statements: dict[str, Any]) -> None:
+        iam.put_user_policy(UserName="fn-deployer", PolicyName="deploy", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [*may_deploy, *statements]}))  # fmt: skip
+
+    def denied(key: str) -> dict[str, Any]:
+        return {"Code": "AccessDeniedException", "Status": 403, "Message": (
+            "Your access has been denied by S3, please make sure your request credentials "
+            f"have permission to GetObject for {bucket}/{key}. S3 Error Code: AccessDenied. "
+            "S3 Error Message: Access Denied")}  # fmt: skip
+
+    allowed()
+    key = iam.create_access_key(UserName="fn-deployer")["AccessKey"]
+    as_user = boto3.client(
+        "lambda", endpoint_url=server.url, region_name="us-east-1",
+        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+        config=Config(retries={"total_max_attempts": 1}),
+    )  # fmt: skip
+    base = {"Runtime": "python3.11", "Role": role, "Handler": "app.handler"}
+
+    def create_as_user(name: str, key: str) -> dict[str, Any]:
+        return error_of(as_user.create_function, FunctionName=name, **base,
+                        Code={"S3Bucket": bucket, "S3Key": key})  # fmt: skip
+
+    def fields(err: dict[str, Any]) -> dict[str, Any]:
+        return {k: err[k] for k in ("Code", "Status", "Message")}
+
+    # no s3:GetObject of its own: refused, and no function made
+    assert fields(create_as_user("from-private", "app.zip")) == denied("app.zip")
+    assert error_of(lam.get_function, FunctionName="from-private")["Code"] == (
+        "ResourceNotFoundException")
+    # allowed to read the bucket's objects, it may
+    allowed({"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"})
+    made = as_user.create_function(FunctionName="from-private", **base,
+                                   Code={"S3Bucket": bucket, "S3Key": "app.zip"})  # fmt: skip
+    assert made["CodeSha256"] == base64.b64encode(hashlib.sha256(CODE).digest()).decode()
+    # a missing key, to a caller that may not list the bucket
+    assert fields(create_as_user("from-nowhere", "nope.zip")) == denied("nope.zip")
+    # the bucket's policy is the object's too: its explicit deny wins
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Principal": {"AWS": user}, "Action": "s3:GetObject",
+                       "Resource": f"arn:aws:s3:::{bucket}/blocked/*"}]}))  # fmt: skip
+    lam.get_waiter("function_active_v2").wait(
+        FunctionName="from-private", WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
+    err = error_of(as_user.update_function_code, FunctionName="from-private", S3Bucket=bucket,
+                   S3Key="blocked/app.zip")  # fmt: skip
+    assert fields(err) == denied("blocked/app.zip")
+
+
 def test_what_create_function_refuses(lam: Any, role: str, server: CoveServer) -> None:
     base = {"Role": role, "Handler": "app.handler", "Code": {"ZipFile": CODE}}
     err = error_of(lam.create_function, FunctionName="node", Runtime="nodejs20.x", **base)

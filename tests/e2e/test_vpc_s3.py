@@ -15,7 +15,10 @@ reports it: github.com/aws-solutions-library-samples/guidance-for-text-generatio
 embeddings-from-enterprise-data-on-aws/issues/3); VPC UG, "Gateway endpoints for Amazon
 S3" (the route to S3's prefix list in the associated route tables; the endpoint policy);
 IAM UG, "Troubleshoot access denied error messages" ("with an explicit deny in a VPC
-endpoint policy")."""
+endpoint policy"); and for an artifact S3 refuses, SageMaker's 'Failed to download model
+data for container "container_1" from URL: "s3://...". Please ensure that there is an
+object located at the URL and that the role passed to CreateModel has permissions to
+download the object.' (github.com/aws-samples/cvat-on-aws-china/issues/3)."""
 
 from __future__ import annotations
 
@@ -92,7 +95,9 @@ def test_the_artifact_comes_through_a_gateway_endpoint_under_its_policy(
     _, denied = _deploy(srv, model)
     assert denied["EndpointStatus"] == "Failed"
     assert denied["FailureReason"].startswith(
-        f'Failed to download model data from URL "{model_url}": AccessDenied: '
+        f'Failed to download model data for container "container_1" from URL: "{model_url}". '
+        "Please ensure that there is an object located at the URL and that the role passed "
+        "to CreateModel has permissions to download the object. (AccessDenied: "
     )
     assert "with an explicit deny in a VPC endpoint policy" in denied["FailureReason"]
     ec2.modify_vpc_endpoint(VpcEndpointId=gateway, PolicyDocument=_deny(f"{BUCKET}/data/closed*"))

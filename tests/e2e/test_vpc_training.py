@@ -11,7 +11,8 @@ that cannot reach S3 from its subnet ("ClientError: Artifact upload failed:Pleas
 that the subnet's route table has a route to an S3 VPC endpoint or a NAT device, and both
 the security groups and the subnet's network ACL allow outbound traffic to S3", as a job's
 status reported it: github.com/aws/amazon-sagemaker-operator-for-k8s/pull/22; the download
-side's "Data download failed:" is Cove's extrapolation of it)."""
+side's "Data download failed:" is Cove's extrapolation of it); what S3 refuses the job's
+role reads as outside a VPC (test_execution_roles.py)."""
 
 from __future__ import annotations
 
@@ -102,7 +103,10 @@ def test_a_training_job_is_a_host_in_its_subnet_and_its_data_goes_through_the_vp
     )["VpcEndpoint"]["VpcEndpointId"]
     unlisted = _train(srv, net, role, data, bucket)
     assert unlisted["TrainingJobStatus"] == "Failed"
-    assert unlisted["FailureReason"].startswith(f"ClientError: Data download failed: {data}")
+    assert unlisted["FailureReason"].startswith(
+        "ClientError: Data download failed:Failed to download data. ListObjectsV2 failed for "
+        f"{data}/train : AccessDenied: "
+    )
     assert "s3:ListBucket" in unlisted["FailureReason"]
     assert "with an explicit deny in a VPC endpoint policy" in unlisted["FailureReason"]
 
@@ -115,7 +119,7 @@ def test_a_training_job_is_a_host_in_its_subnet_and_its_data_goes_through_the_vp
     denied = _train(srv, net, role, data, bucket)
     assert denied["TrainingJobStatus"] == "Failed"
     assert denied["FailureReason"].startswith(
-        f"ClientError: Artifact upload failed: s3://{bucket}/output/"
+        f"ClientError: Artifact upload failed:Unable to upload object s3://{bucket}/output/"
     )
     assert "with an explicit deny in a VPC endpoint policy" in denied["FailureReason"]
 

@@ -15,19 +15,17 @@ SageMaker AI training jobs access to resources in your Amazon VPC").
 - After a restart an instance adopts the ENI it had (its addresses and AZ), as AWS, whose
   endpoint never stopped, would still show it; ENIs that none adopted once the endpoints
   are back are released.
-- What SageMaker moves to and from S3 for them goes through the VPC (s3_transfer.py); when
-  S3 cannot be reached, `s3_advice` says what to add to which route table.
+- What SageMaker moves to and from S3 for them goes through the VPC (`transfers`, an
+  s3_transfer.InSubnet); when S3 cannot be reached, `s3_advice` says what to add to which
+  route table.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlparse
 
 from cove.host.network_attachment import NetworkAttachment
@@ -37,7 +35,7 @@ from cove.network.fabric import CREDENTIALS_ADDRESS
 from cove.network.failures import Failure, NetworkError
 from cove.network.paths import S3Path, no_s3_route, s3_path
 from cove.network.resources import SAGEMAKER_REQUESTER, NetworkInterface
-from cove.network.s3_transfer import Transfer, TransferFailed, transfer
+from cove.network.s3_transfer import InSubnet, TransferFailed
 from cove.network.store import NetworkStore
 
 log = logging.getLogger(__name__)
@@ -168,17 +166,10 @@ class SageMakerHosts:
     async def release(self, nic: HostNic) -> None:
         await self.attachments.release(nic.eni_id)
 
-    async def transfer(
-        self, nic: HostNic, job: Transfer, env: dict[str, str], sandbox: Sandbox
-    ) -> None:
-        """`job` made as a host on the instance's ENI (in a scratch directory beside its
-        file); TransferFailed."""
-        work = Path(tempfile.mkdtemp(prefix=".transfer-", dir=job.local.parent if job.local
-                                     else None))  # fmt: skip
-        try:
-            await transfer(job, nic.attachment, sandbox, work, env)
-        finally:
-            await asyncio.to_thread(shutil.rmtree, work, True)
+    def transfers(self, nic: HostNic, role_env: dict[str, str], sandbox: Sandbox) -> InSubnet:
+        """Where SageMaker's transfers for the instance are made: on its ENI, as the role
+        whose credentials variables `role_env` holds."""
+        return InSubnet(nic.attachment, sandbox, credentials_inside(role_env))
 
     def s3_advice(self, nic: HostNic, exc: TransferFailed, whose: str) -> str:
         """What to do about a transfer that reached no S3 from the ENI (`whose` groups)."""

@@ -30,6 +30,7 @@ from cove.runtime.invocation import Invocation, Moved, QueueTimeout
 from cove.runtime.lane import BatchPolicy, policy_from
 from cove.runtime.launch import make_launch
 from cove.runtime.metrics import InstanceSample, Metrics
+from cove.runtime.model_download import from_server
 from cove.runtime.model_store import ModelCopy, ModelDataError, ModelStore
 from cove.runtime.placement import Placement
 from cove.runtime.router import LeastOutstanding, WeightTable
@@ -133,13 +134,20 @@ class LocalFleet:
                 f"Image {spec.image} is not one Cove can run: its {image.stack} serving stack "
                 f"({image.module}) is not installed in this Cove."
             )
-        model = None
-        if not through_vpc(spec):  # else as its instances start, from their subnets
-            try:
-                model = await self.host.models.prepare(spec.model_data_url)
-            except ModelDataError as exc:
+        variant = _Variant(spec, image, itype, None, [], batching)
+        if through_vpc(spec):
+            return variant  # its model as its instances start, from their subnets
+        models, url = self.host.models, spec.model_data_url
+        try:  # as the model's role, as SageMaker downloads it (model_download.py)
+            variant.model = await models.prepare(
+                url, from_server(url, self._grant(variant), models.artifacts)
+            )
+        except BaseException as exc:
+            self._release_grant(variant)  # the fleet does not hold the variant yet
+            if isinstance(exc, ModelDataError):
                 raise FleetFailed(str(exc)) from None
-        return _Variant(spec, image, itype, model, [], batching)
+            raise
+        return variant
 
     async def _grow(self, variant: _Variant, count: int) -> None:
         """Start `count` more instances; they join the rotation only once all are healthy."""
@@ -187,13 +195,18 @@ class LocalFleet:
 
     def _grant(self, variant: _Variant) -> dict[str, str]:
         """The execution role's credentials, as SageMaker itself uses them too (to
-        download an isolated model's artifact through its VPC, say)."""
+        download the model's artifact, an isolated model's too)."""
         credentials, role = self.host.credentials, variant.spec.role_arn
         if credentials is None or role is None:
             return {}
         if variant.role_env is None:
             variant.role_env = credentials.environment(role, f"SageMaker-{self.endpoint_name}")
         return variant.role_env
+
+    def _release_grant(self, variant: _Variant) -> None:
+        if variant.role_env is not None and self.host.credentials is not None:
+            self.host.credentials.release(variant.role_env)
+        variant.role_env = None
 
     async def _new_instance(self, variant: _Variant, az: str, placed: list[str]) -> Instance:
         """An instance in `az` (its variant's others are in `placed`); for a model in a
@@ -255,8 +268,7 @@ class LocalFleet:
             if not variant.released and variant.model is not None:
                 variant.released = True
                 self.host.models.release(variant.model)
-                if variant.role_env is not None and self.host.credentials is not None:
-                    self.host.credentials.release(variant.role_env)
+            self._release_grant(variant)  # with or without a model (its download failed)
 
     def set_weight(self, variant_name: str, weight: float) -> None:
         self.variants[variant_name] = replace(self.variants[variant_name], weight=weight)

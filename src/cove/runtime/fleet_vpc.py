@@ -10,17 +10,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from cove.host.confinement import Confinement
-from cove.network.s3_transfer import Transfer
-from cove.network.sagemaker_hosts import (
-    HostNic,
-    PlacementFailed,
-    SageMakerHosts,
-    credentials_inside,
-    description,
-)
+from cove.network.s3_transfer import InSubnet, Transfer, TransferFailed
+from cove.network.sagemaker_hosts import HostNic, PlacementFailed, SageMakerHosts, description
 from cove.runtime.contract import VariantSpec, VpcPlacement
+from cove.runtime.model_download import model_transfer
 from cove.runtime.model_store import ModelCopy, ModelStore
-from cove.runtime.vpc import model_transfer
 
 
 def through_vpc(spec: VariantSpec) -> bool:
@@ -68,18 +62,23 @@ class FleetEnis:
         networks, url = self.networks, spec.model_data_url
         if not through_vpc(spec) or networks is None or url is None:
             return model
-        env, sandbox = credentials_inside(role_env), self.confinement.sandbox
+        sandbox = self.confinement.sandbox
         for instance_id in new:
             nic = self._nics[instance_id]
             if nic.subnet_id in reached:
                 continue
+            where = networks.transfers(nic, role_env, sandbox)
 
-            async def fetch(url: str, archive: Path, nic: HostNic = nic) -> None:
-                await model_transfer(networks, nic, Transfer("get", url, archive), env, sandbox)
+            def advice(exc: TransferFailed, nic: HostNic = nic) -> str:
+                assert networks is not None
+                return networks.s3_advice(nic, exc, "model's")
+
+            async def fetch(url: str, archive: Path, where: InSubnet = where) -> None:
+                await model_transfer(Transfer("get", url, archive), where, advice)
 
             if model is None:
                 model = await self.models.prepare(url, fetch)
             else:
-                await model_transfer(networks, nic, Transfer("head", url), env, sandbox)
+                await model_transfer(Transfer("head", url), where, advice)
             reached.add(nic.subnet_id)
         return model

@@ -7,30 +7,18 @@ network/sagemaker_hosts.py's.
   robin (SubnetZones, the runtime's placement seam: a new instance goes to the AZ, in the
   order the subnets name them, that holds the fewest of its variant's instances).
 - The model artifact is downloaded through the VPC, from each subnet the instances are in
-  (network/s3_transfer.py): where S3 cannot be reached, the endpoint fails with AWS's
-  words and what to add to which route table.
+  (fleet_vpc.py, model_download.py): where S3 cannot be reached, the endpoint fails with
+  AWS's words and what to add to which route table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cove.host.sandbox import Sandbox
-from cove.network.s3_transfer import Transfer, TransferFailed, TransferFailure
-from cove.network.sagemaker_hosts import HostNic, SageMakerHosts, subnet_zones
+from cove.network.sagemaker_hosts import subnet_zones
 from cove.network.store import NetworkStore
 from cove.runtime.contract import VariantSpec
-from cove.runtime.model_store import ModelDataError
 from cove.runtime.placement import Placement, spread
-
-# SageMaker's FailureReason when an instance in a VPC cannot reach the model artifact (as
-# CloudFormation reports it: github.com/aws-solutions-library-samples/guidance-for-text-
-# generation-using-embeddings-from-enterprise-data-on-aws/issues/3)
-UNREACHABLE_MODEL = (
-    'Failed to download model data from URL "{url}". Please ensure that an S3 VPC endpoint '
-    "exists in route table or NAT gateway for the VPC mode and the URL is reachable from "
-    "within the subnets provided."
-)
 
 
 class SubnetZones:
@@ -46,19 +34,3 @@ class SubnetZones:
         if not zones:
             return self.fallback.zone(spec, placed)
         return spread(list(dict.fromkeys(zones)), placed)
-
-
-async def model_transfer(
-    hosts: SageMakerHosts, nic: HostNic, job: Transfer, env: dict[str, str], sandbox: Sandbox
-) -> None:
-    """`job` (the model's download, or a check that it is reachable) made from the
-    instance's ENI; ModelDataError with the endpoint's FailureReason."""
-    try:
-        await hosts.transfer(nic, job, env, sandbox)
-    except TransferFailed as exc:
-        if exc.failure is TransferFailure.REFUSED:
-            reason = f'Failed to download model data from URL "{job.uri}": {exc}'
-        else:
-            advice = hosts.s3_advice(nic, exc, "model's")
-            reason = f"{UNREACHABLE_MODEL.format(url=job.uri)} ({advice}.)"
-        raise ModelDataError(reason) from None

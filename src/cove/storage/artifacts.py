@@ -84,6 +84,12 @@ class ArtifactStore:
         else:
             raise ArtifactError("no object store: set COVE_S3_ENDPOINT_URL or pass the store")
 
+    @property
+    def embedded(self) -> bool:
+        """Whether s3:// artifacts are the embedded store's, the one Cove's S3 API serves
+        (else an external service's, COVE_S3_ENDPOINT_URL, which knows no Cove roles)."""
+        return isinstance(self._s3, _EmbeddedObjects)
+
     def read_bytes(self, uri: str) -> bytes:
         loc = parse_uri(uri)
         if loc.scheme == "file":

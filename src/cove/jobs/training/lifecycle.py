@@ -10,6 +10,7 @@ import contextlib
 import logging
 import math
 import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ from cove.jobs.training.environment import (
     read_metrics,
 )
 from cove.jobs.training.errors import ClientError, failure_reason
+from cove.jobs.training.transfers import JobTransfers
 from cove.jobs.training.vpc import JobHost
 from cove.network.sagemaker_hosts import SageMakerHosts, credentials_inside
 from cove.statuses import TrainingJobStatus
@@ -244,53 +246,85 @@ class TrainingJobs:
         if root.exists():
             shutil.rmtree(root)
         env.write_config(doc["Algorithm"])
-        host = await self._place(name, root, doc)
+        transfers = await self._transfers(name, root, doc)
         try:
-            await self._run_on(name, root, doc, env, host)
+            await self._run_on(name, root, doc, env, transfers)
         finally:
-            if host is not None:
-                await host.release()
-                if host.role_env and self.credentials is not None:
-                    self.credentials.release(host.role_env)
+            await self._release(transfers)
 
-    async def _place(self, name: str, root: Path, doc: dict[str, Any]) -> JobHost | None:
+    async def check_channels(self, name: str, doc: dict[str, Any]) -> None:
+        """CreateTrainingJob's check that each channel's location holds objects, made as
+        SageMaker's own (from the server, as the job's role: a location the role may not
+        list is the job's to fail on, with the details); channels.NoObjects."""
+        transfers = JobTransfers(self.artifacts, self._grant(name, doc))
+        scratch = Path(tempfile.mkdtemp(prefix=".check-", dir=self.settings.data_dir))
+        try:
+            for channel in doc.get("InputDataConfig", []):
+                try:
+                    await transfers.sources(channel, self.settings.region, scratch)
+                except channels.NoObjects:
+                    raise
+                except ClientError:
+                    pass  # e.g. an unreadable manifest: the job fails with the details
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+            await self._release(transfers)
+
+    def _grant(self, name: str, doc: dict[str, Any]) -> dict[str, str]:
+        """Credentials of the job's role for SageMaker's own transfers, isolated or not
+        (session named after the job, as SageMaker's are); {} without a role's."""
+        role = doc.get("RoleArn")
+        if self.credentials is None or not role:
+            return {}
+        return self.credentials.environment(role, f"SageMaker-{name}")
+
+    async def _transfers(self, name: str, root: Path, doc: dict[str, Any]) -> JobTransfers:
+        """Where the job's transfers are made: its ENI for a job with a VpcConfig."""
+        role_env = self._grant(name, doc)
+        try:
+            host = await self._place(name, root, doc, role_env)
+        except BaseException:
+            self._ungrant(role_env)
+            raise
+        return JobTransfers(self.artifacts, role_env, host)
+
+    async def _release(self, transfers: JobTransfers) -> None:
+        try:
+            if transfers.host is not None:
+                await transfers.host.release()
+        finally:
+            self._ungrant(transfers.role_env)
+
+    def _ungrant(self, role_env: dict[str, str]) -> None:
+        if role_env and self.credentials is not None:
+            self.credentials.release(role_env)
+
+    async def _place(
+        self, name: str, root: Path, doc: dict[str, Any], role_env: dict[str, str]
+    ) -> JobHost | None:
         """A job with a VpcConfig: its ENI in one of the subnets (vpc.py)."""
         vpc, hosts = doc.get("VpcConfig"), self.hosts()
         if not vpc:
             return None
         if hosts is None:
             raise ClientError("The job has a VpcConfig, and this Cove builds no VPCs")
-        role = doc.get("RoleArn")
-        role_env = {}  # SageMaker's own transfers are the role's, isolated or not
-        if self.credentials is not None and role:
-            role_env = self.credentials.environment(role, f"SageMaker-{name}")
-        try:
-            host = await JobHost.place(hosts, name, vpc, role_env, self.confinement.sandbox)
-        except BaseException:  # the grant is the host's to release once it is placed
-            if role_env and self.credentials is not None:
-                self.credentials.release(role_env)
-            raise
+        host = await JobHost.place(hosts, name, vpc, role_env, self.confinement.sandbox)
         nic = host.nic
         _append_log(root, f"Host {nic.private_ips[0]} in subnet {nic.subnet_id} ({nic.az}), "
                           f"ENI {nic.eni_id}")  # fmt: skip
         return host
 
     async def _run_on(
-        self, name: str, root: Path, doc: dict[str, Any], env: TrainingEnv, host: JobHost | None
-    ) -> None:
+        self, name: str, root: Path, doc: dict[str, Any], env: TrainingEnv,
+        transfers: JobTransfers,
+    ) -> None:  # fmt: skip
         inputs = doc.get("InputDataConfig", [])
         self._secondary(name, "Downloading", TrainingStartTime=time.time())
-        for channel in inputs:
+        for channel in inputs:  # listing and objects, as the job's role
             dest = env.channel_dir(channel["ChannelName"])
-            if host is not None:  # through the VPC, as the job's role: listing and objects
-                sources = await host.sources(channel, self.settings.region, root)
-                uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
-                size = await host.download(sources, dest, uri)
-            else:
-                sources = await asyncio.to_thread(
-                    channels.channel_sources, self.artifacts, channel, self.settings.region
-                )
-                size = await asyncio.to_thread(channels.download, self.artifacts, sources, dest)
+            sources = await transfers.sources(channel, self.settings.region, root)
+            uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
+            size = await transfers.download(sources, dest, uri)
             _append_log(
                 root,
                 f"Downloaded channel {channel['ChannelName']}: "
@@ -298,7 +332,7 @@ class TrainingJobs:
             )
 
         self._secondary(name, "Training")
-        code = await self._train(name, root, doc, host)
+        code = await self._train(name, root, doc, transfers.host)
         if code != 0:
             raise _JobFailed(
                 read_failure(root)
@@ -316,10 +350,7 @@ class TrainingJobs:
         archive = await asyncio.to_thread(
             channels.package_model, root / MODEL, root / "model.tar.gz"
         )
-        if host is not None:
-            await host.upload(archive, uri)
-        else:
-            await asyncio.to_thread(channels.upload_model, self.artifacts, archive, uri)
+        await transfers.upload(archive, uri)
         archive.unlink()
         self._finish(
             name,
@@ -330,13 +361,10 @@ class TrainingJobs:
         )
 
     def _role_env(self, name: str, doc: dict[str, Any], isolated: bool) -> dict[str, str]:
-        """The job's code acts as its RoleArn (session named after the job, as SageMaker's
-        are); with network isolation it gets no credentials at all (SageMaker Developer
-        Guide, "Run training and inference containers in internet-free mode")."""
-        role = doc.get("RoleArn")
-        if self.credentials is None or not role or isolated:
-            return {}
-        return self.credentials.environment(role, f"SageMaker-{name}")
+        """The job's code acts as its RoleArn, a grant of its own; with network isolation
+        it gets no credentials at all (SageMaker Developer Guide, "Run training and
+        inference containers in internet-free mode")."""
+        return {} if isolated else self._grant(name, doc)
 
     async def _train(
         self, name: str, root: Path, doc: dict[str, Any], host: JobHost | None = None
@@ -393,8 +421,7 @@ class TrainingJobs:
             raise _Stop() from None
         finally:
             self.procs.pop(name.lower(), None)
-            if role_env and self.credentials is not None:
-                self.credentials.release(role_env)
+            self._ungrant(role_env)
         if proc.stop_requested:
             raise _Stop()
         return code

@@ -75,7 +75,7 @@ def handlers(lc: LambdaContext) -> dict[str, Handler]:
             architectures=tuple(params.get("Architectures") or ("x86_64",)),
             ephemeral_storage=(params.get("EphemeralStorage") or {}).get("Size", 512),
         )
-        version = store.create(name, config, package(lc, params["Code"]))
+        version = store.create(name, config, package(lc, ctx, params["Code"]))
         if params.get("Publish"):
             await lc.settle(name)  # a version is published from an Active function
             return configuration(arns, store.publish(name))
@@ -106,7 +106,7 @@ def handlers(lc: LambdaContext) -> dict[str, Handler]:
     async def update_function_code(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         name = _name(params)
         store.version(name, LATEST)  # an unknown function before the package is read
-        code = package(lc, params)
+        code = package(lc, ctx, params)
         if params.get("DryRun"):
             return configuration(arns, store.version(name, LATEST))
         version = store.update_code(name, code, params.get("RevisionId"))

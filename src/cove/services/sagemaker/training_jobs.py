@@ -6,7 +6,6 @@ handlers"); the job runner starts and stops with the server through the context'
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -17,7 +16,6 @@ from cove.errors import AwsError, validation_error
 from cove.gateway.json_service import Handler
 from cove.http.messages import RequestContext
 from cove.jobs.training import channels, lifecycle
-from cove.jobs.training.errors import ClientError
 from cove.jobs.training.images import algorithm_for
 from cove.jobs.training.lifecycle import STORE_KIND, TrainingJobs
 from cove.storage.resources import AlreadyExists, Resource
@@ -129,15 +127,10 @@ def handlers(control: ControlContext) -> dict[str, Handler]:
         if params.get("VpcConfig") and control.network is not None:
             check_vpc_config(control.network, params["VpcConfig"])
         # Like SageMaker, an input location without objects is refused up front.
-        for channel in params.get("InputDataConfig", []):
-            try:
-                await asyncio.to_thread(
-                    channels.channel_sources, control.artifacts, channel, settings.region
-                )
-            except channels.NoObjects as exc:
-                raise validation_error(str(exc)) from None
-            except ClientError:
-                pass  # e.g. an unreadable manifest: the job fails with the details
+        try:
+            await jobs.check_channels(name, params)
+        except channels.NoObjects as exc:
+            raise validation_error(str(exc)) from None
         doc = {key: params[key] for key in _STORED if key in params}
         doc["Algorithm"] = algorithm
         doc.setdefault("EnableNetworkIsolation", False)

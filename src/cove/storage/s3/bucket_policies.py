@@ -26,6 +26,11 @@ class BucketPolicies:
             row = conn.execute(select(p.c.policy).where(p.c.bucket == bucket)).first()
         return None if row is None else str(row.policy)
 
+    def held(self, bucket: str) -> tuple[str, ...]:
+        """The resource policies `bucket` holds, as an authorizer takes them."""
+        policy = self.get(bucket)
+        return () if policy is None else (policy,)
+
     def required(self, bucket: str) -> str:
         policy = self.get(bucket)
         if policy is None:
