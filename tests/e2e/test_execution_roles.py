@@ -212,10 +212,11 @@ def allow(actions: list[str], *resources: str) -> dict[str, Any]:
 
 
 def refused(role: str, session: str, action: str, resource: str, why: str) -> str:
-    """S3's AccessDenied message for SageMaker's session of `role`."""
+    """S3's AccessDenied message for SageMaker's session of `role` (S3 quotes the
+    resource: S3 UG, "Troubleshoot access denied (403 Forbidden) errors")."""
     return (
         f"AccessDenied: User: arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{session} is not "
-        f"authorized to perform: {action} on resource: {resource} {why}"
+        f'authorized to perform: {action} on resource: "{resource}" {why}'
     )
 
 

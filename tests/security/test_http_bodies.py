@@ -50,6 +50,8 @@ def test_unsigned_1gb_put_is_refused_unread_and_memory_stays_flat(make_server) -
     # bodies were read into memory before the signature was checked. AWS answers an
     # unsigned PutObject with 403 AccessDenied (S3 API reference, "Error responses").
     srv = make_server()
+    # a bucket that exists: to an anonymous caller a missing one is NoSuchBucket instead
+    srv.client("s3").create_bucket(Bucket="bucket")
     before = rss_kb(srv.proc.pid)
     with RssWatch(srv.proc.pid) as watch:
         for _ in range(3):
