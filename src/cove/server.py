@@ -33,6 +33,7 @@ from cove.http.messages import PUBLIC_LISTENER
 from cove.http.server import serve_tcp
 from cove.identity.access import Access
 from cove.identity.directory import Directory
+from cove.identity.key_usage import KeyUsage
 from cove.identity.vending import CredentialVending, RoleCredentials
 from cove.network.attachments import Attachments
 from cove.network.caller_zones import CallerZones
@@ -116,6 +117,7 @@ class Cove:
     sagemaker_hosts: SageMakerHosts
     listeners: VpcListeners
     gateway: Gateway
+    key_usage: KeyUsage  # access keys' last use, written every few seconds
     services: list[Service] = field(default_factory=list)
     lambda_api: LambdaService | None = None
 
@@ -200,7 +202,8 @@ def build(settings: Settings) -> Cove:
     listeners.public = Gateway(credentials, [s for s in services if s is not s3 and s is not hosts])
     return Cove(
         settings, engine, resources, credentials, claimed, subsystems, network, fabric, hosts,
-        function_enis, sagemaker_hosts, listeners, gateway, services, lambda_api,
+        function_enis, sagemaker_hosts, listeners, gateway, directory.key_usage, services,
+        lambda_api,
     )  # fmt: skip
 
 
@@ -254,6 +257,7 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
     await control.start()  # reconcile: bring back what was InService before a restart
     await cove.sagemaker_hosts.release_unclaimed()  # ENIs no instance came back to
     reaper = asyncio.create_task(cove.hosts.reap(), name="hosts-reaper")
+    flusher = asyncio.create_task(cove.key_usage.flush_every(), name="key-usage-flusher")
     if cove.lambda_api is not None:
         await cove.lambda_api.lc.recover()  # functions a stop left Pending or InProgress
     log.info("Cove listening on %s (data dir %s)", settings.public_url, settings.data_dir)
@@ -271,6 +275,7 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
         log.info("shutting down")
         server.close()
         reaper.cancel()
+        flusher.cancel()
         await cove.hosts.end_all()
         if cove.lambda_api is not None:
             await cove.lambda_api.lc.stop()
@@ -283,6 +288,10 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None) -> None:
         cove.subsystems.confinement.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server.wait_closed(), 5)
+        try:
+            cove.key_usage.flush()  # the uses since the last flush
+        except Exception:
+            log.exception("could not write access keys' last use")
         cove.engine.dispose()
         cove.subsystems.logs.close()
         cove.claim.release()

@@ -7,9 +7,12 @@ AWS's behaviour pinned here:
   https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListUsers.html; the same for
   "ListEntitiesForPolicy", whose three lists share one Marker,
   https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListEntitiesForPolicy.html);
-- ListUserTags and ListRoleTags: "The returned list of tags is sorted by tag key."
-  (https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListUserTags.html,
-  https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListRoleTags.html);
+- ListUserTags, ListRoleTags and ListPolicyTags: "The returned list of tags is sorted by
+  tag key." (https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListUserTags.html,
+  https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListRoleTags.html,
+  https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListPolicyTags.html);
+- GetAccountAuthorizationDetails pages its four lists (users, groups, roles, policies) with
+  one Marker (https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccountAuthorizationDetails.html);
 - ListPolicies lists the account's own policies with all AWS managed ones, so a local
   policy may share a name with an AWS managed one (their ARNs differ) (IAM API reference,
   "ListPolicies", https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListPolicies.html).
@@ -120,6 +123,7 @@ def set_up(iam: Any) -> dict[str, Any]:
     tags = [{"Key": k, "Value": k.upper()} for k in ("zone", "app", "team")]  # not in order
     iam.tag_user(UserName="pg-u0", Tags=tags)
     iam.tag_role(RoleName="pg-r0", Tags=tags)
+    iam.tag_policy(PolicyArn=arns[0], Tags=tags)
     kinds = (("user", "pg-u0"), ("group", "pg-g0"), ("role", "pg-r0"))
     for kind, name in kinds:
         member = {f"{kind.capitalize()}Name": name}
@@ -145,9 +149,11 @@ def set_up(iam: Any) -> dict[str, Any]:
 def test_every_paged_operation_pages_as_one_answer(server: CoveServer) -> None:
     iam = server.client("iam")
     members = set_up(iam)
+    policy_arn = members["PolicyArn"]
     operations = implemented_paged_operations(server)
     assert {"ListUsers", "ListPolicyVersions", "ListUserTags", "ListEntitiesForPolicy",
-            "GetGroup", "SimulatePrincipalPolicy"} <= set(operations)  # fmt: skip
+            "GetGroup", "SimulatePrincipalPolicy", "ListPolicyTags",
+            "GetAccountAuthorizationDetails"} <= set(operations)  # fmt: skip
     failures: list[str] = []
     for op in operations:
         shape = iam.meta.service_model.operation_model(op).input_shape
@@ -176,5 +182,6 @@ def test_every_paged_operation_pages_as_one_answer(server: CoveServer) -> None:
     local_twin = f"arn:aws:iam::{ACCOUNT}:policy{PATH}{TWIN}"
     listed = {p["Arn"] for p in iam.list_policies(MaxItems=1000)["Policies"]}
     assert {local_twin, f"arn:aws:iam::aws:policy/{TWIN}"} <= listed
-    tags = iam.list_user_tags(UserName="pg-u0")["Tags"]
-    assert [t["Key"] for t in tags] == ["app", "team", "zone"]  # sorted by tag key
+    tagged = iam.list_user_tags(UserName="pg-u0"), iam.list_policy_tags(PolicyArn=policy_arn)
+    for answer in tagged:
+        assert [t["Key"] for t in answer["Tags"]] == ["app", "team", "zone"]  # sorted by key

@@ -11,6 +11,7 @@ import secrets
 import string
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from cove.http.messages import Principal
 
@@ -61,12 +62,36 @@ def load_or_create_pair(path: Path) -> tuple[str, str]:
     return pair
 
 
+class KeyUse(NamedTuple):
+    """A long-term key's latest use: when (epoch seconds), for which service (the signing
+    name) and in which region (the credential scope's)."""
+
+    at: float
+    service: str
+    region: str
+
+
 class CredentialStore:
-    """Looks up the secret and principal for an access key."""
+    """Looks up the secret and principal for an access key, and notes each long-term
+    key's latest use in memory (IAM's last-used information, which cove.identity keeps)."""
 
     def __init__(self, account_id: str) -> None:
         self.account_id = account_id
         self._by_key: dict[str, Credential] = {}
+        self._uses: dict[str, KeyUse] = {}
+
+    def record_use(self, access_key: str, use: KeyUse) -> None:
+        """One dict entry per key, the latest use winning: cheap enough for every request."""
+        self._uses[access_key] = use
+
+    def pending_use(self, access_key: str) -> KeyUse | None:
+        """The key's latest use not taken yet."""
+        return self._uses.get(access_key)
+
+    def take_uses(self) -> dict[str, KeyUse]:
+        """The uses noted since the last take, forgotten here."""
+        taken, self._uses = self._uses, {}
+        return taken
 
     def add_admin(self, access_key: str, secret_key: str) -> Credential:
         principal = Principal(

@@ -20,13 +20,14 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from cove.auth import sigv2_query, sigv4_rules
-from cove.auth.credentials import Credential, CredentialStore
+from cove.auth.credentials import Credential, CredentialStore, KeyUse
 from cove.auth.sigv4_errors import AuthFailure as AuthFailure
 from cove.auth.sigv4_errors import AuthKind
 from cove.auth.sigv4_errors import auth_error as auth_error
 from cove.http.messages import Request
 
 ALGORITHM = "AWS4-HMAC-SHA256"
+SIGV2_REGION = "us-east-1"  # where a SigV2 request's key was used: it names no region
 # The query parameters of SigV4 query-string authentication (presigned URLs).
 _QUERY_AUTH = (
     "X-Amz-Algorithm",
@@ -292,6 +293,8 @@ def verify(req: Request, store: CredentialStore, now: dt.datetime | None = None)
         raise AuthFailure(AuthKind.BAD_SIGNATURE)
     req.context.service = parts.service
     req.context.region = parts.region
+    if cred.session_token is None:  # a long-term key: IAM tells when it was last used
+        store.record_use(cred.access_key, KeyUse(now.timestamp(), parts.service, parts.region))
     return cred
 
 
@@ -312,4 +315,6 @@ def _verify_v2_query(req: Request, store: CredentialStore, now: dt.datetime | No
     if not hmac.compare_digest(expected, query["Signature"]):
         raise AuthFailure(AuthKind.BAD_SIGNATURE)
     req.context.service = "s3"
+    if cred.session_token is None:  # SigV2 names no region: S3's global endpoint's
+        store.record_use(cred.access_key, KeyUse(at, "s3", SIGV2_REGION))
     return cred

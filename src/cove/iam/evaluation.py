@@ -1,7 +1,8 @@
 """AWS's policy evaluation logic (IAM UG, "Policy evaluation logic" and its pages on
 single-account and cross-account requests, permissions boundaries and session policies).
 
-1. An explicit Deny in any policy that applies wins.
+1. An explicit Deny in any policy that applies wins; a resource-based policy's Deny with
+   a NotPrincipal applies to every caller with a permissions boundary, whatever it lists.
 2. A VPC endpoint policy, where the request came through one, must allow. It filters
    every principal; that this includes the account's root user is Cove's reading.
 3. The account's root user has full access to its own account's resources.
@@ -131,11 +132,19 @@ def best_grant(
     return best, sid
 
 
-def _first(policies: Iterable[Policy], effect: Effect, request: Request) -> Statement | None:
+def _first(
+    policies: Iterable[Policy], effect: Effect, request: Request, bounded: bool = False
+) -> Statement | None:
+    """The first statement of `effect` that applies to the request. A caller with a
+    permissions boundary is denied by every Deny with a NotPrincipal, whatever it lists
+    ("The NotPrincipal element with a Deny effect will always deny any IAM principal that
+    has a permissions boundary policy attached, regardless of the values specified in the
+    NotPrincipal element", IAM UG, "Permissions boundaries for IAM entities")."""
     action, resource, context = request.action, request.resource, request.context
     for statement in _statements(policies, effect):
-        if statement.matches(action, resource, context) and principal_grant(
-            statement, request.principal
+        if statement.matches(action, resource, context) and (
+            principal_grant(statement, request.principal)
+            or (bounded and statement.not_principals is not None)
         ):
             return statement
     return None
@@ -175,8 +184,9 @@ def evaluate(
             (PolicyType.BOUNDARY, (permission_boundary,) if permission_boundary else ()),
             (PolicyType.SESSION, session_policies or ()),
         ]
+    bounded = governed and permission_boundary is not None
     for policy_type, policies in layers:
-        denied = _first(policies, Effect.DENY, request) if policies else None
+        denied = _first(policies, Effect.DENY, request, bounded) if policies else None
         if denied is not None:
             return Decision(Outcome.EXPLICIT_DENY, policy_type, denied.sid)
 

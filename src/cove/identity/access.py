@@ -1,6 +1,7 @@
 """Authorization against the account's policies: the caller's identity-based policies (its
 own inline and attached ones and its groups'; a role session's role's, narrowed by its
-session policy) with a resource's own policy where it has one (an S3 bucket policy),
+session policy), within the user's or role's permissions boundary where it has one, with
+a resource's own policy where it has one (an S3 bucket policy),
 evaluated by the policy engine with the condition keys Cove knows (IAM User Guide,
 "Policy evaluation logic"). Decisions without a resource policy are cached until anything
 in the directory changes.
@@ -41,6 +42,9 @@ from cove.identity.kinds import EntityKind
 from cove.identity.roles import RoleView
 
 KNOWN_MAX = 10_000  # decisions kept for the hot path, forgotten all at once beyond
+# A boundary whose policy is gone (a shipped policy this version no longer has) allows
+# nothing, rather than letting the identity's policies through unbounded.
+NOTHING_DOCUMENT = '{"Version": "2012-10-17", "Statement": []}'
 
 
 @functools.lru_cache(maxsize=4096)
@@ -240,7 +244,10 @@ class Access:
         session = f"arn:aws:sts::{account}:assumed-role/{name}/{name}"
         request = Request(Principal.assumed_role(session, role_arn), action, resource)
         resource_side = tuple(_parsed_resource(d) for d in resource_policies)
-        return evaluate(request, self._held_by(role), resource_policies=resource_side).allowed
+        return evaluate(
+            request, self._held_by(role), resource_policies=resource_side,
+            permission_boundary=self._boundary(role),
+        ).allowed  # fmt: skip
 
     @classmethod
     def _request(
@@ -302,7 +309,10 @@ class Access:
         if user is None:
             return PolicySet()
         holders = [user, *self.directory.memberships.groups_of(user)]
-        return PolicySet(identity=tuple(p for h in holders for p in self._held_by(h)))
+        return PolicySet(
+            identity=tuple(p for h in holders for p in self._held_by(h)),
+            boundary=self._boundary(user),
+        )
 
     def _session_policies(self, request: Request, session_policy: str | None) -> PolicySet:
         """A role session has its role's policies, narrowed by its session policy."""
@@ -311,7 +321,9 @@ class Access:
         if role is None:  # the role was deleted: its sessions can do nothing
             return PolicySet(session=())
         session = None if session_policy is None else (_parsed(session_policy),)
-        return PolicySet(identity=tuple(self._held_by(role)), session=session)
+        return PolicySet(
+            identity=tuple(self._held_by(role)), session=session, boundary=self._boundary(role)
+        )
 
     def identity_documents(self, entity: Entity) -> list[HeldPolicy]:
         """What an identity's own policies are: a user's with its groups', a group's, a
@@ -320,6 +332,22 @@ class Access:
         if entity.kind is EntityKind.USER:
             holders += self.directory.memberships.groups_of(entity)
         return [p for h in holders for p in self._documents_of(h)]
+
+    def boundary_document(self, entity: Entity) -> HeldPolicy | None:
+        """A user's or role's permissions boundary: its managed policy's name and default
+        document; None without one."""
+        arn = self.directory.boundaries.of(entity)
+        if arn is None:
+            return None
+        document = self.directory.policies.default_document(arn)
+        name = arn.rsplit("/", 1)[-1]
+        return HeldPolicy(name, NOTHING_DOCUMENT if document is None else document)
+
+    def _boundary(self, entity: Entity) -> Policy | None:
+        """The identity's permissions boundary, which its identity-based policies' allows
+        must fall within (IAM UG, "Permissions boundaries for IAM entities")."""
+        held = self.boundary_document(entity)
+        return None if held is None else _parsed(held.document)
 
     def _documents_of(self, entity: Entity) -> list[HeldPolicy]:
         held = [HeldPolicy(p.name, p.document) for p in self.directory.inline.of(entity)]

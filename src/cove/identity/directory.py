@@ -10,11 +10,13 @@ import time
 from sqlalchemy import Engine, insert, select
 
 from cove.auth.credentials import CredentialStore
+from cove.identity.boundaries import Boundaries
 from cove.identity.changes import Changes
 from cove.identity.entities import Entities, Entity, Tags
 from cove.identity.errors import IdentityError
 from cove.identity.groups import Memberships
 from cove.identity.inline import InlinePolicies
+from cove.identity.key_usage import KeyUsage
 from cove.identity.keys import AccessKeys
 from cove.identity.kinds import EntityKind
 from cove.identity.policies import ManagedPolicies
@@ -62,6 +64,8 @@ class Directory:
         self.memberships = Memberships(engine, self.entities, self.changes)
         self.policies = ManagedPolicies(engine, account_id, self.changes)
         self.inline = InlinePolicies(engine, self.changes)
+        self.boundaries = Boundaries(engine, self.policies, self.changes)
+        self.key_usage = KeyUsage(engine, credentials)
         self.sessions = Sessions(engine, account_id, self.entities, credentials)
         self.created = self._set_up_account()
         self.keys.publish_all()
@@ -110,6 +114,14 @@ class Directory:
     def _changed(self, entity: Entity) -> None:
         self.keys.republish(entity)
 
+    def create_user(
+        self, name: str, path: str = "/", tags: Tags | None = None, boundary: str | None = None
+    ) -> Entity:
+        if boundary is not None:
+            self.boundaries.check(boundary)
+        user = self.entities.create(EntityKind.USER, name, path, tags)
+        return self._with_boundary(user, boundary)
+
     def create_role(
         self,
         name: str,
@@ -118,15 +130,25 @@ class Directory:
         description: str | None = None,
         max_session: int | None = None,
         tags: Tags | None = None,
+        boundary: str | None = None,
     ) -> Entity:
         check_trust_policy(trust_policy, self)
+        if boundary is not None:
+            self.boundaries.check(boundary)
         attributes: dict[str, object] = {
             TRUST: trust_policy,
             MAX_SESSION: max_session or DEFAULT_MAX_SESSION,
         }
         if description is not None:
             attributes[DESCRIPTION] = description
-        return self.entities.create(EntityKind.ROLE, name, path, tags, attributes)
+        role = self.entities.create(EntityKind.ROLE, name, path, tags, attributes)
+        return self._with_boundary(role, boundary)
+
+    def _with_boundary(self, entity: Entity, boundary: str | None) -> Entity:
+        # set before the identity has keys or sessions: nothing runs unbounded meanwhile
+        if boundary is not None:
+            self.boundaries.put(entity, boundary)
+        return entity
 
     def update_trust_policy(self, role_name: str, trust_policy: str) -> None:
         check_trust_policy(trust_policy, self)

@@ -3,7 +3,8 @@ lists, renames, tags and deletes alike.
 
 An entity is deleted only once nothing hangs off it: IAM answers DeleteConflict while a
 user has access keys, an entity has inline or attached policies, a group has users or a
-user is in a group (IAM API reference, "DeleteUser", "DeleteGroup", "DeleteRole")."""
+user is in a group (IAM API reference, "DeleteUser", "DeleteGroup", "DeleteRole"); a
+permissions boundary is not among those, and is deleted with its identity."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from cove.identity.kinds import EntityKind
 from cove.identity.tables import (
     access_keys_table,
     attachments_table,
+    boundaries_table,
     entities_table,
     group_members_table,
     inline_policies_table,
@@ -53,9 +55,33 @@ def new_id(prefix: str) -> str:
 
 
 def checked_tags(tags: Tags) -> Tags:
+    """Tags as a request gives them, or as a resource keeps them: at most MAX_TAGS, and no
+    key twice, however it is cased (IAM's tag keys are case-insensitive: "Duplicate tag
+    keys found. Please note that Tag keys are case insensitive.")."""
+    if len({t["Key"].lower() for t in tags}) < len(tags):
+        raise IdentityError(IdentityFailure.DUPLICATE_TAG_KEYS)
+    return _within_quota(tags)
+
+
+def _within_quota(tags: Tags) -> Tags:
     if len(tags) > MAX_TAGS:
         raise IdentityError(IdentityFailure.TOO_MANY_TAGS)
     return tags
+
+
+def merged_tags(held: Tags, added: Tags) -> Tags:
+    """`added` over `held`: a key already there, in any case, takes the new tag, key and
+    value as written ("you cannot have separate Department and department tag keys. If
+    you have tagged a user with the Department=foo tag and you add the department=bar tag,
+    it replaces the first tag", IAM UG, "Tagging IAM resources")."""
+    replaced = {t["Key"].lower() for t in checked_tags(added)}
+    kept = [t for t in held if t["Key"].lower() not in replaced]
+    return _within_quota(kept + [{"Key": t["Key"], "Value": t["Value"]} for t in added])
+
+
+def without_tags(held: Tags, keys: list[str]) -> Tags:
+    gone = {key.lower() for key in keys}
+    return [t for t in held if t["Key"].lower() not in gone]
 
 
 def _entity(row: Any) -> Entity:
@@ -152,12 +178,11 @@ class Entities:
 
     def tag(self, kind: EntityKind, name: str, tags: Tags) -> None:
         entity = self.get(kind, name)
-        merged = {t["Key"]: t["Value"] for t in entity.tags} | {t["Key"]: t["Value"] for t in tags}
-        self._save_tags(entity, [{"Key": k, "Value": v} for k, v in merged.items()])
+        self._save_tags(entity, merged_tags(entity.tags, tags))
 
     def untag(self, kind: EntityKind, name: str, keys: list[str]) -> None:
         entity = self.get(kind, name)
-        self._save_tags(entity, [t for t in entity.tags if t["Key"] not in set(keys)])
+        self._save_tags(entity, without_tags(entity.tags, keys))
 
     def delete(self, kind: EntityKind, name: str) -> None:
         t = entities_table
@@ -169,11 +194,14 @@ class Entities:
             if blocker is not None:
                 raise IdentityError(blocker)
             conn.execute(delete(t).where(t.c.kind == kind.value, t.c.key == row.key))
+            # a permissions boundary is not among what must go first: it goes with it
+            b = boundaries_table
+            conn.execute(delete(b).where(b.c.entity_id == row.entity_id))
         self.changes.bump()
 
     def _save_tags(self, entity: Entity, tags: Tags) -> None:
         t = entities_table
-        text = json.dumps(checked_tags(tags))
+        text = json.dumps(tags)
         with self.engine.begin() as conn:
             conn.execute(update(t).where(t.c.entity_id == entity.entity_id).values(tags=text))
         self.changes.bump()  # aws:ResourceTag/... may read them

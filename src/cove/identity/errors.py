@@ -13,6 +13,7 @@ class IdentityFailure(Enum):
     NO_SUCH_ACCESS_KEY = auto()
     TOO_MANY_ACCESS_KEYS = auto()
     TOO_MANY_TAGS = auto()
+    DUPLICATE_TAG_KEYS = auto()  # two tags whose keys differ in case at most
     NOT_A_USER = auto()  # the call needs a user name and the caller is no IAM user
     # what must go before an entity can be deleted
     HAS_ACCESS_KEYS = auto()
@@ -32,6 +33,7 @@ class IdentityFailure(Enum):
     TOO_MANY_GROUPS = auto()
     AWS_MANAGED = auto()  # Verb: an AWS managed policy cannot be changed
     POLICY_TOO_LARGE = auto()
+    NO_SUCH_BOUNDARY = auto()  # Arn: no managed policy to set as a permissions boundary
     # inline and trust policies
     NO_SUCH_INLINE_POLICY = auto()  # Kind, Name
     INLINE_TOO_LARGE = auto()  # Kind, Name, Limit

@@ -16,7 +16,7 @@ from cove.http.messages import Principal
 from cove.identity.entities import Entities, Entity
 from cove.identity.errors import IdentityError, IdentityFailure
 from cove.identity.kinds import EntityKind
-from cove.identity.tables import access_keys_table
+from cove.identity.tables import access_keys_table, key_last_used_table
 
 MAX_ACCESS_KEYS = 2
 
@@ -90,9 +90,27 @@ class AccessKeys:
     def delete(self, user_name: str | None, access_key_id: str) -> None:
         self._owned(user_name, access_key_id)
         k = access_keys_table
+        u = key_last_used_table
         with self.engine.begin() as conn:
             conn.execute(delete(k).where(k.c.access_key_id == access_key_id))
+            conn.execute(delete(u).where(u.c.access_key_id == access_key_id))
         self.credentials.remove(access_key_id)
+
+    def holder(self, access_key_id: str) -> Entity | None:
+        """Whose long-term key `access_key_id` is, active or not: a user's, or None for
+        the root user's (the data dir's own key among them); NoSuchEntity for no such
+        key."""
+        k = access_keys_table
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(k.c.owner_id).where(k.c.access_key_id == access_key_id)
+            ).first()
+        if row is not None:
+            return None if row.owner_id is None else self.entities.by_id(row.owner_id)
+        cred = self.credentials.get(access_key_id)
+        if cred is not None and cred.session_token is None and cred.principal.is_root:
+            return None
+        raise IdentityError(IdentityFailure.NO_SUCH_ACCESS_KEY, AccessKeyId=access_key_id)
 
     def principal(self, owner: Entity | None, access_key_id: str) -> Principal:
         if owner is None:

@@ -5,7 +5,8 @@ IAM's rules (IAM User Guide, "Versioning IAM policies", "IAM and AWS STS quotas"
 most five versions, numbered v1, v2, ... and never reused; the default version cannot be
 deleted; a policy is deleted only once detached and down to its default version; a
 document is at most 6,144 characters without whitespace; each identity has at most 10
-managed policies attached."""
+managed policies attached. Customer managed policies take tags as users and roles do
+(IAM UG, "Tagging customer managed policies"); AWS managed ones take none."""
 
 from __future__ import annotations
 
@@ -24,10 +25,22 @@ from sqlalchemy.engine import Connection
 
 from cove.iam.documents import MANAGED_POLICY_MAX_SIZE, PolicyKind, parse_policy, policy_size
 from cove.identity.changes import Changes
-from cove.identity.entities import Entity, Tags, checked_tags, new_id
+from cove.identity.entities import (
+    Entity,
+    Tags,
+    checked_tags,
+    merged_tags,
+    new_id,
+    without_tags,
+)
 from cove.identity.errors import IdentityError, IdentityFailure
 from cove.identity.kinds import MAX_ATTACHED_POLICIES
-from cove.identity.tables import attachments_table, policies_table, policy_versions_table
+from cove.identity.tables import (
+    attachments_table,
+    boundaries_table,
+    policies_table,
+    policy_versions_table,
+)
 
 MAX_VERSIONS = 5
 AWS_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
@@ -165,7 +178,10 @@ class ManagedPolicies:
         self._own(arn, "delete policies")
         p, v = policies_table, policy_versions_table
         with self.engine.begin() as conn:
-            if self._attachment_count(conn, arn):
+            # a policy some identity has as its permissions boundary is as attached: "it
+            # says that I cannot do it because it's attached to an entity as a
+            # permissions boundary" (https://github.com/gruntwork-io/cloud-nuke/issues/972)
+            if self._attachment_count(conn, arn) or self._boundary_count(conn, arn):
                 raise IdentityError(IdentityFailure.POLICY_ATTACHED)
             versions = conn.execute(select(func.count()).select_from(v).where(v.c.arn == arn))
             if versions.scalar_one() > 1:
@@ -173,6 +189,20 @@ class ManagedPolicies:
             conn.execute(delete(v).where(v.c.arn == arn))
             conn.execute(delete(p).where(p.c.arn == arn))
         self.changes.bump()
+
+    def tag(self, arn: str, tags: Tags) -> None:
+        policy = self._own(arn, "tag policies")
+        self._save_tags(arn, merged_tags(policy.tags, tags))
+
+    def untag(self, arn: str, keys: list[str]) -> None:
+        policy = self._own(arn, "untag policies")
+        self._save_tags(arn, without_tags(policy.tags, keys))
+
+    def _save_tags(self, arn: str, tags: Tags) -> None:
+        p = policies_table
+        with self.engine.begin() as conn:
+            conn.execute(update(p).where(p.c.arn == arn).values(tags=json.dumps(tags)))
+        self.changes.bump()  # aws:ResourceTag/... may read them
 
     # -- versions -----------------------------------------------------------------------
 
@@ -299,6 +329,18 @@ class ManagedPolicies:
         with self.engine.connect() as conn:
             return self._attachment_count(conn, arn)
 
+    def attached_arns(self) -> set[str]:
+        """Every policy ARN attached to some identity."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(attachments_table.c.policy_arn).distinct()).all()
+        return {row.policy_arn for row in rows}
+
+    @staticmethod
+    def _boundary_count(conn: Connection, arn: str) -> int:
+        b = boundaries_table
+        query = select(func.count()).select_from(b).where(b.c.policy_arn == arn)
+        return int(conn.execute(query).scalar_one())
+
     @staticmethod
     def _attachment_count(conn: Connection, arn: str) -> int:
         a = attachments_table
@@ -307,7 +349,9 @@ class ManagedPolicies:
 
     def _own(
         self, arn: str, verb: str, missing: IdentityFailure = IdentityFailure.POLICY_NOT_FOUND
-    ) -> None:
+    ) -> ManagedPolicy:
         """Only the account's own policies change; AWS's are refused as IAM refuses."""
-        if self.get(arn, missing).aws_managed:
+        policy = self.get(arn, missing)
+        if policy.aws_managed:
             raise IdentityError(IdentityFailure.AWS_MANAGED, Verb=verb)
+        return policy

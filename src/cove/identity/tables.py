@@ -81,6 +81,27 @@ inline_policies_table = Table(
     UniqueConstraint("entity_id", "key"),
 )
 
+# A user's or role's permissions boundary: one managed policy per identity (IAM API
+# reference, "PutUserPermissionsBoundary"), by the policy's ARN (AWS managed ones too).
+boundaries_table = Table(
+    "iam_boundaries",
+    metadata,
+    Column("entity_id", String(32), primary_key=True),
+    Column("policy_arn", String(1024), nullable=False, index=True),
+)
+
+# When each access key was last used, and for which service and region; written from the
+# credential store's in-memory record every few seconds (cove.identity.key_usage). Keys
+# outside iam_access_keys (the data dir's root key) are recorded too.
+key_last_used_table = Table(
+    "iam_key_last_used",
+    metadata,
+    Column("access_key_id", String(32), primary_key=True),
+    Column("used", Float, nullable=False),
+    Column("service", String(64), nullable=False),
+    Column("region", String(32), nullable=False),
+)
+
 account_table = Table(
     "iam_account",
     metadata,
@@ -110,4 +131,6 @@ TABLES = [
     policy_versions_table,
     attachments_table,
     inline_policies_table,
+    boundaries_table,
+    key_last_used_table,
 ]

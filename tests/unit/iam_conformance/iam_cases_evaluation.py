@@ -187,6 +187,27 @@ BOUNDARY_CASES = [
         resource_policies=(NAMES_SESSION,),
     ),
     _boundary(
+        "A Deny with NotPrincipal denies a caller with a boundary, though it lists them",
+        "ExplicitDeny/resource",
+        "s3:GetObject",
+        identity=(ALL_S3,),
+        boundary=ALL_S3,
+        resource_policies=(
+            policy(deny("s3:*", "arn:aws:s3:::DOC-EXAMPLE-BUCKET/*",
+                        NotPrincipal={"AWS": [ALICE.arn, f"arn:aws:iam::{ACCOUNT}:root"]})),
+        ),  # fmt: skip
+    ),
+    _boundary(
+        "... and spares the same caller without one",
+        "Allow/identity",
+        "s3:GetObject",
+        identity=(ALL_S3,),
+        resource_policies=(
+            policy(deny("s3:*", "arn:aws:s3:::DOC-EXAMPLE-BUCKET/*",
+                        NotPrincipal={"AWS": [ALICE.arn, f"arn:aws:iam::{ACCOUNT}:root"]})),
+        ),  # fmt: skip
+    ),
+    _boundary(
         "A resource policy naming the account does not escape the boundary",
         "ImplicitDeny/boundary",
         "s3:PutObject",

@@ -1,7 +1,9 @@
 """Identity failures as IAM answers them. Codes and statuses are IAM's (IAM API reference,
 "Common Errors" and each action's Errors section); the texts are the ones IAM sends, as
 recorded from AWS (e.g. "The user with name bob cannot be found.", "Cannot exceed quota
-for AccessKeysPerUser: 2", "Cannot delete entity, must detach all policies first.")."""
+for AccessKeysPerUser: 2", "Cannot delete entity, must detach all policies first.", a
+missing permissions boundary's "Scope ARN: arn:... does not exist or is not attachable.",
+"Duplicate tag keys found. Please note that Tag keys are case insensitive.")."""
 
 from __future__ import annotations
 
@@ -39,6 +41,10 @@ WIRE_ERRORS: dict[F, WireError] = {
     F.NO_SUCH_ACCESS_KEY: _missing("The Access Key with id {AccessKeyId} cannot be found."),
     F.TOO_MANY_ACCESS_KEYS: _limit("Cannot exceed quota for AccessKeysPerUser: 2"),
     F.TOO_MANY_TAGS: _limit("The number of tags has reached the maximum limit."),
+    F.DUPLICATE_TAG_KEYS: WireError(
+        "InvalidInput", 400,
+        "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+    ),  # fmt: skip
     F.NOT_A_USER: WireError(
         "ValidationError", 400, "Must specify userName when calling with non-User credentials"
     ),
@@ -70,6 +76,7 @@ WIRE_ERRORS: dict[F, WireError] = {
     F.TOO_MANY_GROUPS: _limit("Cannot exceed quota for GroupsPerUser: 10"),
     F.AWS_MANAGED: WireError("AccessDenied", 403, "Cannot {Verb} outside your own account."),
     F.POLICY_TOO_LARGE: _limit("Cannot exceed quota for PolicySize: 6144"),
+    F.NO_SUCH_BOUNDARY: _missing("Scope ARN: {Arn} does not exist or is not attachable."),
     F.NO_SUCH_INLINE_POLICY: _missing("The {Kind} policy with name {Name} cannot be found."),
     F.INLINE_TOO_LARGE: _limit("Maximum policy size of {Limit} bytes exceeded for {Kind} {Name}"),
     F.TRUST_TOO_LARGE: _limit("Cannot exceed quota for ACLSizePerRole: 2048"),

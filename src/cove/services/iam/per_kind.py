@@ -1,5 +1,6 @@
 """The operations IAM repeats per kind of identity, written once: tags (TagUser,
-UntagRole, ListUserTags, ...), inline policies (PutUserPolicy, GetGroupPolicy,
+UntagRole, ListUserTags, ...), permissions boundaries (PutUserPermissionsBoundary,
+DeleteRolePermissionsBoundary, ...), inline policies (PutUserPolicy, GetGroupPolicy,
 DeleteRolePolicy, ListUserPolicies, ...) and managed-policy attachments
 (AttachUserPolicy, DetachGroupPolicy, ListAttachedRolePolicies, ...)."""
 
@@ -10,12 +11,21 @@ from typing import Any
 from cove.gateway.operations import Handler
 from cove.http.messages import RequestContext
 from cove.identity.directory import Directory
+from cove.identity.entities import Tags
 from cove.identity.kinds import EntityKind
 from cove.services.iam.paging import page
 from cove.services.iam.shapes import encoded, name_member
 
-# IAM tags users and roles (and policies), not groups.
-TAGGED = (EntityKind.USER, EntityKind.ROLE)
+# IAM tags users and roles (and policies), not groups; and bounds users and roles.
+TAGGED = BOUNDED = (EntityKind.USER, EntityKind.ROLE)
+
+
+def tags_page(tags: Tags, params: dict[str, Any]) -> dict[str, Any]:
+    """A List*Tags answer: "The returned list of tags is sorted by tag key." (IAM API
+    reference, "ListUserTags", "ListRoleTags", "ListPolicyTags")."""
+    ordered = sorted(tags, key=lambda t: t["Key"])
+    chosen, paging = page(ordered, params, identity=lambda t: t["Key"].lower())
+    return {"Tags": chosen, **paging}
 
 
 def tag_handlers(directory: Directory, kind: EntityKind) -> dict[str, Handler]:
@@ -30,12 +40,29 @@ def tag_handlers(directory: Directory, kind: EntityKind) -> dict[str, Handler]:
         return {}
 
     def list_tags(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        # "The returned list of tags is sorted by tag key." (IAM API reference, "ListUserTags")
-        tags = sorted(entities.get(kind, params[member]).tags, key=lambda t: t["Key"])
-        chosen, paging = page(tags, params, identity=lambda t: t["Key"])
-        return {"Tags": chosen, **paging}
+        return tags_page(entities.get(kind, params[member]).tags, params)
 
     return {f"Tag{title}": tag, f"Untag{title}": untag, f"List{title}Tags": list_tags}
+
+
+def boundary_handlers(directory: Directory, kind: EntityKind) -> dict[str, Handler]:
+    """Put*PermissionsBoundary sets or replaces the boundary; Delete*PermissionsBoundary
+    removes it, and answers as well where there is none (Terraform's provider called it
+    on every role it deleted, with a boundary or without,
+    https://github.com/hashicorp/terraform-provider-aws/issues/5489)."""
+    entities, boundaries, member, title = (
+        directory.entities, directory.boundaries, name_member(kind), kind.title
+    )  # fmt: skip
+
+    def put(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        boundaries.put(entities.get(kind, params[member]), params["PermissionsBoundary"])
+        return {}
+
+    def delete(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        boundaries.delete(entities.get(kind, params[member]))
+        return {}
+
+    return {f"Put{title}PermissionsBoundary": put, f"Delete{title}PermissionsBoundary": delete}
 
 
 def inline_handlers(directory: Directory, kind: EntityKind) -> dict[str, Handler]:
@@ -105,4 +132,6 @@ def handlers(directory: Directory) -> dict[str, Handler]:
         found |= inline_handlers(directory, kind) | attachment_handlers(directory, kind)
         if kind in TAGGED:
             found |= tag_handlers(directory, kind)
+        if kind in BOUNDED:
+            found |= boundary_handlers(directory, kind)
     return found

@@ -1,6 +1,6 @@
 """CreatePolicy, GetPolicy, ListPolicies, DeletePolicy, CreatePolicyVersion,
 GetPolicyVersion, ListPolicyVersions, SetDefaultPolicyVersion, DeletePolicyVersion,
-ListEntitiesForPolicy."""
+ListEntitiesForPolicy, TagPolicy, UntagPolicy, ListPolicyTags."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from cove.http.messages import RequestContext
 from cove.identity.directory import Directory
 from cove.identity.kinds import EntityKind
 from cove.services.iam.paging import page
+from cove.services.iam.per_kind import tags_page
 from cove.services.iam.shapes import policy_shape, version_shape
 
 # ListPolicies' Scope: the account's own (Local), AWS's, or both (All, the default).
@@ -21,13 +22,16 @@ _ENTITY_LISTS = {
     EntityKind.ROLE: "PolicyRoles",
 }
 _ENTITY_ORDER = list(_ENTITY_LISTS)
+_PERMISSIONS_USE, _BOUNDARY_USE = "PermissionsPolicy", "PermissionsBoundary"
 
 
 def handlers(directory: Directory) -> dict[str, Handler]:
-    policies = directory.policies
+    policies, boundaries = directory.policies, directory.boundaries
 
     def shape(arn: str, full: bool = False) -> dict[str, Any]:
-        return policy_shape(policies.get(arn), policies.attachment_count(arn), full)
+        return policy_shape(
+            policies.get(arn), policies.attachment_count(arn), boundaries.usage_count(arn), full
+        )
 
     def create_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         policy = policies.create(
@@ -49,7 +53,8 @@ def handlers(directory: Directory) -> dict[str, Handler]:
         if params.get("OnlyAttached"):
             found = [p for p in found if counts[p.arn]]
         chosen, paging = page(found, params, identity=lambda p: p.arn)
-        return {"Policies": [policy_shape(p, counts[p.arn]) for p in chosen], **paging}
+        listed = [policy_shape(p, counts[p.arn], boundaries.usage_count(p.arn)) for p in chosen]
+        return {"Policies": listed, **paging}
 
     def delete_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         policies.delete(params["PolicyArn"])
@@ -78,10 +83,20 @@ def handlers(directory: Directory) -> dict[str, Handler]:
         policies.delete_version(params["PolicyArn"], params["VersionId"])
         return {}
 
+    def entity_ids(arn: str, usage: str | None) -> list[str]:
+        """The identities `arn` is attached to, is the boundary of, or both (IAM API
+        reference, "ListEntitiesForPolicy": PolicyUsageFilter "PermissionsPolicy" lists
+        the first, "PermissionsBoundary" the second, none all)."""
+        attached = policies.entities_of(arn)  # NoSuchEntity for no such policy
+        ids = [] if usage == _BOUNDARY_USE else attached
+        if usage != _PERMISSIONS_USE:
+            ids = [*ids, *boundaries.entities_of(arn)]
+        return list(dict.fromkeys(ids))
+
     def list_entities_for_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         wanted, prefix = params.get("EntityFilter"), params.get("PathPrefix", "/")
-        found = [e for e in (directory.entities.by_id(i)
-                             for i in policies.entities_of(params["PolicyArn"]))
+        ids = entity_ids(params["PolicyArn"], params.get("PolicyUsageFilter"))
+        found = [e for e in map(directory.entities.by_id, ids)
                  if e is not None and e.path.startswith(prefix)
                  and wanted in (None, e.kind.title)]  # fmt: skip
         # the three lists page as one (one Marker): groups, users, roles, each by name
@@ -95,7 +110,21 @@ def handlers(directory: Directory) -> dict[str, Handler]:
             )
         return {**out, **paging}
 
+    def tag_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        policies.tag(params["PolicyArn"], params["Tags"])
+        return {}
+
+    def untag_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        policies.untag(params["PolicyArn"], params["TagKeys"])
+        return {}
+
+    def list_policy_tags(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return tags_page(policies.get(params["PolicyArn"]).tags, params)
+
     return {
+        "TagPolicy": tag_policy,
+        "UntagPolicy": untag_policy,
+        "ListPolicyTags": list_policy_tags,
         "CreatePolicy": create_policy,
         "GetPolicy": get_policy,
         "ListPolicies": list_policies,

@@ -15,12 +15,20 @@ https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsident
   permission on Bob and Robert", IAM API reference, "UpdateUser"; "UpdateGroup");
 - the managed policy PolicyArn names, with its tags as aws:ResourceTag/<key>;
 - SimulatePrincipalPolicy on the identity whose policies it simulates (PolicySourceArn);
+- GetAccessKeyLastUsed on the user whose key it names;
+- the operations that change what a user or role is allowed (Attach, Detach, Put and
+  Delete of its policies, DeleteUserPermissionsBoundary and DeleteRolePermissionsBoundary)
+  with its permissions boundary as iam:PermissionsBoundary, where it has one (IAM UG,
+  "IAM condition context keys", https://docs.aws.amazon.com/IAM/latest/UserGuide/
+  reference_policies_iam-condition-keys.html#ck_PermissionsBoundary; the Create calls and
+  Put*PermissionsBoundary set the key from their input, condition_keys.py);
 - "*" for the rest (ListUsers, ListPolicies, SimulateCustomPolicy, ...), which take no
   resource.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from cove.gateway.operations import ResourceOf, Target
@@ -30,6 +38,7 @@ from cove.identity.directory import Directory
 from cove.identity.entities import Entity
 from cove.identity.errors import IdentityError
 from cove.identity.kinds import EntityKind
+from cove.services.iam.condition_keys import PERMISSIONS_BOUNDARY
 from cove.services.iam.shapes import name_member
 
 USER, GROUP, ROLE = EntityKind.USER, EntityKind.GROUP, EntityKind.ROLE
@@ -39,6 +48,15 @@ _NAMED = tuple((name_member(kind), kind) for kind in (USER, GROUP, ROLE))
 _CREATES = {"CreateUser": USER, "CreateGroup": GROUP, "CreateRole": ROLE}
 _ON_GROUP = frozenset({"AddUserToGroup", "RemoveUserFromGroup"})
 _RENAMES = frozenset({"UpdateUser", "UpdateGroup"})
+# The Service Authorization Reference's actions for iam:PermissionsBoundary that act on an
+# existing user or role: they read the key from it (the Create calls and
+# Put*PermissionsBoundary read it from their input).
+_BOUNDARY_KEYED = frozenset(
+    f"{verb}{kind}{what}"
+    for kind in ("User", "Role")
+    for verb, what in (("Attach", "Policy"), ("Detach", "Policy"), ("Put", "Policy"),
+                       ("Delete", "Policy"), ("Delete", "PermissionsBoundary"))
+)  # fmt: skip
 # Operations whose UserName is optional act on the caller's own user without one.
 _CALLERS_OWN = frozenset({
     "GetUser", "CreateAccessKey", "ListAccessKeys", "UpdateAccessKey", "DeleteAccessKey",
@@ -90,6 +108,19 @@ def resource_of(directory: Directory) -> ResourceOf:
             return Target(identity_arn)
         return entity_target(entity, identity_arn, named)
 
+    def bounded(target: Target, entity: Entity) -> Target:
+        boundary = directory.boundaries.of(entity)
+        if boundary is None:
+            return target
+        return replace(target, keys=(*target.keys, (PERMISSIONS_BOUNDARY, boundary)))
+
+    def key_holder(access_key_id: str) -> str | list[Target]:
+        try:
+            owner = directory.keys.holder(access_key_id)
+        except IdentityError:  # the handler answers NoSuchEntity, once allowed
+            return "*"
+        return "*" if owner is None else [entity_target(owner, owner.arn(account))]
+
     def renamed(kind: EntityKind, entity: Entity, params: dict[str, Any]) -> list[Target]:
         new_name = params.get(f"New{name_member(kind)}") or entity.name
         new = arn(kind, new_name, params.get("NewPath") or entity.path)
@@ -111,11 +142,15 @@ def resource_of(directory: Directory) -> ResourceOf:
             return [identity(params["PolicySourceArn"], named=False)]
         if operation in _CALLERS_OWN and not params.get("UserName") and ctx.principal:
             return [identity(ctx.principal.arn)]
+        if operation == "GetAccessKeyLastUsed":
+            return key_holder(params["AccessKeyId"])
         for member, kind in _NAMED:
             if isinstance(params.get(member), str):
                 target, entity = named(kind, params[member])
                 if operation in _RENAMES and entity is not None:
                     return [target, *renamed(kind, entity, params)]
+                if operation in _BOUNDARY_KEYED and entity is not None:
+                    return [bounded(target, entity)]
                 return [target]
         if isinstance(params.get("PolicyArn"), str):
             return [policy(params["PolicyArn"])]

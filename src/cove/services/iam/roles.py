@@ -8,6 +8,7 @@ from typing import Any
 from cove.gateway.operations import Handler
 from cove.http.messages import RequestContext
 from cove.identity.directory import Directory
+from cove.identity.entities import Entity
 from cove.identity.kinds import EntityKind
 from cove.services.iam.paging import page
 from cove.services.iam.shapes import entity_shape
@@ -18,6 +19,10 @@ ROLE = EntityKind.ROLE
 def handlers(directory: Directory) -> dict[str, Handler]:
     entities, account = directory.entities, directory.account_id
 
+    def full(role: Entity) -> dict[str, Any]:
+        boundary = directory.boundaries.of(role)
+        return entity_shape(role, account, tags=True, boundary=boundary)
+
     def create_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         role = directory.create_role(
             params["RoleName"],
@@ -26,12 +31,12 @@ def handlers(directory: Directory) -> dict[str, Handler]:
             params.get("Description"),
             params.get("MaxSessionDuration"),
             params.get("Tags"),
+            params.get("PermissionsBoundary"),
         )
-        return {"Role": entity_shape(role, account, tags=True)}
+        return {"Role": full(role)}
 
     def get_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        role = entities.get(ROLE, params["RoleName"])
-        return {"Role": entity_shape(role, account, tags=True)}
+        return {"Role": full(entities.get(ROLE, params["RoleName"]))}
 
     def list_roles(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         found = entities.list(ROLE, params.get("PathPrefix", "/"))
@@ -46,7 +51,7 @@ def handlers(directory: Directory) -> dict[str, Handler]:
 
     def update_role_description(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         directory.update_role(params["RoleName"], params["Description"], None)
-        return {"Role": entity_shape(entities.get(ROLE, params["RoleName"]), account, tags=True)}
+        return {"Role": full(entities.get(ROLE, params["RoleName"]))}
 
     def update_assume_role_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         directory.update_trust_policy(params["RoleName"], params["PolicyDocument"])

@@ -7,12 +7,21 @@ from cove.gateway.operations import Handler
 from cove.identity.access import Access
 from cove.identity.directory import Directory
 from cove.identity.errors import IdentityError
-from cove.services.iam import access_keys, groups, per_kind, policies, roles, simulation, users
+from cove.services.iam import (
+    access_keys,
+    authorization_details,
+    groups,
+    per_kind,
+    policies,
+    roles,
+    simulation,
+    users,
+)
 from cove.services.iam.condition_keys import keys_of
 from cove.services.iam.errors import identity_error
 from cove.services.iam.resources import resource_of
 
-PROVIDERS = (users, access_keys, groups, roles, policies, per_kind)
+PROVIDERS = (users, access_keys, groups, roles, policies, per_kind, authorization_details)
 
 
 def iam_service(directory: Directory, access: Access) -> FormService:

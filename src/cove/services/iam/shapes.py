@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Any
 from urllib.parse import quote
 
+from cove.identity.boundaries import BOUNDARY_TYPE
 from cove.identity.entities import Entity
 from cove.identity.kinds import EntityKind
 from cove.identity.policies import ManagedPolicy, PolicyVersion
@@ -28,15 +29,35 @@ def name_member(kind: EntityKind) -> str:
     return f"{kind.title}Name"
 
 
-def entity_shape(entity: Entity, account_id: str, tags: bool = False) -> dict[str, Any]:
+def boundary_shape(arn: str | None) -> dict[str, Any]:
+    """The PermissionsBoundary member of a User or Role (IAM API reference,
+    "AttachedPermissionsBoundary"), none without a boundary."""
+    if arn is None:
+        return {}
+    return {"PermissionsBoundary": {"PermissionsBoundaryType": BOUNDARY_TYPE,
+                                    "PermissionsBoundaryArn": arn}}  # fmt: skip
+
+
+def identity_shape(entity: Entity, account_id: str) -> dict[str, Any]:
+    """What every User, Group and Role structure starts with."""
     kind = entity.kind
-    shape: dict[str, Any] = {
+    return {
         "Path": entity.path,
         name_member(kind): entity.name,
         f"{kind.title}Id": entity.entity_id,
         "Arn": entity.arn(account_id),
         "CreateDate": when(entity.created),
     }
+
+
+def entity_shape(
+    entity: Entity, account_id: str, tags: bool = False, boundary: str | None = None
+) -> dict[str, Any]:
+    """A User, Group or Role. The List calls leave out its tags and boundary ("This
+    operation does not return the following attributes, even though they are an attribute
+    of the returned object: PermissionsBoundary, Tags", IAM API reference, "ListUsers")."""
+    kind = entity.kind
+    shape = identity_shape(entity, account_id)
     if kind is EntityKind.ROLE:
         role = RoleView(entity)
         shape["AssumeRolePolicyDocument"] = encoded(role.trust_policy)
@@ -45,10 +66,12 @@ def entity_shape(entity: Entity, account_id: str, tags: bool = False) -> dict[st
             shape["Description"] = role.description
     if tags and entity.tags:
         shape["Tags"] = entity.tags
-    return shape
+    return {**shape, **boundary_shape(boundary)}
 
 
-def policy_shape(policy: ManagedPolicy, attachments: int, full: bool = False) -> dict[str, Any]:
+def policy_shape(
+    policy: ManagedPolicy, attachments: int, boundary_uses: int, full: bool = False
+) -> dict[str, Any]:
     shape: dict[str, Any] = {
         "PolicyName": policy.name,
         "PolicyId": policy.policy_id,
@@ -56,7 +79,7 @@ def policy_shape(policy: ManagedPolicy, attachments: int, full: bool = False) ->
         "Path": policy.path,
         "DefaultVersionId": policy.default_version,
         "AttachmentCount": attachments,
-        "PermissionsBoundaryUsageCount": 0,
+        "PermissionsBoundaryUsageCount": boundary_uses,
         "IsAttachable": True,
         "CreateDate": when(policy.created),
         "UpdateDate": when(policy.updated),

@@ -11,7 +11,9 @@ https://docs.aws.amazon.com/IAM/latest/APIReference/API_EvaluationResult.html):
   ResourceSpecificResults when ResourceArns name them. MatchedStatements and
   MissingContextValues are always there, empty or not (as in AWS's answers);
   EvalDecisionDetails is there, empty, for a same-account simulation with resources and
-  absent for `*`; PermissionsBoundaryDecisionDetail only with a permissions boundary.
+  absent for `*`; PermissionsBoundaryDecisionDetail only with a permissions boundary:
+  the one PermissionsBoundaryPolicyInputList gives, else, for SimulatePrincipalPolicy,
+  the user's or role's own (IAM API reference, "SimulatePrincipalPolicy").
 - Statements are named by SourcePolicyId: an inline or managed policy by its name, a
   PolicyInputList entry as `PolicyInputList.<n>` (as AWS names them), the ResourcePolicy
   as `ResourcePolicy` (by the same rule). SourcePolicyType is left out, as in the API
@@ -130,11 +132,15 @@ def _action_shape(result: ActionResult, resources_named: bool) -> dict[str, Any]
 
 
 def _simulate(
-    principal: Principal, identity: list[SimulatedPolicy], params: dict[str, Any]
+    principal: Principal,
+    identity: list[SimulatedPolicy],
+    params: dict[str, Any],
+    held_boundary: SimulatedPolicy | None = None,
 ) -> dict[str, Any]:
     extra = _context_values(params.get("ContextEntries", []))
     resource_policy = params.get("ResourcePolicy")
-    boundaries = params.get("PermissionsBoundaryPolicyInputList", [])
+    given = _given(params.get("PermissionsBoundaryPolicyInputList", []),
+                   "PermissionsBoundaryPolicyInputList")  # fmt: skip
     simulation = Simulation(
         principal,
         identity,
@@ -142,8 +148,10 @@ def _simulate(
         resource_policy=SimulatedPolicy(
             "ResourcePolicy", resource_policy, parse_policy(resource_policy, PolicyKind.RESOURCE)
         ) if resource_policy else None,
-        boundary=_given(boundaries, "PermissionsBoundaryPolicyInputList")[0]
-        if boundaries else None,
+        # one given replaces the entity's own ("if a permissions boundary is attached to
+        # an entity and you pass in a different permissions boundary policy using this
+        # parameter, then the new permissions boundary policy is used for the simulation")
+        boundary=given[0] if given else held_boundary,
     )  # fmt: skip
     named = params.get("ResourceArns") or []
     results = [
@@ -165,7 +173,11 @@ def handlers(directory: Directory, access: Access) -> dict[str, Handler]:
         ]
         given = _given(params.get("PolicyInputList", []), "PolicyInputList")
         principal = Principal.user(source.arn(account), source.entity_id)
-        return _simulate(principal, held + given, params)
+        boundary = access.boundary_document(source)
+        held_boundary = None if boundary is None else SimulatedPolicy(
+            boundary.name, boundary.document, parse_policy(boundary.document)
+        )  # fmt: skip
+        return _simulate(principal, held + given, params, held_boundary)
 
     def simulate_custom_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         given = _given(params["PolicyInputList"], "PolicyInputList")

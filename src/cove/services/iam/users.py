@@ -7,6 +7,7 @@ from typing import Any
 from cove.gateway.operations import Handler
 from cove.http.messages import RequestContext
 from cove.identity.directory import Directory
+from cove.identity.entities import Entity
 from cove.identity.errors import IdentityError, IdentityFailure
 from cove.identity.kinds import EntityKind
 from cove.services.iam.paging import page
@@ -33,11 +34,16 @@ def callers_user(ctx: RequestContext, params: dict[str, Any]) -> str | None:
 def handlers(directory: Directory) -> dict[str, Handler]:
     entities, account = directory.entities, directory.account_id
 
+    def full(user: Entity) -> dict[str, Any]:
+        boundary = directory.boundaries.of(user)
+        return entity_shape(user, account, tags=True, boundary=boundary)
+
     def create_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        user = entities.create(
-            USER, params["UserName"], params.get("Path", "/"), params.get("Tags")
-        )
-        return {"User": entity_shape(user, account, tags=True)}
+        user = directory.create_user(
+            params["UserName"], params.get("Path", "/"), params.get("Tags"),
+            params.get("PermissionsBoundary"),
+        )  # fmt: skip
+        return {"User": full(user)}
 
     def get_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         name = callers_user(ctx, params)
@@ -45,7 +51,7 @@ def handlers(directory: Directory) -> dict[str, Handler]:
             assert ctx.principal is not None
             root = {"UserId": account, "Arn": ctx.principal.arn}
             return {"User": {**root, "CreateDate": when(directory.created)}}
-        return {"User": entity_shape(entities.get(USER, name), account, tags=True)}
+        return {"User": full(entities.get(USER, name))}
 
     def list_users(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         found = entities.list(USER, params.get("PathPrefix", "/"))
