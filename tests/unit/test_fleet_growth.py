@@ -71,3 +71,22 @@ def test_a_grow_that_fails_unexpectedly_gives_back_its_instances_enis(tmp_path: 
     asyncio.run(go())
     assert net.enis() == [] and net.free() == free
 
+
+
+def test_an_instance_that_cannot_be_built_gives_back_its_eni(tmp_path: Path) -> None:
+    # the ENI is attached before the Instance is built: a failure in between (here the
+    # host's CPU slots) must not leave the ENI with no instance to release it
+    net = vpc(tmp_path)
+    free = net.free()
+
+    def no_slot() -> int:
+        raise RuntimeError("no slot")
+
+    async def go() -> None:
+        fleet = fleet_in(net, tmp_path)
+        fleet.host.next_slot = no_slot
+        with pytest.raises(RuntimeError, match="no slot"):
+            await fleet.set_instance_count("AllTraffic", 1)
+
+    asyncio.run(go())
+    assert net.enis() == [] and net.free() == free

@@ -16,6 +16,7 @@ from cove.config import Settings
 from cove.errors import AwsError, internal_error
 from cove.host.confinement import Confinement
 from cove.host.instance_types import InstanceType, UnknownInstanceType, lookup, profile_for
+from cove.host.network_attachment import NetworkAttachment
 from cove.host.sandbox import OPT_OUT_ENV, SandboxUnavailable
 from cove.identity.vending import RoleCredentials
 from cove.instance.serving.context import CUSTOM_ATTRIBUTES
@@ -220,6 +221,16 @@ class LocalFleet:
             az = nic.az
             # isolated: the ENI is SageMaker's (downloads), the model gets loopback alone
             network = None if variant.spec.network_isolation else nic.attachment
+        try:
+            return self._instance(variant, instance_id, az, network)
+        except BaseException:
+            await self.enis.release([instance_id])  # no instance holds its ENI then
+            raise
+
+    def _instance(
+        self, variant: _Variant, instance_id: str, az: str, network: NetworkAttachment | None
+    ) -> Instance:
+        name = variant.spec.variant_name
         slot = self.host.next_slot()
         profile = profile_for(variant.itype, slot)
         logs = self.settings.data_dir / "logs" / "endpoints" / self.endpoint_name
