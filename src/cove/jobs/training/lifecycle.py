@@ -310,8 +310,12 @@ class TrainingJobs:
             raise ClientError("The job has a VpcConfig, and this Cove builds no VPCs")
         host = await JobHost.place(hosts, name, vpc, role_env, self.confinement.sandbox)
         nic = host.nic
-        _append_log(root, f"Host {nic.private_ips[0]} in subnet {nic.subnet_id} ({nic.az}), "
-                          f"ENI {nic.eni_id}")  # fmt: skip
+        try:
+            _append_log(root, f"Host {nic.private_ips[0]} in subnet {nic.subnet_id} ({nic.az}), "
+                              f"ENI {nic.eni_id}")  # fmt: skip
+        except BaseException:
+            await host.release()  # no JobTransfers holds the host yet to release it
+            raise
         return host
 
     async def _run_on(
